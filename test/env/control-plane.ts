@@ -1,0 +1,493 @@
+// A real Kubernetes control plane for tests: etcd + kube-apiserver (+ optional
+// kube-controller-manager) built by test/env/build-k8s.sh, started on free loopback ports in a fresh
+// temp dir. envtest-style; see docs/test-environment.md.
+//
+// Only Node built-ins here, so the vitest global setup loads it quickly.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { request as httpsRequest } from 'node:https';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { requireBinary } from './paths.ts';
+
+export interface ControlPlaneOptions {
+  /** Also run kube-controller-manager (namespace, garbagecollector, serviceaccount, serviceaccount-token). */
+  controllerManager?: boolean;
+  /** Extra kube-apiserver flags, appended after the defaults (a later flag wins), e.g. ['--watch-cache=false']. */
+  apiserverArgs?: string[];
+  /** Bound for each readiness wait (etcd, apiserver, controller-manager). Default 120 s. */
+  readyTimeoutMs?: number;
+}
+
+export interface ControlPlaneTimings {
+  etcdMs: number;
+  apiserverMs: number;
+  controllerManagerMs?: number;
+  totalMs: number;
+}
+
+export interface ControlPlane {
+  /** Admin kubeconfig (token user in system:masters, CA of the apiserver's self-signed cert). */
+  kubeconfigPath: string;
+  /** https://127.0.0.1:<port> */
+  server: string;
+  /** Bearer token of the admin user (group system:masters). */
+  token: string;
+  /** CA bundle that verifies the apiserver's serving cert (also embedded in the kubeconfig). */
+  caFile: string;
+  /** http://127.0.0.1:<port> of etcd (the v3 HTTP/JSON gateway is on the same port). */
+  etcdUrl: string;
+  /** The temp dir holding data, keys, certs, kubeconfig and the *.log files. */
+  dir: string;
+  /** How long the start-up took. */
+  timings: ControlPlaneTimings;
+  /** Stops the apiserver (SIGTERM, then SIGKILL) and starts it again on the same port and etcd. */
+  restartApiServer(): Promise<void>;
+  /** Stops the apiserver only; etcd (and the controller-manager, which will retry) keep running. */
+  stopApiServer(): Promise<void>;
+  /** Starts the apiserver again (same port, etcd, certs, tokens) and waits for /readyz. */
+  startApiServer(): Promise<void>;
+  /**
+   * Compacts etcd to its current revision (POST /v3/kv/compaction, physical). Watches started from an
+   * older resourceVersion that reach etcd then fail with 410 Gone. Note: the apiserver's watch cache
+   * serves watches from memory; to see 410 from a compaction alone start the plane with
+   * apiserverArgs ['--watch-cache=false'], or restart the apiserver after compacting.
+   * Returns the revision compacted to.
+   */
+  compactEtcd(): Promise<number>;
+  /** Kills everything and removes the temp dir (unless KEEP_TEST_ENV=1). Idempotent. */
+  stop(): Promise<void>;
+}
+
+const DEFAULT_READY_TIMEOUT_MS = 120_000;
+const STOP_GRACE_MS = 10_000;
+
+/** A free TCP port on 127.0.0.1 (bind to port 0, read it, close). */
+export async function freePort(): Promise<number> {
+  return await new Promise<number>((resolve, reject) => {
+    const srv = createServer();
+    srv.unref();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      const port = typeof addr === 'object' && addr ? addr.port : 0;
+      srv.close(() => (port ? resolve(port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+function tail(file: string, lines = 25): string {
+  try {
+    return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+  } catch {
+    return '(no log)';
+  }
+}
+
+// ---- process bookkeeping (exit / signal cleanup) -------------------------------------------------
+
+class Proc {
+  readonly name: string;
+  readonly logFile: string;
+  child: ChildProcess | undefined;
+  exited: Promise<void> = Promise.resolve();
+  exitInfo: string | undefined;
+
+  constructor(name: string, logFile: string) {
+    this.name = name;
+    this.logFile = logFile;
+  }
+
+  start(bin: string, args: string[]): void {
+    const fd = openSync(this.logFile, 'a');
+    try {
+      writeFileSync(fd, `\n==== ${new Date().toISOString()} ${bin} ${args.join(' ')}\n`);
+      // detached: the child leads its own process group, so teardown can kill the whole group.
+      const child = spawn(bin, args, { detached: true, stdio: ['ignore', fd, fd], env: childEnv() });
+      this.child = child;
+      this.exitInfo = undefined;
+      this.exited = new Promise<void>((resolve) => {
+        child.once('exit', (code, signal) => {
+          this.exitInfo = signal ? `signal ${signal}` : `code ${code}`;
+          resolve();
+        });
+        child.once('error', (err) => {
+          this.exitInfo = `spawn error: ${err.message}`;
+          resolve();
+        });
+      });
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  get running(): boolean {
+    return this.child !== undefined && this.exitInfo === undefined;
+  }
+
+  killGroupSync(signal: NodeJS.Signals): void {
+    const pid = this.child?.pid;
+    if (pid === undefined || this.exitInfo !== undefined) return;
+    try {
+      process.kill(-pid, signal);
+    } catch {
+      try {
+        process.kill(pid, signal);
+      } catch {
+        // already gone
+      }
+    }
+  }
+
+  async stop(): Promise<void> {
+    if (!this.running) return;
+    this.killGroupSync('SIGTERM');
+    const done = await Promise.race([this.exited.then(() => true), sleep(STOP_GRACE_MS).then(() => false)]);
+    if (!done) {
+      this.killGroupSync('SIGKILL');
+      await Promise.race([this.exited, sleep(STOP_GRACE_MS)]);
+    }
+    // The group may hold more than the leader; make sure nothing of it survives.
+    const pid = this.child?.pid;
+    if (pid !== undefined) {
+      try {
+        process.kill(-pid, 'SIGKILL');
+      } catch {
+        // no such group: fine
+      }
+    }
+  }
+
+  failure(what: string): Error {
+    return new Error(
+      `${this.name}: ${what}${this.exitInfo ? ` (exited: ${this.exitInfo})` : ''}\n` +
+        `log: ${this.logFile}\n--- last lines ---\n${tail(this.logFile)}`,
+    );
+  }
+}
+
+function childEnv(): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  delete env.KUBECONFIG;
+  return env;
+}
+
+interface Live {
+  procs: Proc[];
+  dir: string;
+}
+const live = new Set<Live>();
+let handlersInstalled = false;
+
+function keepDir(): boolean {
+  return process.env.KEEP_TEST_ENV === '1';
+}
+
+function cleanupSync(l: Live): void {
+  for (const p of [...l.procs].reverse()) p.killGroupSync('SIGKILL');
+  if (!keepDir()) {
+    try {
+      rmSync(l.dir, { recursive: true, force: true });
+    } catch {
+      // best effort at exit
+    }
+  }
+  live.delete(l);
+}
+
+function installHandlers(): void {
+  if (handlersInstalled) return;
+  handlersInstalled = true;
+  process.on('exit', () => {
+    for (const l of [...live]) cleanupSync(l);
+  });
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    const handler = (): void => {
+      for (const l of [...live]) cleanupSync(l);
+      // If nobody else handles the signal, restore the default behaviour (terminate).
+      if (process.listenerCount(sig) === 1) {
+        process.removeListener(sig, handler);
+        process.kill(process.pid, sig);
+      }
+    };
+    process.on(sig, handler);
+  }
+}
+
+// ---- readiness ------------------------------------------------------------------------------------
+
+interface HttpResult {
+  status: number;
+  body: string;
+}
+
+function httpsGet(url: string, token: string, timeoutMs = 5_000): Promise<HttpResult> {
+  return new Promise((resolve, reject) => {
+    const req = httpsRequest(
+      url,
+      { method: 'GET', headers: { authorization: `Bearer ${token}` }, rejectUnauthorized: false, timeout: timeoutMs },
+      (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => (body += c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+        res.on('error', reject);
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+async function waitFor(
+  proc: Proc,
+  what: string,
+  timeoutMs: number,
+  probe: () => Promise<boolean>,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let lastErr = '';
+  for (let delay = 50; ; delay = Math.min(delay * 2, 500)) {
+    if (!proc.running) throw proc.failure(`exited before ${what}`);
+    try {
+      if (await probe()) return;
+    } catch (err) {
+      lastErr = err instanceof Error ? err.message : String(err);
+    }
+    if (Date.now() > deadline) {
+      throw proc.failure(`not ${what} after ${timeoutMs} ms${lastErr ? ` (last error: ${lastErr})` : ''}`);
+    }
+    await sleep(delay);
+  }
+}
+
+// ---- the control plane ------------------------------------------------------------------------------
+
+export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise<ControlPlane> {
+  const t0 = Date.now();
+  const readyTimeoutMs = opts.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS;
+  const etcdBin = requireBinary('etcd');
+  const apiserverBin = requireBinary('kube-apiserver');
+  const kcmBin = opts.controllerManager ? requireBinary('kube-controller-manager') : undefined;
+
+  installHandlers();
+  const dir = mkdtempSync(join(tmpdir(), 'stack-operator-cp-'));
+  const certDir = join(dir, 'certs');
+  mkdirSync(certDir);
+  const etcd = new Proc('etcd', join(dir, 'etcd.log'));
+  const apiserver = new Proc('kube-apiserver', join(dir, 'kube-apiserver.log'));
+  const kcm = new Proc('kube-controller-manager', join(dir, 'kube-controller-manager.log'));
+  const l: Live = { procs: [etcd, apiserver, kcm], dir };
+  live.add(l);
+
+  let stopped = false;
+  const stop = async (keepLogs = false): Promise<void> => {
+    if (stopped) return;
+    stopped = true;
+    await kcm.stop();
+    await apiserver.stop();
+    await etcd.stop();
+    live.delete(l);
+    if (keepDir()) {
+      process.stderr.write(`[control-plane] KEEP_TEST_ENV=1: kept ${dir}\n`);
+    } else if (keepLogs) {
+      // Start-up failed: keep only the *.log files for the post-mortem.
+      for (const sub of ['etcd', 'certs', 'sa.key', 'sa.pub', 'tokens.csv', 'kubeconfig']) {
+        rmSync(join(dir, sub), { recursive: true, force: true });
+      }
+    } else {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  };
+
+  try {
+    // Keys and tokens.
+    const token = randomBytes(24).toString('hex');
+    const tokenFile = join(dir, 'tokens.csv');
+    writeFileSync(tokenFile, `${token},admin,admin,system:masters\n`, { mode: 0o600 });
+    const { privateKey, publicKey } = generateKeyPairSync('rsa', {
+      modulusLength: 2048,
+      publicKeyEncoding: { type: 'spki', format: 'pem' },
+      privateKeyEncoding: { type: 'pkcs1', format: 'pem' },
+    });
+    const saKey = join(dir, 'sa.key');
+    const saPub = join(dir, 'sa.pub');
+    writeFileSync(saKey, privateKey, { mode: 0o600 });
+    writeFileSync(saPub, publicKey);
+
+    // etcd. Ports are picked free and bound a moment later: retry on the rare collision.
+    let etcdUrl = '';
+    for (let attempt = 1; ; attempt++) {
+      const clientPort = await freePort();
+      const peerPort = await freePort();
+      etcdUrl = `http://127.0.0.1:${clientPort}`;
+      const peerUrl = `http://127.0.0.1:${peerPort}`;
+      etcd.start(etcdBin, [
+        '--name=default',
+        `--data-dir=${join(dir, 'etcd')}`,
+        `--listen-client-urls=${etcdUrl}`,
+        `--advertise-client-urls=${etcdUrl}`,
+        `--listen-peer-urls=${peerUrl}`,
+        `--initial-advertise-peer-urls=${peerUrl}`,
+        `--initial-cluster=default=${peerUrl}`,
+        '--unsafe-no-fsync',
+        '--log-level=warn',
+      ]);
+      try {
+        const url = `${etcdUrl}/health`;
+        await waitFor(etcd, 'healthy', readyTimeoutMs, async () => {
+          const res = await fetch(url, { signal: AbortSignal.timeout(5_000) });
+          const body = (await res.json()) as { health?: string };
+          return body.health === 'true';
+        });
+        break;
+      } catch (err) {
+        await etcd.stop();
+        if (attempt < 3 && /address already in use/.test(tail(etcd.logFile, 50))) continue;
+        throw err;
+      }
+    }
+    const tEtcd = Date.now();
+
+    // kube-apiserver.
+    const port = await freePort();
+    const server = `https://127.0.0.1:${port}`;
+    const apiserverArgs = [
+      `--etcd-servers=${etcdUrl}`,
+      `--secure-port=${port}`,
+      '--bind-address=127.0.0.1',
+      '--advertise-address=127.0.0.1',
+      `--cert-dir=${certDir}`,
+      '--service-cluster-ip-range=10.0.0.0/24',
+      '--allow-privileged=true',
+      '--authorization-mode=RBAC',
+      '--disable-admission-plugins=ServiceAccount',
+      '--endpoint-reconciler-type=none',
+      `--token-auth-file=${tokenFile}`,
+      `--service-account-issuer=${server}/`,
+      `--service-account-key-file=${saPub}`,
+      `--service-account-signing-key-file=${saKey}`,
+      '--profiling=false',
+      ...(opts.apiserverArgs ?? []),
+    ];
+    const startApiServerOnce = async (): Promise<void> => {
+      apiserver.start(apiserverBin, apiserverArgs);
+      await waitFor(apiserver, 'ready (/readyz)', readyTimeoutMs, async () => {
+        const res = await httpsGet(`${server}/readyz`, token);
+        return res.status === 200;
+      });
+    };
+    await startApiServerOnce();
+    const tApi = Date.now();
+
+    // The apiserver wrote a self-signed serving cert (leaf + its CA) into cert-dir; it reuses it on
+    // restart, so the kubeconfig stays valid.
+    const caFile = join(certDir, 'apiserver.crt');
+    if (!existsSync(caFile)) throw apiserver.failure(`no ${caFile}`);
+    const caData = readFileSync(caFile).toString('base64');
+    const kubeconfigPath = join(dir, 'kubeconfig');
+    writeFileSync(
+      kubeconfigPath,
+      [
+        'apiVersion: v1',
+        'kind: Config',
+        'clusters:',
+        '- name: test',
+        '  cluster:',
+        `    server: ${server}`,
+        `    certificate-authority-data: ${caData}`,
+        'users:',
+        '- name: admin',
+        '  user:',
+        `    token: ${token}`,
+        'contexts:',
+        '- name: test',
+        '  context:',
+        '    cluster: test',
+        '    user: admin',
+        '    namespace: default',
+        'current-context: test',
+        '',
+      ].join('\n'),
+      { mode: 0o600 },
+    );
+
+    // kube-controller-manager (optional).
+    let tKcm: number | undefined;
+    if (kcmBin) {
+      kcm.start(kcmBin, [
+        `--kubeconfig=${kubeconfigPath}`,
+        '--controllers=namespace,garbagecollector,serviceaccount,serviceaccount-token',
+        `--service-account-private-key-file=${saKey}`,
+        `--root-ca-file=${caFile}`,
+        '--leader-elect=false',
+        '--use-service-account-credentials=false',
+        '--secure-port=0',
+        '--profiling=false',
+      ]);
+      // Ready when the serviceaccount controller has created default/default.
+      await waitFor(kcm, 'working (ServiceAccount default/default created)', readyTimeoutMs, async () => {
+        const res = await httpsGet(`${server}/api/v1/namespaces/default/serviceaccounts/default`, token);
+        return res.status === 200;
+      });
+      tKcm = Date.now();
+    }
+
+    return {
+      kubeconfigPath,
+      server,
+      token,
+      caFile,
+      etcdUrl,
+      dir,
+      timings: {
+        etcdMs: tEtcd - t0,
+        apiserverMs: tApi - tEtcd,
+        ...(tKcm !== undefined ? { controllerManagerMs: tKcm - tApi } : {}),
+        totalMs: Date.now() - t0,
+      },
+      stopApiServer: async () => {
+        await apiserver.stop();
+      },
+      startApiServer: async () => {
+        if (stopped) throw new Error('control plane stopped');
+        if (apiserver.running) return;
+        await startApiServerOnce();
+      },
+      restartApiServer: async () => {
+        if (stopped) throw new Error('control plane stopped');
+        await apiserver.stop();
+        await startApiServerOnce();
+      },
+      compactEtcd: async () => {
+        const post = async (path: string, body: unknown): Promise<Record<string, unknown>> => {
+          const res = await fetch(`${etcdUrl}${path}`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify(body),
+            signal: AbortSignal.timeout(10_000),
+          });
+          const json = (await res.json()) as Record<string, unknown>;
+          if (!res.ok) throw new Error(`etcd ${path}: HTTP ${res.status} ${JSON.stringify(json)}`);
+          return json;
+        };
+        // Any range answers with the store's current revision in its header.
+        const range = await post('/v3/kv/range', { key: Buffer.from('/').toString('base64'), limit: 1 });
+        const revision = Number((range.header as { revision?: string } | undefined)?.revision);
+        if (!Number.isFinite(revision) || revision <= 0) {
+          throw new Error(`etcd range: no revision in ${JSON.stringify(range)}`);
+        }
+        await post('/v3/kv/compaction', { revision: String(revision), physical: true });
+        return revision;
+      },
+      stop: () => stop(false),
+    };
+  } catch (err) {
+    await stop(true).catch(() => undefined);
+    throw err;
+  }
+}
