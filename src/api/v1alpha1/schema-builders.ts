@@ -1,0 +1,102 @@
+// Small builders for OpenAPI v3 structural schemas. Every builder takes the field's description
+// first, so a field cannot be declared without one (`kubectl explain` prints them).
+
+export interface JSONSchemaProps {
+  type?: 'object' | 'array' | 'string' | 'integer' | 'number' | 'boolean';
+  description?: string;
+  properties?: Record<string, JSONSchemaProps>;
+  additionalProperties?: JSONSchemaProps | boolean;
+  items?: JSONSchemaProps;
+  required?: string[];
+  enum?: (string | number)[];
+  default?: unknown;
+  format?: string;
+  pattern?: string;
+  minLength?: number;
+  maxLength?: number;
+  minimum?: number;
+  maximum?: number;
+  minItems?: number;
+  maxItems?: number;
+  minProperties?: number;
+  maxProperties?: number;
+  nullable?: boolean;
+  'x-kubernetes-preserve-unknown-fields'?: boolean;
+  'x-kubernetes-validations'?: ValidationRule[];
+  'x-kubernetes-list-type'?: 'atomic' | 'set' | 'map';
+  'x-kubernetes-list-map-keys'?: string[];
+  'x-kubernetes-map-type'?: 'atomic' | 'granular';
+}
+
+export interface ValidationRule {
+  rule: string;
+  message?: string;
+  messageExpression?: string;
+  fieldPath?: string;
+  reason?: 'FieldValueInvalid' | 'FieldValueForbidden' | 'FieldValueRequired' | 'FieldValueDuplicate';
+  optionalOldSelf?: boolean;
+}
+
+type Extra = Omit<JSONSchemaProps, 'type' | 'description'>;
+
+export function str(description: string, extra: Extra = {}): JSONSchemaProps {
+  return { type: 'string', description, ...extra };
+}
+
+export function enumOf(description: string, values: string[], def?: string): JSONSchemaProps {
+  return { type: 'string', description, enum: values, ...(def === undefined ? {} : { default: def }) };
+}
+
+export function int(description: string, extra: Extra = {}): JSONSchemaProps {
+  return { type: 'integer', description, ...extra };
+}
+
+export function num(description: string, extra: Extra = {}): JSONSchemaProps {
+  return { type: 'number', description, ...extra };
+}
+
+export function bool(description: string, def?: boolean): JSONSchemaProps {
+  return { type: 'boolean', description, ...(def === undefined ? {} : { default: def }) };
+}
+
+export function obj(
+  description: string,
+  properties: Record<string, JSONSchemaProps>,
+  extra: Extra = {},
+): JSONSchemaProps {
+  return { type: 'object', description, properties, ...extra };
+}
+
+export function stringMap(description: string, extra: Extra = {}): JSONSchemaProps {
+  return { type: 'object', description, additionalProperties: { type: 'string' }, ...extra };
+}
+
+export function arr(description: string, items: JSONSchemaProps, extra: Extra = {}): JSONSchemaProps {
+  return { type: 'array', description, items, ...extra };
+}
+
+/** Any JSON value (object, string, list...), kept as written. */
+export function anyValue(description: string): JSONSchemaProps {
+  return { description, 'x-kubernetes-preserve-unknown-fields': true };
+}
+
+/** A free-form object, kept as written. */
+export function freeObject(description: string): JSONSchemaProps {
+  return { type: 'object', description, 'x-kubernetes-preserve-unknown-fields': true };
+}
+
+/** A Go-style duration string such as "5s", "10m", "1h30m". */
+export function duration(description: string, def: string): JSONSchemaProps {
+  return {
+    type: 'string',
+    description,
+    pattern: '^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$',
+    maxLength: 32,
+    default: def,
+  };
+}
+
+/** Exactly one of the named optional fields must be set (CEL, on the enclosing object). */
+export function exactlyOne(fields: string[], message: string): ValidationRule {
+  return { rule: `${fields.map((f) => `(has(self.${f}) ? 1 : 0)`).join(' + ')} == 1`, message };
+}

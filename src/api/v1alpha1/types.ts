@@ -1,0 +1,192 @@
+// TypeScript shapes of the v1alpha1 API. schemas.ts is the source of truth (CRDs, validation);
+// these mirror it field by field, and test/unit/api/types.test.ts checks the two stay in step.
+
+export interface ObjectMeta {
+  name?: string;
+  namespace?: string;
+  uid?: string;
+  generation?: number;
+  resourceVersion?: string;
+  creationTimestamp?: string;
+  deletionTimestamp?: string;
+  finalizers?: string[];
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+}
+
+export interface Condition {
+  type: string;
+  status: 'True' | 'False' | 'Unknown';
+  observedGeneration?: number;
+  lastTransitionTime: string;
+  reason: string;
+  message: string;
+}
+
+export interface SecretReference {
+  name: string;
+  namespace?: string;
+}
+
+export interface HeatProviderSpec {
+  authUrl: string;
+  endpoint?: string;
+  region?: string;
+  interface?: 'public' | 'internal' | 'admin';
+  projectName?: string;
+  projectId?: string;
+  projectDomainName?: string;
+  userDomainName?: string;
+  credentialsSecretRef: SecretReference;
+}
+
+export interface RfsProviderSpec {
+  endpoint?: string;
+  region: string;
+  projectId: string;
+  credentialsSecretRef: SecretReference;
+}
+
+export interface RosProviderSpec {
+  endpoint?: string;
+  regionId: string;
+  apiVersion?: '2019-09-10' | '2015-09-01';
+  signatureVersion?: 'ACS3-HMAC-SHA256' | 'HMAC-SHA1';
+  credentialsSecretRef: SecretReference;
+}
+
+export interface CloudFoundryProviderSpec {
+  apiUrl: string;
+  uaaUrl?: string;
+  spaceGuid: string;
+  credentialsSecretRef: SecretReference;
+}
+
+export interface StackProviderSpec {
+  heat?: HeatProviderSpec;
+  rfs?: RfsProviderSpec;
+  ros?: RosProviderSpec;
+  cloudFoundry?: CloudFoundryProviderSpec;
+  tls?: { caBundle?: string; insecureSkipVerify?: boolean };
+  rateLimit?: { qps?: number; burst?: number };
+  pollInterval?: string;
+  resyncInterval?: string;
+}
+
+export interface StackProviderStatus {
+  observedGeneration?: number;
+  conditions?: Condition[];
+  type?: string;
+  lastCheckedTime?: string;
+}
+
+export interface StackProvider {
+  apiVersion: 'stackoperator.dev/v1alpha1';
+  kind: 'StackProvider' | 'ClusterStackProvider';
+  metadata: ObjectMeta;
+  spec: StackProviderSpec;
+  status?: StackProviderStatus;
+}
+
+export type ProviderKind = 'StackProvider' | 'ClusterStackProvider';
+export type DeletionPolicy = 'Delete' | 'Retain' | 'RetainResources';
+export type OnSpecChangeDuringUpdate = 'CancelAndUpdate' | 'WaitAndUpdate';
+export type CancelModeSpec = 'Rollback' | 'NoRollback';
+
+export interface TemplateSource {
+  inline?: unknown;
+  configMapRef?: { name: string; key: string };
+  url?: string;
+}
+
+export interface ParametersFromSource {
+  kind: 'Secret' | 'ConfigMap';
+  name: string;
+  key?: string;
+  parameter?: string;
+  optional?: boolean;
+}
+
+export interface ProviderOptions {
+  heat?: { environment?: Record<string, unknown>; files?: Record<string, string> };
+  rfs?: { enableAutoRollback?: boolean; agencies?: { providerName: string; agencyName: string }[] };
+  ros?: {
+    replacementOption?: 'Enabled' | 'Disabled';
+    stackPolicyBody?: Record<string, unknown>;
+    stackPolicyDuringUpdateBody?: Record<string, unknown>;
+    ramRoleName?: string;
+    cancelType?: 'Safe' | 'Quick';
+    parallelism?: number;
+  };
+  cloudFoundry?: {
+    appName?: string;
+    strategy?: 'rolling' | 'canary';
+    dropletGuid?: string;
+    revisionGuid?: string;
+    maxInFlight?: number;
+    canarySteps?: number[];
+  };
+}
+
+export interface StackSpec {
+  providerRef: { kind?: ProviderKind; name: string };
+  stackName?: string;
+  template: TemplateSource;
+  parameters?: Record<string, string>;
+  parametersFrom?: ParametersFromSource[];
+  usePreviousParameters?: boolean;
+  disableRollback?: boolean;
+  timeoutMinutes?: number;
+  tags?: Record<string, string>;
+  deletionPolicy?: DeletionPolicy;
+  deletionProtection?: boolean;
+  updatePolicy?: { onSpecChangeDuringUpdate?: OnSpecChangeDuringUpdate; cancelMode?: CancelModeSpec };
+  suspend?: boolean;
+  outputs?: { secretName?: string; configMapName?: string };
+  providerOptions?: ProviderOptions;
+}
+
+export type OperationType = 'Create' | 'Update' | 'CancelUpdate' | 'Delete';
+
+export interface OperationRecord {
+  type: OperationType;
+  generation: number;
+  hash?: string;
+  token: string;
+  startedAt: string;
+  reason?: string;
+  cancelRequested?: boolean;
+}
+
+export interface StackStatus {
+  observedGeneration?: number;
+  stackId?: string;
+  stackName?: string;
+  providerType?: string;
+  stackStatus?: string;
+  stackStatusReason?: string;
+  conditions?: Condition[];
+  outputs?: Record<string, string>;
+  operation?: OperationRecord;
+  lastAppliedGeneration?: number;
+  lastAppliedHash?: string;
+  blockedHash?: string;
+  lastHandledCancelRequest?: string;
+  lastHandledReconcileRequest?: string;
+  deletionProtection?: boolean;
+  failures?: number;
+}
+
+export interface Stack {
+  apiVersion: 'stackoperator.dev/v1alpha1';
+  kind: 'Stack';
+  metadata: ObjectMeta;
+  spec: StackSpec;
+  status?: StackStatus;
+}
+
+// Annotations and finalizer names are part of the public contract (design.md section 2).
+export const FINALIZER = 'stackoperator.dev/finalizer';
+export const ANNOTATION_CANCEL_UPDATE = 'stackoperator.dev/cancel-update';
+export const ANNOTATION_RECONCILE_REQUESTED_AT = 'stackoperator.dev/reconcile-requested-at';
+export const ANNOTATION_ADOPT = 'stackoperator.dev/adopt';
