@@ -1,0 +1,237 @@
+// A thin, generic Kubernetes REST client on top of client-node's KubeConfig (auth, TLS) and undici.
+//
+// Why not the generated APIs: the runtime is generic over group/version/plural (core and custom
+// resources alike), needs raw streaming for watches with our own watchdog, per-request timeouts and
+// arbitrary patch content types. client-node 2.0.1 has no per-request timeout and creates a new
+// undici Agent per request; here the dispatcher is created once per KubeConfig and reused.
+//
+// Errors: non-2xx answers throw client-node's ApiException(code, message, body=V1Status, headers),
+// so `errors.ts` classifies them exactly like errors from the generated clients.
+import { ApiException, type KubeConfig } from '@kubernetes/client-node';
+import { RequestContext, HttpMethod } from '@kubernetes/client-node';
+import { fetch, type Dispatcher } from 'undici';
+
+/** Identifies a resource type. `group` is '' for the core API. */
+export interface ResourceRef {
+  group: string;
+  version: string;
+  plural: string;
+  /** Default true. */
+  namespaced?: boolean;
+  /** Kind, for building objects (events, apply). Optional. */
+  kind?: string;
+}
+
+export interface ObjectMeta {
+  name?: string;
+  generateName?: string;
+  namespace?: string;
+  uid?: string;
+  resourceVersion?: string;
+  generation?: number;
+  creationTimestamp?: string;
+  deletionTimestamp?: string;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+  finalizers?: string[];
+  ownerReferences?: unknown[];
+  [k: string]: unknown;
+}
+
+/** Any Kubernetes object. */
+export interface KubeObject {
+  apiVersion?: string;
+  kind?: string;
+  metadata: ObjectMeta;
+  [k: string]: unknown;
+}
+
+export interface KubeList<T extends KubeObject = KubeObject> {
+  apiVersion?: string;
+  kind?: string;
+  metadata: { resourceVersion?: string; continue?: string; remainingItemCount?: number };
+  items: T[];
+}
+
+export type Query = Record<string, string | number | boolean | undefined>;
+
+export interface RequestOptions {
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  path: string;
+  query?: Query;
+  body?: unknown;
+  /** Default application/json for bodies. */
+  contentType?: string;
+  signal?: AbortSignal;
+  /** Per-request timeout; default the client's (30 s). 0 disables (watches). */
+  timeoutMs?: number;
+}
+
+export interface KubeClientOptions {
+  /** Default per-request timeout. Default 30 s. */
+  timeoutMs?: number;
+}
+
+export const JSON_PATCH = 'application/json-patch+json';
+export const MERGE_PATCH = 'application/merge-patch+json';
+export const APPLY_PATCH = 'application/apply-patch+yaml';
+
+/** /api/v1[/namespaces/ns]/plural[/name[/sub]] or /apis/group/version/... */
+export function resourcePath(r: ResourceRef, namespace?: string, name?: string, subresource?: string): string {
+  let p = r.group === '' ? `/api/${r.version}` : `/apis/${r.group}/${r.version}`;
+  if (namespace !== undefined && namespace !== '' && r.namespaced !== false) p += `/namespaces/${encodeURIComponent(namespace)}`;
+  p += `/${r.plural}`;
+  if (name !== undefined) p += `/${encodeURIComponent(name)}`;
+  if (subresource !== undefined) p += `/${subresource}`;
+  return p;
+}
+
+export function apiVersionOf(r: ResourceRef): string {
+  return r.group === '' ? r.version : `${r.group}/${r.version}`;
+}
+
+/** "namespace/name", or "name" for cluster-scoped objects (client-go MetaNamespaceKeyFunc). */
+export function objectKey(obj: { metadata: ObjectMeta }): string {
+  const ns = obj.metadata.namespace;
+  return ns ? `${ns}/${obj.metadata.name ?? ''}` : (obj.metadata.name ?? '');
+}
+
+/** Splits a key made by objectKey. */
+export function splitKey(key: string): { namespace: string | undefined; name: string } {
+  const i = key.indexOf('/');
+  return i < 0 ? { namespace: undefined, name: key } : { namespace: key.slice(0, i), name: key.slice(i + 1) };
+}
+
+const dispatchers = new WeakMap<KubeConfig, { d: Dispatcher | undefined }>();
+
+export class KubeClient {
+  readonly kubeConfig: KubeConfig;
+  readonly timeoutMs: number;
+  readonly #server: string;
+
+  constructor(kubeConfig: KubeConfig, opts: KubeClientOptions = {}) {
+    this.kubeConfig = kubeConfig;
+    this.timeoutMs = opts.timeoutMs ?? 30_000;
+    const cluster = kubeConfig.getCurrentCluster();
+    if (!cluster) throw new Error('KubeConfig has no current cluster');
+    this.#server = cluster.server.replace(/\/+$/, '');
+  }
+
+  /** Sends a request; resolves the parsed JSON body (undefined for empty bodies), throws ApiException on non-2xx. */
+  async request<T = unknown>(opts: RequestOptions): Promise<T> {
+    const res = await this.#send(opts);
+    const text = await res.text();
+    if (res.status < 200 || res.status >= 300) throw toApiException(res.status, opts, text, res.headers);
+    if (text === '') return undefined as T;
+    return JSON.parse(text) as T;
+  }
+
+  /**
+   * Opens a streaming GET (watch). Resolves once headers arrive with a 200; throws ApiException
+   * otherwise. The caller reads `lines` and aborts through its own signal.
+   */
+  async stream(opts: Omit<RequestOptions, 'method' | 'body' | 'contentType'>): Promise<AsyncIterable<string>> {
+    const res = await this.#send({ ...opts, method: 'GET', timeoutMs: 0 });
+    if (res.status !== 200) {
+      const text = await res.text().catch(() => '');
+      throw toApiException(res.status, { ...opts, method: 'GET' }, text, res.headers);
+    }
+    const body = res.body;
+    if (!body) throw new Error('watch response has no body');
+    return splitLines(body);
+  }
+
+  get<T extends KubeObject>(r: ResourceRef, namespace: string | undefined, name: string, signal?: AbortSignal): Promise<T> {
+    return this.request<T>({ method: 'GET', path: resourcePath(r, namespace, name), signal });
+  }
+  list<T extends KubeObject>(r: ResourceRef, namespace: string | undefined, query: Query = {}, signal?: AbortSignal): Promise<KubeList<T>> {
+    return this.request<KubeList<T>>({ method: 'GET', path: resourcePath(r, namespace), query, signal });
+  }
+  create<T extends KubeObject>(r: ResourceRef, namespace: string | undefined, body: unknown, signal?: AbortSignal): Promise<T> {
+    return this.request<T>({ method: 'POST', path: resourcePath(r, namespace), body, signal });
+  }
+  replace<T extends KubeObject>(r: ResourceRef, namespace: string | undefined, name: string, body: unknown, signal?: AbortSignal): Promise<T> {
+    return this.request<T>({ method: 'PUT', path: resourcePath(r, namespace, name), body, signal });
+  }
+  patch<T extends KubeObject>(
+    r: ResourceRef,
+    namespace: string | undefined,
+    name: string,
+    body: unknown,
+    opts: { contentType: string; subresource?: string; query?: Query; signal?: AbortSignal },
+  ): Promise<T> {
+    return this.request<T>({
+      method: 'PATCH',
+      path: resourcePath(r, namespace, name, opts.subresource),
+      body,
+      contentType: opts.contentType,
+      query: opts.query,
+      signal: opts.signal,
+    });
+  }
+  delete(r: ResourceRef, namespace: string | undefined, name: string, body?: unknown, signal?: AbortSignal): Promise<unknown> {
+    return this.request({ method: 'DELETE', path: resourcePath(r, namespace, name), body, signal });
+  }
+
+  async #send(opts: RequestOptions): Promise<Awaited<ReturnType<typeof fetch>>> {
+    const url = new URL(this.#server + opts.path);
+    for (const [k, v] of Object.entries(opts.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
+    const ctx = new RequestContext(url.toString(), HttpMethod.GET);
+    await this.kubeConfig.applySecurityAuthentication(ctx);
+    let cached = dispatchers.get(this.kubeConfig);
+    if (!cached) {
+      cached = { d: ctx.getDispatcher() };
+      dispatchers.set(this.kubeConfig, cached);
+    }
+    const headers = ctx.getHeaders() as Record<string, string>;
+    headers.accept = 'application/json';
+    let body: string | undefined;
+    if (opts.body !== undefined) {
+      body = typeof opts.body === 'string' ? opts.body : JSON.stringify(opts.body);
+      headers['content-type'] = opts.contentType ?? 'application/json';
+    }
+    const timeoutMs = opts.timeoutMs ?? this.timeoutMs;
+    const signals: AbortSignal[] = [];
+    if (opts.signal) signals.push(opts.signal);
+    if (timeoutMs > 0) signals.push(AbortSignal.timeout(timeoutMs));
+    return await fetch(url, {
+      method: opts.method,
+      headers,
+      body,
+      dispatcher: cached.d,
+      signal: signals.length === 0 ? undefined : signals.length === 1 ? signals[0] : AbortSignal.any(signals),
+    });
+  }
+}
+
+function toApiException(status: number, opts: { method: string; path: string }, text: string, headers: Headers): ApiException<unknown> {
+  let body: unknown = text;
+  try {
+    body = JSON.parse(text) as unknown;
+  } catch {
+    // not JSON: keep text
+  }
+  const msg =
+    typeof body === 'object' && body !== null && typeof (body as { message?: unknown }).message === 'string'
+      ? (body as { message: string }).message
+      : text.slice(0, 200);
+  const h: Record<string, string> = {};
+  headers.forEach((v, k) => (h[k] = v));
+  return new ApiException(status, `HTTP ${status} ${opts.method} ${opts.path}: ${msg}`, body, h);
+}
+
+async function* splitLines(body: ReadableStream<Uint8Array>): AsyncIterable<string> {
+  const decoder = new TextDecoder();
+  let buf = '';
+  for await (const chunk of body) {
+    buf += decoder.decode(chunk, { stream: true });
+    let i: number;
+    while ((i = buf.indexOf('\n')) >= 0) {
+      const line = buf.slice(0, i).trim();
+      buf = buf.slice(i + 1);
+      if (line !== '') yield line;
+    }
+  }
+  const rest = (buf + decoder.decode()).trim();
+  if (rest !== '') yield rest;
+}
