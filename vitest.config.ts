@@ -4,6 +4,7 @@ import { defineConfig } from 'vitest/config';
 // the global setup), e2e (kubectl, helm, real Heat). `npm test` runs all of them.
 export default defineConfig({
   test: {
+    reporters: ['default', './test/reporters/summary.ts'],
     projects: [
       {
         test: {
