@@ -1,0 +1,269 @@
+// A controller: informer events → work-queue keys → N workers calling a level-based reconciler.
+//
+// # Contract
+// `reconcile(key, ctx, signal, info)` gets only the key ("namespace/name"); it reads the current
+// object itself (normally from the informer cache) and returns an Action:
+// - `{ requeueAfterMs: n }` (n > 0): forget the backoff, reconcile again after n ms (polling);
+// - `{ requeueAfterMs: 0 }`: requeue through the rate limiter (controller-runtime's deprecated
+//   Requeue: true; prefer a delay);
+// - `{ done: true }`: wait for the next change of a watched object.
+// A thrown error is classified once: TerminalError → logged and counted, no retry until a watched
+// object changes; anything else → rate-limited requeue (per-key exponential backoff, overall
+// bucket), no sooner than the error's `retryAfterMs` if it carries one.
+//
+// # Guarantees
+// - A key is never reconciled by two workers at once (the queue's processing set), however many
+//   workers and however fast its object changes; changes during a reconcile trigger exactly one more.
+// - An exception (or rejection, or a non-Error throw) in one reconcile never affects another.
+// - `signal` aborts when the controller stops (shutdown, or leadership lost); workers then take no
+//   new keys and `start` resolves once in-flight reconciles have returned.
+import { randomUUID } from 'node:crypto';
+import { realClock, type Clock, type TimerHandle } from './clock.ts';
+import { errorSummary, isTerminal, retryAfterMs } from './errors.ts';
+import type { Informer } from './informer.ts';
+import { objectKey, type KubeObject } from './kube-client.ts';
+import { silentLogger, type Logger } from './logging.ts';
+import { ControllerMetrics, type ReconcileResult } from './metrics.ts';
+import { WorkQueue, defaultControllerRateLimiter, type DefaultRateLimiterOptions, type RateLimiter } from './workqueue.ts';
+
+export type Action = { requeueAfterMs: number } | { done: true };
+
+/** Reconcile again after `ms` (resets the key's error backoff). */
+export function requeueAfter(ms: number): Action {
+  return { requeueAfterMs: ms };
+}
+/** Nothing more to do until a watched object changes. */
+export function awaitChange(): Action {
+  return { done: true };
+}
+
+/** Per-call information handed to the reconciler in addition to the shared context. */
+export interface ReconcileInfo {
+  /** A fresh UUID per call (also on the logger as reconcileID). */
+  reconcileID: string;
+  /** Child logger with controller, namespace, name, reconcileID. */
+  log: Logger;
+  /** Rate-limited requeues of this key since its last success (0 on a first attempt). */
+  requeues: number;
+}
+
+export type ReconcileFn<C> = (key: string, ctx: C, signal: AbortSignal, info: ReconcileInfo) => Promise<Action>;
+
+export interface Reconciler<C> {
+  reconcile: ReconcileFn<C>;
+}
+
+export type EventType = 'add' | 'update' | 'delete';
+
+/** Maps an event of a watched (secondary) object to the primary keys to reconcile. */
+export type MapFn<S> = (obj: S, event: EventType, oldObj?: S) => Iterable<string> | string | undefined | null;
+
+/** Filters primary events (e.g. skip updates that changed neither generation nor metadata). */
+export type Predicate<T> = (event: EventType, obj: T, oldObj?: T) => boolean;
+
+export interface ControllerOptions<C> {
+  /** The `controller` label of metrics and logs, and the queue name. */
+  name: string;
+  reconciler: Reconciler<C> | ReconcileFn<C>;
+  /** Shared context passed to every reconcile (all I/O lives there). */
+  context: C;
+  /** Workers (max concurrent reconciles). Default 1, like controller-runtime. */
+  maxConcurrentReconciles?: number;
+  /** Custom rate limiter; default per-key 5 ms → 1000 s combined with a 10 qps / 100 burst bucket. */
+  rateLimiter?: RateLimiter<string>;
+  rateLimiterOptions?: DefaultRateLimiterOptions;
+  /** How long start() waits for the informers to sync. Default 2 min. */
+  cacheSyncTimeoutMs?: number;
+  /** Aborts one reconcile's signal after this long. Default none. */
+  reconcileTimeoutMs?: number;
+  /** Re-enqueue every primary key periodically (±10% jitter). Default 0 = off. */
+  resyncPeriodMs?: number;
+  log?: Logger;
+  clock?: Clock;
+}
+
+export class Controller<C = unknown> {
+  readonly name: string;
+  readonly queue: WorkQueue<string>;
+  readonly maxConcurrentReconciles: number;
+  readonly #reconcile: ReconcileFn<C>;
+  readonly #ctx: C;
+  readonly #opts: ControllerOptions<C>;
+  readonly #metrics: ControllerMetrics;
+  readonly #log: Logger;
+  readonly #clock: Clock;
+  readonly #informers = new Set<Informer<KubeObject>>();
+  #primary: Informer<KubeObject> | undefined;
+  #active = 0;
+  #started = false;
+
+  constructor(opts: ControllerOptions<C>) {
+    this.name = opts.name;
+    this.#opts = opts;
+    this.#ctx = opts.context;
+    const r = opts.reconciler;
+    this.#reconcile = typeof r === 'function' ? r : (key, ctx, signal, info) => r.reconcile(key, ctx, signal, info);
+    this.#clock = opts.clock ?? realClock;
+    this.#log = (opts.log ?? silentLogger).child({ controller: opts.name });
+    this.maxConcurrentReconciles = Math.max(1, opts.maxConcurrentReconciles ?? 1);
+    this.queue = new WorkQueue<string>({
+      name: opts.name,
+      clock: this.#clock,
+      rateLimiter: opts.rateLimiter ?? defaultControllerRateLimiter({ clock: this.#clock, ...opts.rateLimiterOptions }),
+    });
+    this.#metrics = new ControllerMetrics(opts.name);
+    this.#metrics.maxConcurrent(this.maxConcurrentReconciles);
+  }
+
+  /** Reconciles currently running. */
+  get activeWorkers(): number {
+    return this.#active;
+  }
+
+  /** The primary resource: every add/update/delete enqueues the object's own key. */
+  for<T extends KubeObject>(informer: Informer<T>, opts: { predicate?: Predicate<T> } = {}): this {
+    const pred = opts.predicate;
+    this.#primary = informer as unknown as Informer<KubeObject>;
+    return this.watch(informer, (obj, event, oldObj) => (!pred || pred(event, obj, oldObj) ? objectKey(obj) : undefined));
+  }
+
+  /** A watched source: its events enqueue the keys `map` returns (e.g. Stacks referencing a Secret). */
+  watch<S extends KubeObject>(informer: Informer<S>, map: MapFn<S>): this {
+    this.#informers.add(informer as unknown as Informer<KubeObject>);
+    const enqueue = (obj: S, event: EventType, oldObj?: S): void => {
+      let keys: ReturnType<MapFn<S>>;
+      try {
+        keys = map(obj, event, oldObj);
+      } catch (err) {
+        this.#log.error({ err }, 'map function threw');
+        return;
+      }
+      if (keys === undefined || keys === null) return;
+      if (typeof keys === 'string') this.queue.add(keys);
+      else for (const k of keys) this.queue.add(k);
+    };
+    informer.onAdd((o) => enqueue(o, 'add'));
+    informer.onUpdate((o, n) => enqueue(n, 'update', o));
+    informer.onDelete((o) => enqueue(o, 'delete'));
+    return this;
+  }
+
+  /** Enqueues a key by hand. */
+  enqueue(key: string): void {
+    this.queue.add(key);
+  }
+
+  /**
+   * Waits for the watched informers to sync (they must be started by the caller/manager), then runs
+   * the workers until `signal` aborts. Resolves when every worker has returned. One-shot.
+   */
+  async start(signal: AbortSignal): Promise<void> {
+    if (this.#started) throw new Error(`controller ${this.name} already started`);
+    this.#started = true;
+    const onAbort = (): void => this.queue.shutDown({ discardQueued: true });
+    signal.addEventListener('abort', onAbort, { once: true });
+    try {
+      const timeoutMs = this.#opts.cacheSyncTimeoutMs ?? 120_000;
+      await Promise.all([...this.#informers].map((i) => i.waitForSync({ signal, timeoutMs })));
+    } catch (err) {
+      signal.removeEventListener('abort', onAbort);
+      this.queue.dispose();
+      if (signal.aborted) return;
+      throw err;
+    }
+    this.#log.info({ workers: this.maxConcurrentReconciles }, 'starting workers');
+    const stopResync = this.#startResync(signal);
+    const workers = Array.from({ length: this.maxConcurrentReconciles }, () => this.#worker(signal));
+    await Promise.all(workers);
+    stopResync();
+    signal.removeEventListener('abort', onAbort);
+    this.queue.dispose();
+    this.#log.info('workers stopped');
+  }
+
+  #startResync(signal: AbortSignal): () => void {
+    const period = this.#opts.resyncPeriodMs ?? 0;
+    if (period <= 0 || !this.#primary) return () => {};
+    const primary = this.#primary;
+    let timer: TimerHandle | undefined;
+    const schedule = (): void => {
+      timer = this.#clock.setTimeout(
+        () => {
+          if (signal.aborted) return;
+          for (const k of primary.keys()) this.queue.add(k);
+          schedule();
+        },
+        period * (0.9 + Math.random() * 0.2),
+      );
+    };
+    schedule();
+    return () => this.#clock.clearTimeout(timer);
+  }
+
+  async #worker(signal: AbortSignal): Promise<void> {
+    for (let i = 0; ; i++) {
+      const key = await this.queue.get();
+      if (key === undefined) return;
+      try {
+        if (signal.aborted) continue;
+        await this.#process(key, signal);
+      } finally {
+        this.queue.done(key);
+      }
+      if (i > Number.MAX_SAFE_INTEGER - 1) return;
+    }
+  }
+
+  async #process(key: string, runSignal: AbortSignal): Promise<void> {
+    const reconcileID = randomUUID();
+    const slash = key.indexOf('/');
+    const log = this.#log.child(
+      slash < 0 ? { name: key, reconcileID } : { namespace: key.slice(0, slash), name: key.slice(slash + 1), reconcileID },
+    );
+    const requeues = this.queue.numRequeues(key);
+    const signal =
+      this.#opts.reconcileTimeoutMs !== undefined
+        ? AbortSignal.any([runSignal, AbortSignal.timeout(this.#opts.reconcileTimeoutMs)])
+        : runSignal;
+    const t0 = this.#clock.now();
+    this.#active++;
+    this.#metrics.activeWorkers(1);
+    let result: ReconcileResult;
+    try {
+      const action = await Promise.resolve().then(() => this.#reconcile(key, this.#ctx, signal, { reconcileID, log, requeues }));
+      if (action && 'requeueAfterMs' in action && typeof action.requeueAfterMs === 'number') {
+        if (action.requeueAfterMs > 0) {
+          this.queue.forget(key);
+          this.queue.addAfter(key, action.requeueAfterMs);
+          result = 'requeue_after';
+        } else {
+          this.queue.addRateLimited(key);
+          result = 'requeue';
+        }
+      } else {
+        this.queue.forget(key);
+        result = 'success';
+      }
+    } catch (err) {
+      result = 'error';
+      const terminal = isTerminal(err);
+      this.#metrics.error(terminal);
+      if (!(err instanceof Error)) this.#metrics.panic();
+      if (runSignal.aborted) {
+        log.info({ err: errorSummary(err) }, 'reconcile ended by shutdown');
+      } else if (terminal) {
+        this.queue.forget(key);
+        log.error({ err: errorSummary(err) }, 'reconcile failed (terminal): waiting for a change');
+      } else {
+        const floor = retryAfterMs(err) ?? 0;
+        this.queue.addRateLimited(key, floor);
+        log.warn({ err: errorSummary(err), requeues: requeues + 1, retryAfterMs: floor || undefined }, 'reconcile failed: requeued with backoff');
+      }
+    } finally {
+      this.#active--;
+      this.#metrics.activeWorkers(-1);
+    }
+    this.#metrics.result(result);
+    this.#metrics.time((this.#clock.now() - t0) / 1000);
+  }
+}
