@@ -382,7 +382,10 @@ const stackStatus = obj('Observed state of the stack.', {
     token: str('Idempotency token sent with the call.'),
     startedAt: str('When the operation started.', { format: 'date-time' }),
     reason: str('Why it runs (e.g. UpdateTimedOut, SpecChanged, CancelRequested, Deleting).'),
+    attempt: int('Attempt number at this generation (retries get a new token).', { minimum: 0 }),
+    issuedAt: str('When the provider accepted the call; unset while the call may not have landed.', { format: 'date-time' }),
     cancelRequested: bool('A cancel of this operation was sent.'),
+    cancelReason: str('Why it was cancelled: SpecChanged, UpdateTimedOut, CancelRequested or Deleting.'),
   }, { required: ['type', 'generation', 'token', 'startedAt'] }),
   lastAppliedGeneration: int('Generation whose desired state was last applied successfully.', { minimum: 0 }),
   lastAppliedHash: str('Hash of the desired state last applied successfully.'),
@@ -392,6 +395,11 @@ const stackStatus = obj('Observed state of the stack.', {
   lastHandledCancelRequest: str('The last stackoperator.dev/cancel-update value handled.'),
   lastHandledReconcileRequest: str('The last stackoperator.dev/reconcile-requested-at value handled.'),
   deletionProtection: bool('Deletion protection as the provider reports it.'),
+  mirroredDeletionProtection: bool(
+    'The spec.deletionProtection value last mirrored to the provider\'s own flag; a provider flag set while this is false was set outside Kubernetes.',
+  ),
+  lastError: str('The last provider error, truncated, for humans.'),
+  nextRetryAt: str('When the next automatic retry of a failed operation is due.', { format: 'date-time' }),
   failures: int('Consecutive failed attempts at the current generation.', { minimum: 0 }),
 });
 

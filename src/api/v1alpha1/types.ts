@@ -155,7 +155,10 @@ export interface OperationRecord {
   token: string;
   startedAt: string;
   reason?: string;
+  attempt?: number;
+  issuedAt?: string;
   cancelRequested?: boolean;
+  cancelReason?: string;
 }
 
 export interface StackStatus {
@@ -174,6 +177,9 @@ export interface StackStatus {
   lastHandledCancelRequest?: string;
   lastHandledReconcileRequest?: string;
   deletionProtection?: boolean;
+  mirroredDeletionProtection?: boolean;
+  lastError?: string;
+  nextRetryAt?: string;
   failures?: number;
 }
 

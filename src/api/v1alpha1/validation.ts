@@ -7,7 +7,9 @@ import type { JSONSchemaProps } from './schema-builders.ts';
 import { clusterStackProviderSchema, stackProviderSchema, stackSchema } from './schemas.ts';
 
 // ajv-formats is CommonJS with a default export; under NodeNext the callable is on `.default`.
-const addFormats = (addFormatsModule as unknown as { default: typeof addFormatsModule }).default ?? addFormatsModule;
+type AddFormats = (ajv: Ajv) => Ajv;
+const addFormats = ((addFormatsModule as unknown as { default?: AddFormats }).default ??
+  (addFormatsModule as unknown as AddFormats));
 
 export interface ValidationIssue {
   /** JSON path of the offending field, e.g. spec.template. */

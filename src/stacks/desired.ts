@@ -1,0 +1,49 @@
+// The desired state of a Stack once its template and parameters are resolved, its hash, and the
+// idempotency tokens derived from (uid, generation, operation, attempt). Pure functions: hashing is
+// computation, not I/O.
+import { createHash } from 'node:crypto';
+import type { Stack } from '../api/v1alpha1/types.ts';
+import type { StackInput } from '../providers/types.ts';
+
+/** JSON with object keys sorted, so equal values hash equally whatever the key order. */
+export function canonicalJson(value: unknown): string {
+  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  const entries = Object.entries(value as Record<string, unknown>)
+    .filter(([, v]) => v !== undefined)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+}
+
+/**
+ * Hash of what a provider update would change: template, files, environment, parameters, update
+ * flags, tags and provider options. Deletion settings, suspend and output targets are not part of it:
+ * changing them never re-deploys the stack.
+ */
+export function desiredHash(input: StackInput): string {
+  const { template, files, environment, parameters, usePreviousParameters, disableRollback, timeoutMinutes, tags, options } =
+    input;
+  return createHash('sha256')
+    .update(
+      canonicalJson({ template, files, environment, parameters, usePreviousParameters, disableRollback, timeoutMinutes, tags, options }),
+    )
+    .digest('hex')
+    .slice(0, 32);
+}
+
+export type TokenOperation = 'create' | 'update' | 'cancel' | 'delete' | 'protect';
+
+/**
+ * Idempotency token for one provider mutation, UUID-shaped so every service accepts it (ROS ClientToken
+ * takes up to 64 ASCII characters, RFS Client-Request-Id is conventionally a UUID). The same inputs give
+ * the same token, so a call repeated after a crash is recognised by the service as a replay.
+ */
+export function operationToken(uid: string, generation: number, op: TokenOperation, attempt: number): string {
+  const h = createHash('sha256').update(`${uid}/${generation}/${op}/${attempt}`).digest('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-8${h.slice(13, 16)}-${((parseInt(h.slice(16, 17), 16) & 0x3) | 0x8).toString(16)}${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}
+
+/** The cloud stack name: spec.stackName, defaulting to metadata.name (design.md section 2). */
+export function effectiveStackName(stack: Stack): string {
+  return stack.spec.stackName ?? stack.metadata.name ?? '';
+}

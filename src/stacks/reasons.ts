@@ -1,0 +1,42 @@
+// Condition reasons: CamelCase, from this fixed set only (kstatus and kubectl users match on them).
+export const REASONS = {
+  // Ready=True
+  Succeeded: 'Succeeded',
+  // Reconciling=True
+  Progressing: 'Progressing',
+  Creating: 'Creating',
+  Updating: 'Updating',
+  Deleting: 'Deleting',
+  RollingBack: 'RollingBack',
+  Cancelling: 'Cancelling',
+  WaitingForOperation: 'WaitingForOperation',
+  Throttled: 'Throttled',
+  ProviderUnavailable: 'ProviderUnavailable',
+  RetryScheduled: 'RetryScheduled',
+  CreateFailed: 'CreateFailed',
+  UpdateFailed: 'UpdateFailed',
+  DeleteFailed: 'DeleteFailed',
+  ProviderNotReady: 'ProviderNotReady',
+  // Stalled=True: needs a change to the spec, a credential, or an explicit retry
+  InvalidSpec: 'InvalidSpec',
+  TemplateNotFound: 'TemplateNotFound',
+  TemplateTooLarge: 'TemplateTooLarge',
+  ParametersNotFound: 'ParametersNotFound',
+  ProviderNotFound: 'ProviderNotFound',
+  CredentialsInvalid: 'CredentialsInvalid',
+  Unauthorized: 'Unauthorized',
+  StackNameConflict: 'StackNameConflict',
+  UpdateCancelled: 'UpdateCancelled',
+  UpdateTimedOut: 'UpdateTimedOut',
+  RetriesExhausted: 'RetriesExhausted',
+  ProviderStackFailed: 'ProviderStackFailed',
+  DeletionProtected: 'DeletionProtected',
+  RetainResourcesUnsupported: 'RetainResourcesUnsupported',
+  // Ready keeps its status
+  Suspended: 'Suspended',
+  // operation.cancelReason values
+  SpecChanged: 'SpecChanged',
+  CancelRequested: 'CancelRequested',
+} as const;
+
+export type Reason = (typeof REASONS)[keyof typeof REASONS];
