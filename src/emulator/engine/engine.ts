@@ -460,6 +460,22 @@ export class StackEngine {
     });
   }
 
+  /**
+   * Roll back a stack left {CREATE,UPDATE}_FAILED without automatic rollback (Cloud Foundry cancel of a
+   * failing deployment, RFS-style manual recovery).
+   */
+  rollbackFailed(id: string): Operation {
+    const stack = this.#mustGet(id);
+    return this.#counted(stack, 'cancel', () => {
+      const op = stack.op;
+      if (stack.status !== 'FAILED' || (stack.action !== 'CREATE' && stack.action !== 'UPDATE') || !op) {
+        throw new EngineError('NotSupported', `Rolling back a stack in state ${stack.action}_${stack.status} is not supported.`);
+      }
+      this.#startRollback(stack, op);
+      return stack.op!;
+    });
+  }
+
   /** Release a paused (canary) operation. */
   continueOperation(id: string): void {
     const stack = this.#mustGet(id);

@@ -1,0 +1,27 @@
+// Shared state handed to every front-end.
+import type { Logger } from 'pino';
+import type { EmulatorCredentials, KeyRing, TokenStore } from './auth.ts';
+import type { Control } from './control.ts';
+import type { Clock } from './engine/clock.ts';
+import type { StackEngine } from './engine/engine.ts';
+
+export interface FrontEndOptions {
+  /** heat: accept requests without X-Auth-Token (Heat's paste flavor "noauth"); default false */
+  heatNoAuth?: boolean;
+  /** rfs: answer a repeated Client-Request-Id of a mutating call with the first response (default false: RFS documents it only as a tracking id) */
+  rfsDedupeClientRequestId?: boolean;
+  /** ros: delay before a Safe CancelUpdateStack takes effect, in ms before the duration multiplier (default 1000) */
+  rosSafeCancelDelayMs?: number;
+}
+
+export interface EmulatorContext {
+  engine: StackEngine;
+  control: Control;
+  clock: Clock;
+  tokens: TokenStore;
+  rfsKeys: KeyRing;
+  rosKeys: KeyRing;
+  credentials: EmulatorCredentials;
+  options: FrontEndOptions;
+  logger?: Logger;
+}

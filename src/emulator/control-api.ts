@@ -1,0 +1,149 @@
+// HTTP control API under /_emulator/ (tests and benchmarks): stacks, mutation counters, faults,
+// latency, rate limits, operation speed, tokens, access keys, reset.
+import type { EmulatorContext } from './context.ts';
+import type { FaultRule, RateLimitOptions } from './control.ts';
+import type { ProviderType, StackRecord } from './engine/engine.ts';
+import { empty, isObj, isoSeconds, json, parseJsonBody, SERVICES, type EmuRequest, type EmuResponse, type ServiceName } from './http.ts';
+
+export function stackSummary(engine: EmulatorContext['engine'], s: StackRecord, detail = false): Record<string, unknown> {
+  return {
+    id: s.id,
+    provider: s.provider,
+    scope: s.scope,
+    name: s.name,
+    action: s.action,
+    status: s.status,
+    state: `${s.action}_${s.status}`,
+    statusReason: s.statusReason,
+    rollbackOf: s.rollbackOf ?? null,
+    deleted: s.deleted,
+    deletionProtection: s.deletionProtection,
+    disableRollback: s.disableRollback,
+    createdAt: isoSeconds(s.createdAt),
+    updatedAt: s.updatedAt !== undefined ? isoSeconds(s.updatedAt) : null,
+    tags: s.tags,
+    ...(detail
+      ? {
+          params: s.params,
+          outputs: engine.outputs(s),
+          resources: [...s.resources.values()].map((r) => ({ name: r.name, type: r.type, physicalId: r.physicalId, state: `${r.action}_${r.status}`, reason: r.statusReason })),
+          operations: s.operations.map((o) => ({ id: o.id, action: o.action, outcome: o.outcome ?? null, reason: o.reason ?? null, paused: o.paused, startedAt: isoSeconds(o.startedAt), endedAt: o.endedAt !== undefined ? isoSeconds(o.endedAt) : null })),
+          events: s.events.map((e) => ({ time: isoSeconds(e.time), resource: e.resourceName, state: `${e.action}_${e.status}`, reason: e.reason })),
+        }
+      : {}),
+  };
+}
+
+function err(status: number, message: string): EmuResponse {
+  return json(status, { error: message });
+}
+
+const PROVIDERS = new Set(['heat', 'rfs', 'ros', 'cloudfoundry']);
+
+export function handleControl(ctx: EmulatorContext, req: EmuRequest): EmuResponse {
+  const s = req.path.split('/').filter(Boolean).map(decodeURIComponent);
+  const m = req.method;
+  const q = req.url.searchParams;
+  let body: unknown;
+  try {
+    body = parseJsonBody(req);
+  } catch {
+    return err(400, 'invalid JSON');
+  }
+  const b = isObj(body) ? body : {};
+  const { engine, control } = ctx;
+  const key = `${m} /${s.join('/')}`;
+  if (key === 'GET /health') return json(200, { ok: true });
+  if (key === 'POST /reset') {
+    engine.reset();
+    control.clearFaults();
+    control.resetCounters();
+    return empty(204);
+  }
+  if (s[0] === 'stacks') {
+    if (s.length === 1 && m === 'GET') {
+      const provider = q.get('provider');
+      if (provider && !PROVIDERS.has(provider)) return err(400, `unknown provider ${provider}`);
+      const list = engine.list({ ...(provider ? { provider: provider as ProviderType } : {}), includeDeleted: q.get('includeDeleted') === 'true' });
+      const name = q.get('name');
+      return json(200, { stacks: list.filter((x) => !name || x.name === name).map((x) => stackSummary(engine, x)) });
+    }
+    const stack = s[1] ? engine.get(s[1]) : undefined;
+    if (!stack) return err(404, 'no such stack');
+    if (s.length === 2 && m === 'GET') return json(200, stackSummary(engine, stack, true));
+    if (s[2] === 'deletion-protection' && m === 'PUT') {
+      stack.deletionProtection = b.enabled === true;
+      return json(200, stackSummary(engine, stack));
+    }
+    return err(404, 'unknown control route');
+  }
+  if (s[0] === 'calls') {
+    if (m === 'GET') {
+      const provider = q.get('provider');
+      return json(200, { calls: engine.mutationCounts((provider ?? undefined) as ProviderType | undefined, q.get('name') ?? undefined) });
+    }
+    if (m === 'DELETE') {
+      engine.resetCounts();
+      return empty(204);
+    }
+  }
+  if (s[0] === 'requests') {
+    if (m === 'GET') return json(200, { requests: control.requestCounts(), throttled: control.throttledCount });
+    if (m === 'DELETE') {
+      control.resetCounters();
+      return empty(204);
+    }
+  }
+  if (s[0] === 'faults') {
+    if (s.length === 1 && m === 'GET') return json(200, { faults: control.faults() });
+    if (s.length === 1 && m === 'POST') {
+      const rule = b as unknown as FaultRule;
+      if (!['error', 'drop', 'slow'].includes(String(rule.kind))) return err(400, 'kind must be error, drop or slow');
+      if (rule.service && rule.service !== '*' && !SERVICES.includes(rule.service)) return err(400, `unknown service ${String(rule.service)}`);
+      return json(201, { id: control.addFault(rule) });
+    }
+    if (s.length === 1 && m === 'DELETE') {
+      control.clearFaults();
+      return empty(204);
+    }
+    if (s.length === 2 && m === 'DELETE') return control.removeFault(s[1]!) ? empty(204) : err(404, 'no such fault');
+  }
+  if (key === 'PUT /latency') {
+    if (typeof b.latencyMs === 'number') control.latencyMs = b.latencyMs;
+    if (isObj(b.services)) {
+      for (const [svc, v] of Object.entries(b.services)) {
+        if (!SERVICES.includes(svc as ServiceName)) return err(400, `unknown service ${svc}`);
+        if (typeof v === 'number') control.serviceLatencyMs.set(svc as ServiceName, v);
+        else control.serviceLatencyMs.delete(svc as ServiceName);
+      }
+    }
+    return json(200, { latencyMs: control.latencyMs, services: Object.fromEntries(control.serviceLatencyMs) });
+  }
+  if (key === 'PUT /rate-limit') {
+    control.setRateLimit(body === null || body === undefined ? null : (b as RateLimitOptions));
+    return empty(204);
+  }
+  if (key === 'PUT /speed') {
+    const mult = b.durationMultiplier ?? b.operationSpeed;
+    if (typeof mult !== 'number' || mult < 0) return err(400, 'durationMultiplier must be a number >= 0');
+    engine.durationMultiplier = mult;
+    if (typeof b.baseOperationMs === 'number') engine.baseOperationMs = b.baseOperationMs;
+    return json(200, { durationMultiplier: engine.durationMultiplier, baseOperationMs: engine.baseOperationMs });
+  }
+  if (key === 'POST /tokens/expire') {
+    const kind = b.kind === 'keystone' || b.kind === 'uaa' ? b.kind : undefined;
+    return json(200, { expired: ctx.tokens.expireAll(kind) });
+  }
+  if (key === 'PUT /token-ttl') {
+    if (typeof b.keystone === 'number') ctx.credentials.keystone.tokenTtlSeconds = b.keystone;
+    if (typeof b.uaa === 'number') ctx.credentials.cloudFoundry.tokenTtlSeconds = b.uaa;
+    return json(200, { keystone: ctx.credentials.keystone.tokenTtlSeconds, uaa: ctx.credentials.cloudFoundry.tokenTtlSeconds });
+  }
+  if (key === 'POST /access-keys') {
+    const ring = b.provider === 'rfs' ? ctx.rfsKeys : b.provider === 'ros' ? ctx.rosKeys : undefined;
+    if (!ring || typeof b.accessKeyId !== 'string' || typeof b.secretAccessKey !== 'string') return err(400, 'need provider (rfs|ros), accessKeyId, secretAccessKey');
+    ring.add(b.accessKeyId, b.secretAccessKey);
+    return empty(204);
+  }
+  return err(404, 'unknown control route');
+}

@@ -1,0 +1,427 @@
+// Alibaba Cloud ROS, RPC API 2019-09-10: Action dispatch, flattened list parameters, ClientToken
+// replay, ACS3-HMAC-SHA256 and signature v1 (HMAC-SHA1) verification, ROS error bodies.
+import type { EmulatorContext } from '../context.ts';
+import { EngineError, type StackEvent, type StackRecord } from '../engine/engine.ts';
+import { parseTemplate, TemplateError, type Template } from '../engine/template.ts';
+import { header, isObj, json, requestId, type EmuRequest, type EmuResponse, type FrontEnd } from '../http.ts';
+import { queryPairs, verifyAcs3, verifyRpcV1, type VerifyResult } from '../signing.ts';
+
+export function rosError(status: number, code: string, message: string, host = 'ros.aliyuncs.com'): EmuResponse {
+  return json(status, {
+    RequestId: requestId().toUpperCase(),
+    HostId: host,
+    Code: code,
+    Message: message,
+    Recommend: `https://api.aliyun.com/troubleshoot?q=${encodeURIComponent(code)}&product=ROS`,
+  });
+}
+
+class RosFail extends Error {
+  readonly status: number;
+  readonly code: string;
+  constructor(status: number, code: string, message: string) {
+    super(message);
+    this.status = status;
+    this.code = code;
+  }
+}
+
+function fail(status: number, code: string, message: string): never {
+  throw new RosFail(status, code, message);
+}
+
+/** ROS time format: YYYY-MM-DDThh:mm:ss (UTC, no zone suffix). */
+export function rosTime(ms: number): string {
+  return new Date(ms).toISOString().slice(0, 19);
+}
+
+export function rosStatus(s: { action: string; status: string; rollbackOf?: string | undefined }): string {
+  if (s.action === 'ROLLBACK') return s.rollbackOf === 'CREATE' ? `CREATE_ROLLBACK_${s.status}` : `ROLLBACK_${s.status}`;
+  return `${s.action}_${s.status}`;
+}
+
+/** Collect flattened list parameters: Prefix.N.Field -> [{Field: value}] ordered by N; Prefix.N -> [value]. */
+export function flatList(params: Record<string, string>, prefix: string): Record<string, string>[] {
+  const byIndex = new Map<number, Record<string, string>>();
+  for (const [k, v] of Object.entries(params)) {
+    if (!k.startsWith(`${prefix}.`)) continue;
+    const rest = k.slice(prefix.length + 1);
+    const dot = rest.indexOf('.');
+    const n = Number(dot < 0 ? rest : rest.slice(0, dot));
+    if (!Number.isInteger(n) || n < 1) continue;
+    const entry = byIndex.get(n) ?? {};
+    entry[dot < 0 ? '' : rest.slice(dot + 1)] = v;
+    byIndex.set(n, entry);
+  }
+  return [...byIndex.entries()].sort(([a], [b]) => a - b).map(([, e]) => e);
+}
+
+const VOLATILE = new Set(['Signature', 'SignatureNonce', 'Timestamp', 'AccessKeyId', 'SignatureMethod', 'SignatureVersion', 'Format', 'SecurityToken', 'ClientToken']);
+const TOKEN_ACTIONS = new Set(['CreateStack', 'UpdateStack']);
+const NAME_RE = /^[A-Za-z][A-Za-z0-9_-]{0,254}$/;
+
+export class RosFrontEnd implements FrontEnd {
+  readonly service = 'ros' as const;
+  readonly prefix = '/ros';
+  readonly #ctx: EmulatorContext;
+  readonly #nonces = new Map<string, number>();
+  readonly #tokens = new Map<string, { fingerprint: string; body: Record<string, unknown> }>();
+
+  constructor(ctx: EmulatorContext) {
+    this.#ctx = ctx;
+  }
+
+  #params(req: EmuRequest): Record<string, string> {
+    const out: Record<string, string> = {};
+    for (const [k, v] of queryPairs(req.rawQuery)) out[k] = v;
+    const ct = header(req, 'content-type') ?? '';
+    if (req.body.length > 0 && ct.includes('application/x-www-form-urlencoded')) {
+      for (const [k, v] of new URLSearchParams(req.body.toString('utf8'))) out[k] = v;
+    }
+    return out;
+  }
+
+  operation(req: EmuRequest): string {
+    return header(req, 'x-acs-action') ?? req.url.searchParams.get('Action') ?? this.#params(req).Action ?? 'unknown';
+  }
+
+  throttled(req: EmuRequest): EmuResponse {
+    return rosError(400, 'Throttling.User', 'Request was denied due to user flow control.', req.url.host);
+  }
+
+  serverError(req: EmuRequest, status: number): EmuResponse {
+    return status === 503
+      ? rosError(503, 'ServiceUnavailable', 'The request has failed due to a temporary failure of the server.', req.url.host)
+      : rosError(status, 'InternalError', 'The request processing has failed due to some unknown error, exception or failure.', req.url.host);
+  }
+
+  #authenticate(req: EmuRequest, params: Record<string, string>): void {
+    const auth = header(req, 'authorization');
+    const lookup = (ak: string): string | undefined => this.#ctx.rosKeys.secret(ak);
+    let v: VerifyResult;
+    let nonce: string | undefined;
+    if (auth?.startsWith('ACS3-HMAC-SHA256')) {
+      v = verifyAcs3({ method: req.method, rawPath: req.rawPath, rawQuery: req.rawQuery, headers: req.headers, body: req.body }, lookup);
+      nonce = header(req, 'x-acs-signature-nonce');
+    } else if (params.Signature !== undefined) {
+      v = verifyRpcV1(req.method, params, lookup);
+      nonce = params.SignatureNonce;
+    } else {
+      fail(400, 'IncompleteSignature', 'The request signature does not conform to Aliyun standards.');
+    }
+    if (!v.ok) {
+      if (v.reason === 'unknown-key') fail(404, 'InvalidAccessKeyId.NotFound', 'Specified access key is not found.');
+      if (v.reason === 'missing' || v.reason === 'malformed') fail(400, 'IncompleteSignature', `The request signature does not conform to Aliyun standards. ${v.detail}`);
+      fail(400, 'SignatureDoesNotMatch', 'Specified signature is not matched with our calculation.');
+    }
+    if (nonce) {
+      const now = this.#ctx.clock.now();
+      if (this.#nonces.has(nonce)) fail(400, 'SignatureNonceUsed', 'Specified signature nonce was used already.');
+      this.#nonces.set(nonce, now);
+      if (this.#nonces.size > 100_000) {
+        for (const [k, t] of this.#nonces) if (now - t > 15 * 60_000) this.#nonces.delete(k);
+      }
+    }
+  }
+
+  handle(req: EmuRequest): EmuResponse {
+    const params = this.#params(req);
+    try {
+      if (req.path !== '/' && req.path !== '') fail(404, 'InvalidAction.NotFound', 'Specified api is not found, please check your url and method.');
+      this.#authenticate(req, params);
+      const action = header(req, 'x-acs-action') ?? params.Action;
+      if (!action) fail(400, 'MissingParameter', 'The input parameter "Action" that is mandatory for processing this request is not supplied.');
+      const version = header(req, 'x-acs-version') ?? params.Version;
+      if (version !== '2019-09-10') fail(400, 'InvalidVersion', `Specified parameter Version is not valid: ${version ?? ''}.`);
+      const token = params.ClientToken;
+      let fingerprint = '';
+      if (token !== undefined && TOKEN_ACTIONS.has(action)) {
+        if (!/^[\x20-\x7e]{1,64}$/.test(token)) fail(400, 'InvalidParameter', 'The specified parameter "ClientToken" is not valid.');
+        fingerprint = JSON.stringify(Object.entries(params).filter(([k]) => !VOLATILE.has(k)).sort(([a], [b]) => (a < b ? -1 : 1)));
+        const prior = this.#tokens.get(`${action}:${token}`);
+        if (prior) {
+          if (prior.fingerprint !== fingerprint) fail(400, 'InvalidIdempotenceParameter', 'The request uses the same client token as a previous, but non-identical request.');
+          return json(200, { ...prior.body, RequestId: requestId().toUpperCase() });
+        }
+      }
+      const body = this.#dispatch(action, params);
+      if (token !== undefined && TOKEN_ACTIONS.has(action)) this.#tokens.set(`${action}:${token}`, { fingerprint, body });
+      return json(200, body);
+    } catch (e) {
+      if (e instanceof RosFail) return rosError(e.status, e.code, e.message, req.url.host);
+      if (e instanceof TemplateError) return rosError(400, e.kind === 'InvalidTemplate' ? 'InvalidSchema' : e.kind, e.message, req.url.host);
+      if (e instanceof EngineError) {
+        const map: Record<string, [number, string]> = {
+          NotFound: [404, 'StackNotFound'],
+          Exists: [409, 'StackExists'],
+          InProgress: [409, 'ActionInProgress'],
+          NotSupported: [400, 'NotSupported'],
+          Protected: [400, 'InvalidOperation.DeletionProtection'],
+          UserParameterMissing: [400, 'UserParameterMissing'],
+          UnknownUserParameter: [400, 'UnknownUserParameter'],
+          ImmutableParameterModified: [400, 'StackValidationFailed'],
+        };
+        const [status, code] = map[e.kind] ?? [500, 'InternalError'];
+        return rosError(status, code, e.message, req.url.host);
+      }
+      throw e;
+    }
+  }
+
+  #region(params: Record<string, string>): string {
+    const r = params.RegionId;
+    if (!r) fail(400, 'MissingParameter', 'The input parameter "RegionId" that is mandatory for processing this request is not supplied.');
+    return r;
+  }
+
+  #stack(params: Record<string, string>, region: string): StackRecord {
+    const id = params.StackId;
+    if (!id) fail(400, 'MissingParameter', 'The input parameter "StackId" that is mandatory for processing this request is not supplied.');
+    const s = this.#ctx.engine.get(id);
+    if (!s || s.provider !== 'ros' || s.scope !== region || s.deleted) fail(404, 'StackNotFound', `The Stack (${id}) could not be found.`);
+    return s;
+  }
+
+  #template(params: Record<string, string>, required: boolean): Template | undefined {
+    if (params.TemplateURL !== undefined || params.TemplateId !== undefined) fail(400, 'InvalidParameter', 'TemplateURL and TemplateId are not supported by the emulator; send TemplateBody.');
+    if (params.TemplateBody === undefined) {
+      if (required) fail(400, 'MissingParameter', 'One of TemplateBody, TemplateURL, TemplateId or TemplateScratchId must be specified.');
+      return undefined;
+    }
+    if (params.TemplateBody.length > 524_288) fail(400, 'InvalidParameter', 'TemplateBody is larger than 524288 bytes.');
+    const t = parseTemplate(params.TemplateBody, 'any');
+    if (t.dialect === 'tf') throw new TemplateError('InvalidTemplateVersion', 'The template version is invalid: ROSTemplateFormatVersion is missing.');
+    return t;
+  }
+
+  #userParams(params: Record<string, string>): Record<string, unknown> {
+    const out: Record<string, unknown> = {};
+    for (const p of flatList(params, 'Parameters')) {
+      if (p.ParameterKey === undefined) fail(400, 'MissingParameter', 'Parameters.N.ParameterKey is mandatory.');
+      out[p.ParameterKey] = p.ParameterValue ?? '';
+    }
+    return out;
+  }
+
+  #tags(params: Record<string, string>): Record<string, string> | undefined {
+    const list = flatList(params, 'Tags');
+    if (list.length === 0) return undefined;
+    if (list.length > 20) fail(400, 'InvalidParameter', 'At most 20 tags are allowed.');
+    return Object.fromEntries(list.map((t) => [t.Key ?? '', t.Value ?? '']));
+  }
+
+  #bool(v: string | undefined, name: string): boolean | undefined {
+    if (v === undefined) return undefined;
+    if (v === 'true' || v === 'false') return v === 'true';
+    fail(400, 'InvalidParameter', `The specified parameter "${name}" is not valid.`);
+  }
+
+  #dispatch(action: string, params: Record<string, string>): Record<string, unknown> {
+    const engine = this.#ctx.engine;
+    const rid = requestId().toUpperCase();
+    switch (action) {
+      case 'CreateStack': {
+        const region = this.#region(params);
+        const name = params.StackName;
+        if (!name) fail(400, 'MissingParameter', 'The input parameter "StackName" that is mandatory for processing this request is not supplied.');
+        if (!NAME_RE.test(name)) fail(400, 'InvalidParameter', `The specified parameter "StackName" is not valid: ${name}.`);
+        const template = this.#template(params, true)!;
+        const timeout = params.TimeoutInMinutes !== undefined ? Number(params.TimeoutInMinutes) : 60;
+        if (!Number.isInteger(timeout) || timeout < 10 || timeout > 1440) fail(400, 'InvalidParameter', 'TimeoutInMinutes must be an integer between 10 and 1440.');
+        const dp = params.DeletionProtection ?? 'Disabled';
+        if (dp !== 'Enabled' && dp !== 'Disabled') fail(400, 'InvalidParameter', 'DeletionProtection must be Enabled or Disabled.');
+        const tags = this.#tags(params);
+        const s = engine.create({
+          provider: 'ros',
+          scope: region,
+          name,
+          template,
+          params: this.#userParams(params),
+          disableRollback: this.#bool(params.DisableRollback, 'DisableRollback') ?? false,
+          timeoutMins: timeout,
+          deletionProtection: dp === 'Enabled',
+          ...(tags ? { tags } : {}),
+          extra: { stackPolicy: params.StackPolicyBody, ramRoleName: params.RamRoleName },
+        });
+        return { RequestId: rid, StackId: s.id };
+      }
+      case 'GetStack': {
+        const region = this.#region(params);
+        const s = this.#stack(params, region);
+        return { RequestId: rid, ...this.#view(s, region, params.OutputOption !== 'Disabled') };
+      }
+      case 'ListStacks': {
+        const region = this.#region(params);
+        let list = engine.list({ provider: 'ros', scope: region });
+        const names = flatList(params, 'StackName').map((x) => x[''] ?? '');
+        if (names.length) list = list.filter((s) => names.includes(s.name));
+        const statuses = flatList(params, 'Status').map((x) => x[''] ?? '');
+        if (statuses.length) list = list.filter((s) => statuses.includes(rosStatus(s)));
+        const page = Number(params.PageNumber ?? 1);
+        const size = Math.min(50, Number(params.PageSize ?? 10));
+        return {
+          RequestId: rid,
+          TotalCount: list.length,
+          PageNumber: page,
+          PageSize: size,
+          Stacks: list.slice((page - 1) * size, page * size).map((s) => {
+            const v = this.#view(s, region, false);
+            return { StackId: v.StackId, StackName: v.StackName, Status: v.Status, StatusReason: v.StatusReason, CreateTime: v.CreateTime, UpdateTime: v.UpdateTime, RegionId: region, DisableRollback: v.DisableRollback, TimeoutInMinutes: v.TimeoutInMinutes, Tags: v.Tags, DeletionProtection: v.DeletionProtection, StackType: 'ROS' };
+          }),
+        };
+      }
+      case 'UpdateStack': {
+        const region = this.#region(params);
+        const s = this.#stack(params, region);
+        if (s.status === 'IN_PROGRESS') {
+          engine.countCall('ros', s.scope, s.name, 'rejected', s.id);
+          fail(409, 'ActionInProgress', `Stack ${s.name} already has an action (${s.action}) in progress.`);
+        }
+        const template = this.#template(params, false);
+        const usePrevious = this.#bool(params.UsePreviousParameters, 'UsePreviousParameters') ?? false;
+        const userParams = this.#userParams(params);
+        const tags = this.#tags(params);
+        const disableRollback = this.#bool(params.DisableRollback, 'DisableRollback');
+        // "no effective change" check
+        const newTemplate = template ?? s.template;
+        const merged = usePrevious ? { ...s.params, ...userParams } : userParams;
+        if (newTemplate && s.template && JSON.stringify(newTemplate.raw) === JSON.stringify(s.template.raw) && JSON.stringify(merged) === JSON.stringify(s.params) && tags === undefined && s.status === 'COMPLETE' && params.DryRun !== 'true') {
+          engine.countCall('ros', s.scope, s.name, 'rejected', s.id);
+          fail(400, 'NotSupported', 'Update the completely same stack is not supported.');
+        }
+        engine.update(s.id, {
+          ...(template ? { template } : {}),
+          params: userParams,
+          paramMode: usePrevious ? 'patch' : 'replace',
+          ...(tags ? { tags } : {}),
+          ...(disableRollback !== undefined ? { disableRollback } : {}),
+          ...(params.TimeoutInMinutes !== undefined ? { timeoutMins: Number(params.TimeoutInMinutes) } : {}),
+          whileInProgress: 'reject',
+        });
+        return { RequestId: rid, StackId: s.id };
+      }
+      case 'CancelUpdateStack': {
+        const region = this.#region(params);
+        const s = this.#stack(params, region);
+        const type = params.CancelType ?? 'Safe';
+        if (type !== 'Safe' && type !== 'Quick') fail(400, 'InvalidParameter', 'CancelType must be Safe or Quick.');
+        if (s.status === 'IN_PROGRESS' && s.action !== 'CREATE' && s.action !== 'UPDATE') {
+          engine.countCall('ros', s.scope, s.name, 'rejected', s.id);
+          fail(409, 'ActionInProgress', `Stack ${s.name} already has an action (${s.action}) in progress.`);
+        }
+        if (s.status !== 'IN_PROGRESS') {
+          engine.countCall('ros', s.scope, s.name, 'rejected', s.id);
+          fail(400, 'NotSupported', `Cancelling update when stack is ${rosStatus(s)} is not supported.`);
+        }
+        engine.cancel(s.id, { rollback: !s.disableRollback, delayMs: type === 'Safe' ? (this.#ctx.options.rosSafeCancelDelayMs ?? 1000) : 0 });
+        return { RequestId: rid };
+      }
+      case 'DeleteStack': {
+        const region = this.#region(params);
+        const s = this.#stack(params, region);
+        if (s.status === 'IN_PROGRESS' && s.action !== 'DELETE') {
+          engine.countCall('ros', s.scope, s.name, 'rejected', s.id);
+          fail(409, 'ActionInProgress', `Stack ${s.name} already has an action (${s.action}) in progress.`);
+        }
+        engine.delete(s.id, { retainResources: this.#bool(params.RetainAllResources, 'RetainAllResources') ?? false });
+        return { RequestId: rid };
+      }
+      case 'SetDeletionProtection': {
+        const region = this.#region(params);
+        const s = this.#stack(params, region);
+        const dp = params.DeletionProtection;
+        if (dp !== 'Enabled' && dp !== 'Disabled') fail(400, 'InvalidParameter', 'The specified parameter "DeletionProtection" is not valid.');
+        engine.setDeletionProtection(s.id, dp === 'Enabled');
+        return { RequestId: rid };
+      }
+      case 'GetStackPolicy': {
+        const region = this.#region(params);
+        const s = this.#stack(params, region);
+        const body = typeof s.extra.stackPolicy === 'string' ? (JSON.parse(s.extra.stackPolicy) as unknown) : {};
+        return { RequestId: rid, StackPolicyBody: isObj(body) ? body : {} };
+      }
+      case 'ListStackEvents': {
+        const region = this.#region(params);
+        const s = this.#stack(params, region);
+        let evs = [...s.events].reverse().map((e) => this.#event(s, e));
+        const statuses = flatList(params, 'Status').map((x) => x[''] ?? '');
+        const types = flatList(params, 'ResourceType').map((x) => x[''] ?? '');
+        const ids = flatList(params, 'LogicalResourceId').map((x) => x[''] ?? '');
+        if (statuses.length) evs = evs.filter((e) => statuses.includes(String(e.Status)));
+        if (types.length) evs = evs.filter((e) => types.includes(String(e.ResourceType)));
+        if (ids.length) evs = evs.filter((e) => ids.includes(String(e.LogicalResourceId)));
+        const page = Math.max(1, Number(params.PageNumber ?? 1));
+        const size = Math.min(50, Math.max(1, Number(params.PageSize ?? 10)));
+        return { RequestId: rid, TotalCount: evs.length, PageNumber: page, PageSize: size, Events: evs.slice((page - 1) * size, page * size) };
+      }
+      default:
+        fail(400, 'InvalidAction.NotFound', `Specified api is not found, please check your url and method: ${action}.`);
+    }
+  }
+
+  #event(s: StackRecord, e: StackEvent): Record<string, unknown> {
+    let status = `${e.action}_${e.status}`;
+    if (e.stack && e.action === 'ROLLBACK') {
+      const op = s.operations.find((o) => o.id === e.opId);
+      const orig = op?.rollbackOf ? s.operations.find((o) => o.id === op.rollbackOf) : undefined;
+      status = rosStatus({ action: 'ROLLBACK', status: e.status, rollbackOf: orig?.action });
+    }
+    return {
+      EventId: e.id,
+      StackId: s.id,
+      StackName: s.name,
+      LogicalResourceId: e.resourceName,
+      PhysicalResourceId: e.physicalResourceId,
+      ResourceType: e.stack ? 'ALIYUN::ROS::Stack' : e.resourceType,
+      Status: status,
+      StatusReason: e.reason,
+      CreateTime: rosTime(e.time),
+    };
+  }
+
+  #view(s: StackRecord, region: string, withOutputs: boolean): Record<string, unknown> {
+    const engine = this.#ctx.engine;
+    const parameters: { ParameterKey: string; ParameterValue: string }[] = [];
+    if (s.template) {
+      let eff: Record<string, unknown>;
+      try {
+        eff = engine.effectiveParams(s.template, s.params);
+      } catch {
+        eff = s.params;
+      }
+      for (const [k, v] of Object.entries(eff)) {
+        parameters.push({ ParameterKey: k, ParameterValue: s.template.parameters[k]?.hidden ? '****' : typeof v === 'string' ? v : JSON.stringify(v) });
+      }
+    }
+    parameters.push(
+      { ParameterKey: 'ALIYUN::AccountId', ParameterValue: '1234567890123456' },
+      { ParameterKey: 'ALIYUN::NoValue', ParameterValue: 'None' },
+      { ParameterKey: 'ALIYUN::Region', ParameterValue: region },
+      { ParameterKey: 'ALIYUN::StackId', ParameterValue: s.id },
+      { ParameterKey: 'ALIYUN::StackName', ParameterValue: s.name },
+    );
+    const tags = isObj(s.tags) ? Object.entries(s.tags).map(([Key, Value]) => ({ Key, Value })) : [];
+    const out: Record<string, unknown> = {
+      StackId: s.id,
+      StackName: s.name,
+      RegionId: region,
+      Status: rosStatus(s),
+      StatusReason: s.statusReason,
+      Description: s.description,
+      TemplateDescription: s.template?.description ?? '',
+      CreateTime: rosTime(s.createdAt),
+      ...(s.updatedAt !== undefined ? { UpdateTime: rosTime(s.updatedAt) } : {}),
+      DisableRollback: s.disableRollback,
+      TimeoutInMinutes: s.timeoutMins,
+      DeletionProtection: s.deletionProtection ? 'Enabled' : 'Disabled',
+      Parameters: parameters,
+      Tags: tags,
+      StackType: 'ROS',
+      ...(typeof s.extra.ramRoleName === 'string' ? { RamRoleName: s.extra.ramRoleName } : {}),
+    };
+    if (withOutputs && s.status !== 'IN_PROGRESS') {
+      out.Outputs = engine.outputs(s).map((o) => ({ OutputKey: o.key, OutputValue: o.value, Description: o.description ?? '' }));
+    }
+    return out;
+  }
+}
