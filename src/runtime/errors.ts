@@ -68,7 +68,7 @@ function statusBody(err: unknown): StatusBody | undefined {
       return undefined;
     }
   }
-  return typeof body === 'object' && body !== null ? (body as StatusBody) : undefined;
+  return typeof body === 'object' && body !== null ? (body) : undefined;
 }
 
 /** The Status `reason` (NotFound, Conflict, AlreadyExists, Invalid, Expired, ...), if any. */

@@ -90,7 +90,7 @@ export class EventRecorder {
 
   /** Records an event about `regarding`. Never throws. */
   async publish(regarding: KubeObject | ObjectReference, ev: EventInput): Promise<void> {
-    const ref = 'metadata' in regarding ? referenceTo(regarding as KubeObject) : (regarding as ObjectReference);
+    const ref = 'metadata' in regarding ? referenceTo(regarding) : (regarding);
     const note = ev.note.length > 1024 ? `${ev.note.slice(0, 1021)}...` : ev.note;
     const key = JSON.stringify([ref.uid ?? '', ref.kind ?? '', ref.namespace ?? '', ref.name ?? '', ev.type, ev.reason, ev.action, note]);
     let entry = this.#cache.get(key);
