@@ -86,8 +86,10 @@ export interface StackRef {
 /** Everything needed to create or update a stack: the resolved desired state. */
 export interface StackInput {
   name: string;
-  /** Template body: a parsed object, or the raw string as the user wrote it (JSON or YAML). */
+  /** Template body: a parsed object, or the raw string as the user wrote it (JSON or YAML). Unset with templateUrl. */
   template: unknown;
+  /** Template the service fetches itself (Heat template_url, ROS TemplateURL, RFS template_uri). */
+  templateUrl?: string;
   /** Extra files for templates that reference them (heat `files`). */
   files?: Record<string, string>;
   /** Heat environment (object), when given. */
@@ -108,6 +110,11 @@ export interface StackInput {
 export interface CallContext {
   token: string;
   signal?: AbortSignal;
+  /**
+   * Optional: the Stack's provider options block (spec.providerOptions.<type>) for calls that take
+   * no StackInput, e.g. cancelUpdate (ros `cancelType`). Adapters fall back to defaults without it.
+   */
+  options?: Record<string, unknown>;
 }
 
 export interface ReadContext {
