@@ -21,11 +21,11 @@ export function canonicalJson(value: unknown): string {
  * changing them never re-deploys the stack.
  */
 export function desiredHash(input: StackInput): string {
-  const { template, files, environment, parameters, usePreviousParameters, disableRollback, timeoutMinutes, tags, options } =
+  const { template, templateUrl, files, environment, parameters, usePreviousParameters, disableRollback, timeoutMinutes, tags, options } =
     input;
   return createHash('sha256')
     .update(
-      canonicalJson({ template, files, environment, parameters, usePreviousParameters, disableRollback, timeoutMinutes, tags, options }),
+      canonicalJson({ template, templateUrl, files, environment, parameters, usePreviousParameters, disableRollback, timeoutMinutes, tags, options }),
     )
     .digest('hex')
     .slice(0, 32);
