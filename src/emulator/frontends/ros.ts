@@ -56,7 +56,7 @@ export function flatList(params: Record<string, string>, prefix: string): Record
   return [...byIndex.entries()].sort(([a], [b]) => a - b).map(([, e]) => e);
 }
 
-const VOLATILE = new Set(['Signature', 'SignatureNonce', 'Timestamp', 'AccessKeyId', 'SignatureMethod', 'SignatureVersion', 'Format', 'SecurityToken', 'ClientToken']);
+const VOLATILE = new Set(['Signature', 'SignatureNonce', 'Timestamp', 'AccessKeyId', 'SignatureMethod', 'SignatureVersion', 'Format', 'SecurityToken', 'ClientToken', 'Action', 'Version']);
 const TOKEN_ACTIONS = new Set(['CreateStack', 'UpdateStack']);
 const NAME_RE = /^[A-Za-z][A-Za-z0-9_-]{0,254}$/;
 
