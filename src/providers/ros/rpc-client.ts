@@ -174,7 +174,7 @@ export class RosRpcClient implements StackProviderClient {
     if (this.#cfg.credentials.securityToken) h['x-acs-security-token'] = this.#cfg.credentials.securityToken;
     h['authorization'] = signAcs3({
       method: r.method,
-      path: '/',
+      path: r.url.pathname, // "/" on the real service; the emulator may mount ROS under a prefix
       query,
       headers: h,
       hashedPayload: h['x-acs-content-sha256'],
