@@ -1,0 +1,46 @@
+// `stack-operator emulator`: the provider emulator as a standalone server.
+import { parseArgs } from 'node:util';
+import { startEmulator } from '../emulator/index.ts';
+import { createLogger } from '../runtime/logging.ts';
+
+const HELP = `usage: stack-operator emulator [flags]
+
+  --host HOST             listen address (default 127.0.0.1)
+  --port PORT             listen port (default 18080; 0 picks a free one)
+  --latency-ms N          added to every request (default 0)
+  --operation-speed X     multiplier of every operation's duration (default 1; 0.1 = ten times faster)
+  --log-level LEVEL       (default info)`;
+
+export async function runEmulator(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      host: { type: 'string', default: '127.0.0.1' },
+      port: { type: 'string', default: '18080' },
+      'latency-ms': { type: 'string', default: '0' },
+      'operation-speed': { type: 'string', default: '1' },
+      'log-level': { type: 'string', default: 'info' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  if (values.help) {
+    console.log(HELP);
+    return 0;
+  }
+  const logger = createLogger({ level: values['log-level'], name: 'emulator' });
+  const emu = await startEmulator({
+    host: values.host,
+    port: Number(values.port),
+    latencyMs: Number(values['latency-ms']),
+    operationSpeed: Number(values['operation-speed']),
+    logger,
+  });
+  // The endpoints and the credentials it accepts, for pasting into provider objects and Secrets.
+  console.log(JSON.stringify({ url: emu.url, endpoints: emu.endpoints, credentials: emu.credentials }, null, 2));
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', () => resolve());
+    process.once('SIGTERM', () => resolve());
+  });
+  await emu.close();
+  return 0;
+}
