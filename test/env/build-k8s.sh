@@ -17,6 +17,12 @@ export GOTOOLCHAIN=local CGO_ENABLED=0 GOFLAGS=-trimpath
 
 log() { printf '[build-k8s] %s\n' "$*" >&2; }
 
+# One build at a time per cache (parallel test runs, dev and CI on one machine): later callers wait,
+# then find the binaries cached.
+mkdir -p "$CACHE"
+exec 9>"$CACHE/.build.lock"
+flock 9
+
 need=()
 for b in kube-apiserver etcd kube-controller-manager kubectl; do
   [[ -x "$OUT/$b" ]] || need+=("$b")
