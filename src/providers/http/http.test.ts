@@ -53,7 +53,7 @@ describe('TokenBucket (fake clock)', () => {
     expect(b.available()).toBe(2);
   });
   it('release gives a reservation back', () => {
-    let t = 0;
+    const t = 0;
     const b = new TokenBucket(1, 1, () => t);
     expect(b.reserve()).toBe(0);
     expect(b.reserve()).toBe(1000);
