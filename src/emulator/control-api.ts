@@ -1,7 +1,7 @@
 // HTTP control API under /_emulator/ (tests and benchmarks): stacks, mutation counters, faults,
 // latency, rate limits, operation speed, tokens, access keys, reset.
 import type { EmulatorContext } from './context.ts';
-import type { FaultRule, RateLimitOptions } from './control.ts';
+import type { FaultRule } from './control.ts';
 import type { ProviderType, StackRecord } from './engine/engine.ts';
 import { empty, isObj, isoSeconds, json, parseJsonBody, SERVICES, type EmuRequest, type EmuResponse, type ServiceName } from './http.ts';
 
@@ -120,7 +120,7 @@ export function handleControl(ctx: EmulatorContext, req: EmuRequest): EmuRespons
     return json(200, { latencyMs: control.latencyMs, services: Object.fromEntries(control.serviceLatencyMs) });
   }
   if (key === 'PUT /rate-limit') {
-    control.setRateLimit(body === null || body === undefined ? null : (b as RateLimitOptions));
+    control.setRateLimit(body === null || body === undefined ? null : b);
     return empty(204);
   }
   if (key === 'PUT /speed') {

@@ -60,6 +60,14 @@ export const HEAT_TYPES = new Set([
   'OS::Heat::Delay',
 ]);
 
+/** Stringify a scalar as-is and anything else as JSON. */
+export function text(v: unknown): string {
+  if (typeof v === 'string') return v;
+  if (v === undefined || v === null) return '';
+  if (typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint') return v.toString();
+  return JSON.stringify(v) ?? '';
+}
+
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
@@ -133,7 +141,7 @@ export function parseTemplate(input: unknown, expect: Dialect | 'any'): Template
 }
 
 function parseHot(doc: Record<string, unknown>): Template {
-  const version = String(doc.heat_template_version instanceof Date ? doc.heat_template_version.toISOString().slice(0, 10) : doc.heat_template_version);
+  const version = text(doc.heat_template_version instanceof Date ? doc.heat_template_version.toISOString().slice(0, 10) : doc.heat_template_version);
   if (!HOT_VERSIONS.has(version)) {
     throw new TemplateError(
       'InvalidTemplateVersion',
@@ -187,7 +195,7 @@ function parseHot(doc: Record<string, unknown>): Template {
 }
 
 function parseRos(doc: Record<string, unknown>): Template {
-  const version = String(doc.ROSTemplateFormatVersion);
+  const version = text(doc.ROSTemplateFormatVersion);
   if (version !== '2015-09-01') {
     throw new TemplateError('InvalidTemplateVersion', `The template version is invalid: ROSTemplateFormatVersion: ${version}. It should be 2015-09-01.`);
   }
@@ -289,13 +297,13 @@ function checkReferences(
       const k = keys[0]!;
       const arg = v[k];
       if (dialect === 'hot' && k === 'get_param') {
-        const name = Array.isArray(arg) ? arg[0] : arg;
+        const name: unknown = Array.isArray(arg) ? (arg as unknown[])[0] : arg;
         if (typeof name === 'string' && !(name in parameters) && !name.startsWith('OS::')) {
           throw new TemplateError('StackValidationFailed', `The Parameter (${name}) was not provided.`);
         }
       }
       if ((dialect === 'hot' && (k === 'get_attr' || k === 'get_resource')) || (dialect === 'ros' && k === 'Fn::GetAtt')) {
-        const name = Array.isArray(arg) ? arg[0] : arg;
+        const name: unknown = Array.isArray(arg) ? (arg as unknown[])[0] : arg;
         if (typeof name === 'string' && !(name in resources)) {
           throw new TemplateError('StackValidationFailed', `Failed to validate: ${where}: The specified reference "${name}" (in unknown) is incorrect.`);
         }
@@ -333,27 +341,27 @@ export function resolve(v: unknown, ctx: ResolveContext): unknown {
     switch (k) {
       case 'get_param': {
         const path = (Array.isArray(arg) ? arg : [arg]).map((x) => resolve(x, ctx));
-        let cur: unknown = ctx.params[String(path[0])];
-        for (const p of path.slice(1)) cur = isObject(cur) || Array.isArray(cur) ? (cur as Record<string, unknown>)[String(p)] : undefined;
+        let cur: unknown = ctx.params[text(path[0])];
+        for (const p of path.slice(1)) cur = isObject(cur) || Array.isArray(cur) ? (cur as Record<string, unknown>)[text(p)] : undefined;
         return cur;
       }
       case 'Ref': {
-        const name = String(resolve(arg, ctx));
+        const name = text(resolve(arg, ctx));
         if (name in ctx.params) return ctx.params[name];
         return ctx.resourceId(name);
       }
       case 'get_resource':
-        return ctx.resourceId(String(resolve(arg, ctx)));
+        return ctx.resourceId(text(resolve(arg, ctx)));
       case 'get_attr':
       case 'Fn::GetAtt': {
-        const a = (Array.isArray(arg) ? arg : String(arg).split('.')).map((x) => resolve(x, ctx));
-        let cur = ctx.attr(String(a[0]), a[1] === undefined ? undefined : String(a[1]));
-        for (const p of a.slice(2)) cur = isObject(cur) || Array.isArray(cur) ? (cur as Record<string, unknown>)[String(p)] : undefined;
+        const a = (Array.isArray(arg) ? arg : text(arg).split('.')).map((x) => resolve(x, ctx));
+        let cur = ctx.attr(text(a[0]), a[1] === undefined ? undefined : text(a[1]));
+        for (const p of a.slice(2)) cur = isObject(cur) || Array.isArray(cur) ? (cur as Record<string, unknown>)[text(p)] : undefined;
         return cur;
       }
       case 'list_join': {
         const a = Array.isArray(arg) ? arg : [];
-        const sep = String(resolve(a[0], ctx) ?? '');
+        const sep = text(resolve(a[0], ctx) ?? '');
         const parts: unknown[] = [];
         for (const l of a.slice(1)) {
           const r = resolve(l, ctx);
@@ -363,13 +371,13 @@ export function resolve(v: unknown, ctx: ResolveContext): unknown {
       }
       case 'Fn::Join': {
         const a = Array.isArray(arg) ? arg : [];
-        const sep = String(resolve(a[0], ctx) ?? '');
+        const sep = text(resolve(a[0], ctx) ?? '');
         const list = resolve(a[1], ctx);
         return Array.isArray(list) ? list.map((p) => (typeof p === 'string' ? p : JSON.stringify(p))).join(sep) : '';
       }
       case 'str_replace': {
         const a = isObject(arg) ? arg : {};
-        let tmpl = String(resolve(a.template, ctx) ?? '');
+        let tmpl = text(resolve(a.template, ctx) ?? '');
         const params = resolve(a.params, ctx);
         if (isObject(params)) for (const [from, to] of Object.entries(params)) tmpl = tmpl.split(from).join(typeof to === 'string' ? to : JSON.stringify(to));
         return tmpl;
@@ -411,7 +419,7 @@ export function coerceParam(def: ParamDef | undefined, v: unknown): unknown {
   }
   if (t === 'boolean' || t === 'bool') {
     if (typeof v === 'boolean') return v;
-    return ['true', '1', 'yes', 'on', 't', 'y'].includes(String(v).toLowerCase());
+    return ['true', '1', 'yes', 'on', 't', 'y'].includes(text(v).toLowerCase());
   }
   if (t === 'json' || t === 'map' || t === 'object') {
     if (typeof v === 'string') {
@@ -424,7 +432,7 @@ export function coerceParam(def: ParamDef | undefined, v: unknown): unknown {
     return v;
   }
   if (t === 'comma_delimited_list' || t === 'commadelimitedlist') {
-    return Array.isArray(v) ? v : String(v).split(',').map((x) => x.trim());
+    return Array.isArray(v) ? v : text(v).split(',').map((x) => x.trim());
   }
   return v;
 }

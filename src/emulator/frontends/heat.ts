@@ -1,7 +1,7 @@
 // OpenStack Heat orchestration API v1 (also Huawei / OTC RTS), convergence-engine behaviour.
 import type { EmulatorContext } from '../context.ts';
 import { EngineError, type StackEvent, type StackRecord } from '../engine/engine.ts';
-import { parseTemplate, TemplateError, type Template } from '../engine/template.ts';
+import { parseTemplate, TemplateError, text, type Template } from '../engine/template.ts';
 import { BadJson, empty, header, isObj, isoSeconds, json, parseJsonBody, type EmuRequest, type EmuResponse, type FrontEnd } from '../http.ts';
 
 const TITLES: Record<number, [string, string]> = {
@@ -57,8 +57,8 @@ function paramsFrom(v: unknown): Record<string, unknown> {
 
 function tagsFrom(v: unknown): string[] | undefined {
   if (v === undefined || v === null) return undefined;
-  if (Array.isArray(v)) return v.map(String);
-  return String(v)
+  if (Array.isArray(v)) return v.map((x) => text(x));
+  return text(v)
     .split(',')
     .map((t) => t.trim())
     .filter((t) => t !== '');
@@ -66,9 +66,8 @@ function tagsFrom(v: unknown): string[] | undefined {
 
 function displayParam(v: unknown): string {
   if (typeof v === 'string') return v;
-  if (Array.isArray(v)) return v.map(String).join(',');
-  if (isObj(v)) return JSON.stringify(v);
-  return String(v);
+  if (Array.isArray(v)) return v.map((x) => text(x)).join(',');
+  return text(v);
 }
 
 function truthy(v: unknown): boolean {

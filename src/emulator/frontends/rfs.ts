@@ -316,7 +316,7 @@ export class RfsFrontEnd implements FrontEnd {
       stack_id: s.id,
       stack_name: s.name,
       description: s.description,
-      ...(vs ? { vars_structure: vs.map((v) => (isObj(v) && isObj(v.encryption) ? { ...v, var_value: undefined } : v)) } : {}),
+      ...(vs ? { vars_structure: (vs as unknown[]).map((v: unknown) => (isObj(v) && isObj(v.encryption) ? { ...v, var_value: undefined } : v)) } : {}),
       ...(typeof s.extra.varsBody === 'string' ? { vars_body: s.extra.varsBody } : {}),
       enable_deletion_protection: s.deletionProtection,
       enable_auto_rollback: !s.disableRollback,

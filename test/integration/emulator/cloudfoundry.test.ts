@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/no-explicit-any, @typescript-eslint/no-unsafe-assignment, @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-argument, @typescript-eslint/no-unsafe-return -- tests read untyped JSON bodies */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type Emulator } from '../../../src/emulator/index.ts';
 import { call, uaaToken, waitFor, type Reply } from './helpers.ts';
@@ -27,12 +28,12 @@ describe('cloud foundry front-end', () => {
     expect(r.status).toBe(201);
     return r.body.guid as string;
   };
-  const deploy = async (appGuid: string, dropletGuid: string, extra: Record<string, unknown> = {}): Promise<any> => { // eslint-disable-line @typescript-eslint/no-explicit-any
+  const deploy = async (appGuid: string, dropletGuid: string, extra: Record<string, unknown> = {}): Promise<any> => {
     const r = await cf('POST', '/v3/deployments', { relationships: { app: { data: { guid: appGuid } } }, droplet: { guid: dropletGuid }, ...extra });
     expect(r.status).toBe(201);
     return r.body;
   };
-  const until = (guid: string, reason: string): Promise<any> => // eslint-disable-line @typescript-eslint/no-explicit-any
+  const until = (guid: string, reason: string): Promise<any> =>
     waitFor(async () => {
       const d = (await cf('GET', `/v3/deployments/${guid}`)).body;
       return d.status.reason === reason ? d : undefined;

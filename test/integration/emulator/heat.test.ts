@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/no-explicit-any, @typescript-eslint/no-unsafe-assignment, @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-argument, @typescript-eslint/no-unsafe-return, @typescript-eslint/no-unsafe-call -- tests read untyped JSON bodies */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type Emulator } from '../../../src/emulator/index.ts';
 import { call, keystoneToken, waitFor, type Reply } from './helpers.ts';
@@ -21,8 +22,8 @@ describe('heat front-end', () => {
     expect(r.status).toBe(201);
     return r.body.stack.id as string;
   };
-  const status = async (name: string, id: string): Promise<any> => (await heat(`/stacks/${name}/${id}`)).body.stack; // eslint-disable-line @typescript-eslint/no-explicit-any
-  const until = (name: string, id: string, want: string): Promise<any> => // eslint-disable-line @typescript-eslint/no-explicit-any
+  const status = async (name: string, id: string): Promise<any> => (await heat(`/stacks/${name}/${id}`)).body.stack;
+  const until = (name: string, id: string, want: string): Promise<any> =>
     waitFor(async () => {
       const s = await status(name, id);
       return s.stack_status === want ? s : undefined;

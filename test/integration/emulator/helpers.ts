@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/no-explicit-any, @typescript-eslint/no-unsafe-assignment -- tests read untyped JSON bodies */
 // Test-side helpers: tiny client signers (written independently of the emulator's verifiers and of the
 // production signers in src/providers), token helpers and a bounded poller.
 import { createHash, createHmac, randomUUID } from 'node:crypto';
@@ -18,7 +19,7 @@ export interface Reply {
   status: number;
   headers: Headers;
   text: string;
-  body: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+  body: any;
 }
 
 export async function call(url: string, init: RequestInit = {}): Promise<Reply> {
@@ -35,7 +36,7 @@ export async function call(url: string, init: RequestInit = {}): Promise<Reply> 
 
 // ---------------------------------------------------------------- keystone / heat
 
-export async function keystoneToken(emu: Emulator, method: 'password' | 'application_credential' = 'password'): Promise<{ token: string; body: any }> { // eslint-disable-line @typescript-eslint/no-explicit-any
+export async function keystoneToken(emu: Emulator, method: 'password' | 'application_credential' = 'password'): Promise<{ token: string; body: any }> {
   const k = emu.credentials.keystone;
   const identity =
     method === 'password'
@@ -174,7 +175,7 @@ export function signRoa(method: string, url: string, body: string, ak: string, s
 
 // ---------------------------------------------------------------- UAA / CF
 
-export async function uaaToken(emu: Emulator, grant: 'client_credentials' | 'password' = 'client_credentials'): Promise<any> { // eslint-disable-line @typescript-eslint/no-explicit-any
+export async function uaaToken(emu: Emulator, grant: 'client_credentials' | 'password' = 'client_credentials'): Promise<any> {
   const cf = emu.credentials.cloudFoundry;
   const form = grant === 'client_credentials' ? new URLSearchParams({ grant_type: grant }) : new URLSearchParams({ grant_type: grant, username: cf.username, password: cf.password });
   const [id, secret] = grant === 'client_credentials' ? [cf.clientId, cf.clientSecret] : [cf.passwordClientId, cf.passwordClientSecret];

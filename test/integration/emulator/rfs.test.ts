@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/no-explicit-any, @typescript-eslint/no-unsafe-assignment, @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-return, @typescript-eslint/no-unsafe-call -- tests read untyped JSON bodies */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type Emulator } from '../../../src/emulator/index.ts';
 import { rfsCall, waitFor } from './helpers.ts';
@@ -12,8 +13,8 @@ function tf(props: Record<string, unknown>): string {
 
 describe('rfs front-end', () => {
   let emu: Emulator;
-  const meta = async (name: string): Promise<any> => (await rfsCall(emu, 'GET', `/stacks/${name}/metadata`)).body; // eslint-disable-line @typescript-eslint/no-explicit-any
-  const until = (name: string, want: string): Promise<any> => // eslint-disable-line @typescript-eslint/no-explicit-any
+  const meta = async (name: string): Promise<any> => (await rfsCall(emu, 'GET', `/stacks/${name}/metadata`)).body;
+  const until = (name: string, want: string): Promise<any> =>
     waitFor(async () => {
       const m = await meta(name);
       return m.status === want ? m : undefined;

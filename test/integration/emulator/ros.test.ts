@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/no-explicit-any, @typescript-eslint/no-unsafe-assignment, @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-argument, @typescript-eslint/no-unsafe-return -- tests read untyped JSON bodies */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type Emulator } from '../../../src/emulator/index.ts';
 import { call, rosRpc, signRoa, waitFor, type Reply } from './helpers.ts';
@@ -13,8 +14,8 @@ function tmpl(props: Record<string, unknown>): string {
 
 describe('ros front-end (RPC 2019-09-10)', () => {
   let emu: Emulator;
-  const get = async (id: string): Promise<any> => (await rosRpc(emu, 'GetStack', { StackId: id })).body; // eslint-disable-line @typescript-eslint/no-explicit-any
-  const until = (id: string, want: string): Promise<any> => // eslint-disable-line @typescript-eslint/no-explicit-any
+  const get = async (id: string): Promise<any> => (await rosRpc(emu, 'GetStack', { StackId: id })).body;
+  const until = (id: string, want: string): Promise<any> =>
     waitFor(async () => {
       const s = await get(id);
       return s.Status === want ? s : undefined;
