@@ -76,6 +76,8 @@ export interface FrontEnd {
   handle(req: EmuRequest): EmuResponse | Promise<EmuResponse>;
   /** the service's own throttling error */
   throttled(req: EmuRequest, retryAfterSeconds: number, limit: number): EmuResponse;
+  /** add rate-limit headers to an allowed response (Cloud Foundry's X-RateLimit-*) */
+  rateLimitHeaders?(limit: number, remaining: number): Record<string, string>;
   /** the service's own server error for an injected fault */
   serverError(req: EmuRequest, status: number): EmuResponse;
 }

@@ -111,11 +111,14 @@ export class EmulatorServer {
     const latency = control.latencyFor(fe.service);
     if (latency > 0) await delay(latency);
     if (fault?.kind === 'error') return send(fe.serverError(emuReq, fault.status ?? 500));
+    let extra: Record<string, string> = {};
     if (fe.limited?.(op) ?? true) {
       const t = control.takeToken(fe.service);
       if (t.waitMs > 0) return send(fe.throttled(emuReq, Math.max(1, Math.ceil(t.waitMs / 1000)), t.limit));
+      if (t.limit > 0 && fe.rateLimitHeaders) extra = fe.rateLimitHeaders(t.limit, t.remaining);
     }
     const r = await fe.handle(emuReq);
+    r.headers = { ...extra, ...r.headers };
     send(r);
   }
 }

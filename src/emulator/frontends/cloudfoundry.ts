@@ -131,6 +131,10 @@ export class CloudFoundryFrontEnd implements FrontEnd {
     return r;
   }
 
+  rateLimitHeaders(limit: number, remaining: number): Record<string, string> {
+    return { 'x-ratelimit-limit': String(limit), 'x-ratelimit-remaining': String(remaining), 'x-ratelimit-reset': String(Math.ceil(this.#ctx.clock.now() / 1000) + 60) };
+  }
+
   serverError(_req: EmuRequest, status: number): EmuResponse {
     if (status === 502 || status === 503) return cfError(status, 10015, 'CF-ServiceUnavailable', 'Injected fault: service unavailable');
     return cfError(status, 10001, 'UnknownError', 'An unknown error occurred.');

@@ -142,7 +142,8 @@ describe('cloud foundry front-end', () => {
     expect((await call(`${emu.endpoints.cloudFoundry}/v3/apps`, { headers: { authorization: 'bearer nope' } })).body.errors[0]).toMatchObject({ code: 1000, title: 'CF-InvalidAuthToken' });
 
     emu.control.setRateLimit({ services: { cloudFoundry: { requestsPerSecond: 0.2, burst: 1 } } });
-    await cf('GET', '/v3/apps');
+    const ok = await cf('GET', '/v3/apps');
+    expect(ok.headers.get('x-ratelimit-limit')).toBe('1');
     const t = await cf('GET', '/v3/apps');
     expect(t.status).toBe(429);
     expect(t.headers.get('retry-after')).toBe('5');
