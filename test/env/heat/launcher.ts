@@ -28,7 +28,7 @@ const PYTHON = '/usr/bin/python3';
 const HOST = '127.0.0.1';
 const REGION = 'RegionOne';
 /** Bump when the template's content or layout changes. */
-const TEMPLATE_LAYOUT = 3;
+const TEMPLATE_LAYOUT = 4;
 
 export interface OpenStackCredentials {
   username: string;
@@ -587,7 +587,7 @@ async function buildTemplate(
   const pgdata = path.join(dir, 'pgdata');
   await mkdir(pgdata, { mode: 0o700 });
   if (runAs) await chown(pgdata, runAs.uid, runAs.gid);
-  await run('initdb', path.join(pgBin, 'initdb'), ['-D', pgdata, '-U', 'postgres', '-A', 'trust', '-E', 'UTF8', '--locale=C', '--no-sync'], buildLog, {
+  await run('initdb', path.join(pgBin, 'initdb'), ['-D', pgdata, '-U', 'postgres', '-A', 'trust', '-E', 'UTF8', '--locale=C', '--no-sync', '--wal-segsize=1'], buildLog, {
     runAs,
   });
   log(`template: initdb ${Date.now() - t0} ms`);
@@ -718,6 +718,11 @@ async function ensureTemplate(
       await mkdir(cacheRoot, { recursive: true });
       await execFileP('cp', ['-a', build, staging]);
       await rename(staging, final);
+      // drop templates of older package versions / layouts
+      for (const e of await readdir(cacheRoot)) {
+        const p = path.join(cacheRoot, e);
+        if (e.startsWith('heat-template-') && !e.includes('.staging-') && p !== final) await rm(p, { recursive: true, force: true });
+      }
     } catch (err) {
       // another process won the race (final exists), or the cache is not writable
       log(`template not cached: ${String(err)}`);
