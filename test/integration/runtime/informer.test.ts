@@ -1,0 +1,125 @@
+// Informer + controller against the shared real kube-apiserver.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Controller, awaitChange } from '../../../src/runtime/controller.ts';
+import { Informer } from '../../../src/runtime/informer.ts';
+import { KubeClient, objectKey, type KubeObject } from '../../../src/runtime/kube-client.ts';
+import { deleteNamespace, testKubeConfig, uniqueNamespace } from '../../env/kube.ts';
+import { CONFIGMAPS, configMap, waitFor } from './util.ts';
+
+const kc = testKubeConfig();
+const client = new KubeClient(kc);
+let ns1 = '';
+let ns2 = '';
+
+beforeAll(async () => {
+  ns1 = await uniqueNamespace('rt-inf');
+  ns2 = await uniqueNamespace('rt-inf');
+});
+afterAll(async () => {
+  await deleteNamespace(ns1);
+  await deleteNamespace(ns2);
+});
+
+describe('Informer (shared apiserver)', () => {
+  it('paginates the initial list, then follows adds, updates and deletes; scoped by namespaces and labels', async () => {
+    for (let i = 0; i < 7; i++) await client.create(CONFIGMAPS, ns1, configMap(ns1, `cm-${i}`, { i: String(i) }, { app: 'x' }));
+    await client.create(CONFIGMAPS, ns1, configMap(ns1, 'unlabelled'));
+    await client.create(CONFIGMAPS, ns2, configMap(ns2, 'other', {}, { app: 'x' }));
+
+    const inf = new Informer<KubeObject & { data?: Record<string, string> }>(client, {
+      resource: CONFIGMAPS,
+      namespaces: [ns1, ns2],
+      labelSelector: 'app=x',
+      pageSize: 2,
+    });
+    const events: string[] = [];
+    inf.onAdd((o) => events.push(`add ${objectKey(o)}`));
+    inf.onUpdate((_o, n) => events.push(`update ${objectKey(n)} ${n.data?.v ?? ''}`));
+    inf.onDelete((o) => events.push(`delete ${objectKey(o)}`));
+    inf.start();
+    await inf.waitForSync({ timeoutMs: 30_000 });
+    try {
+      expect(inf.synced).toBe(true);
+      expect(inf.size).toBe(8);
+      expect(inf.get(`${ns1}/unlabelled`)).toBeUndefined();
+      expect(inf.stats.lists).toBe(2); // one per namespace
+      expect(events.filter((e) => e.startsWith('add')).length).toBe(8);
+      expect(inf.get(`${ns1}/cm-0`)?.metadata.managedFields).toBeUndefined();
+
+      await client.patch(CONFIGMAPS, ns1, 'cm-1', { data: { v: 'one' } }, { contentType: 'application/merge-patch+json' });
+      await client.delete(CONFIGMAPS, ns1, 'cm-2');
+      await client.create(CONFIGMAPS, ns2, configMap(ns2, 'late', {}, { app: 'x' }));
+      await waitFor('events', () => inf.size === 8 && inf.get(`${ns2}/late`) !== undefined && inf.get(`${ns1}/cm-1`)?.data?.v === 'one');
+      expect(events).toContain(`update ${ns1}/cm-1 one`);
+      expect(events).toContain(`delete ${ns1}/cm-2`);
+      expect(events).toContain(`add ${ns2}/late`);
+      // Dropping the label makes it leave the selection: a delete.
+      await client.patch(CONFIGMAPS, ns1, 'cm-3', { metadata: { labels: { app: null } } }, { contentType: 'application/merge-patch+json' });
+      await waitFor('label removal', () => inf.get(`${ns1}/cm-3`) === undefined);
+      expect(events).toContain(`delete ${ns1}/cm-3`);
+    } finally {
+      await inf.stop();
+    }
+  });
+
+  it('never reconciles a key concurrently under many workers and rapid updates, and ends on the final state', async () => {
+    const N_KEYS = 6;
+    const UPDATES = 25;
+    for (let k = 0; k < N_KEYS; k++) await client.create(CONFIGMAPS, ns2, configMap(ns2, `hot-${k}`, { n: '0' }, { hot: 'y' }));
+    const inf = new Informer<KubeObject & { data?: Record<string, string> }>(client, { resource: CONFIGMAPS, namespaces: [ns2], labelSelector: 'hot=y' });
+    const inFlight = new Map<string, number>();
+    let maxPerKey = 0;
+    let maxTotal = 0;
+    let total = 0;
+    let reconciles = 0;
+    const lastSeen = new Map<string, string>();
+    const c = new Controller<null>({
+      name: `rt-concurrency-${ns2}`,
+      context: null,
+      maxConcurrentReconciles: 8,
+      reconciler: async (key) => {
+        const n = (inFlight.get(key) ?? 0) + 1;
+        inFlight.set(key, n);
+        total++;
+        reconciles++;
+        maxPerKey = Math.max(maxPerKey, n);
+        maxTotal = Math.max(maxTotal, total);
+        try {
+          await sleep(5 + Math.floor(Math.random() * 20));
+          const obj = inf.get(key);
+          if (obj) lastSeen.set(key, obj.data?.n ?? '');
+          return awaitChange();
+        } finally {
+          inFlight.set(key, n - 1);
+          total--;
+        }
+      },
+    }).for(inf);
+    inf.start();
+    const abort = new AbortController();
+    const run = c.start(abort.signal);
+    await inf.waitForSync({ timeoutMs: 30_000 });
+    try {
+      // Rapid concurrent updates on every key.
+      await Promise.all(
+        Array.from({ length: N_KEYS }, async (_, k) => {
+          for (let u = 1; u <= UPDATES; u++) {
+            await client.patch(CONFIGMAPS, ns2, `hot-${k}`, { data: { n: String(u) } }, { contentType: 'application/merge-patch+json' });
+          }
+        }),
+      );
+      await waitFor('final state reconciled', () => {
+        for (let k = 0; k < N_KEYS; k++) if (lastSeen.get(`${ns2}/hot-${k}`) !== String(UPDATES)) return false;
+        return total === 0 && c.queue.len() === 0;
+      });
+      expect(maxPerKey).toBe(1);
+      expect(maxTotal).toBeGreaterThan(1);
+      expect(reconciles).toBeLessThanOrEqual(N_KEYS * (UPDATES + 1)); // dedup: never more than one per event
+    } finally {
+      abort.abort();
+      await run;
+      await inf.stop();
+    }
+  });
+});
