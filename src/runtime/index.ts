@@ -15,3 +15,4 @@ export * from './metrics.ts';
 export * from './server.ts';
 export * from './status.ts';
 export * from './workqueue.ts';
+export * from './merge-patch.ts';

@@ -18,7 +18,8 @@ function equal(a: Json, b: Json): boolean {
   return false;
 }
 
-export function mergePatchDiff(before: Json, after: Json): Json | undefined {
+// Returns undefined when unchanged (`Json` is unknown, so the return type already includes it).
+export function mergePatchDiff(before: Json, after: Json): Json {
   if (equal(before, after)) return undefined;
   if (!isObject(before) || !isObject(after)) return after === undefined ? null : after;
   const patch: Record<string, Json> = {};
