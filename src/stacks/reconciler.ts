@@ -255,16 +255,20 @@ async function execute(
             break;
           }
           case 'update':
-            if (!('error' in input.desired)) await client.update(ref as Required<typeof ref>, input.desired.input, { token, signal });
+            if (!('error' in input.desired)) await client.update(ref, input.desired.input, { token, signal });
             break;
-          case 'cancelUpdate':
-            await client.cancelUpdate(ref as Required<typeof ref>, a.mode, { token, signal });
+          case 'cancelUpdate': {
+            // Provider options (e.g. ros cancelType) travel with the cancel, so they apply after a restart too.
+            const options = 'error' in input.desired ? undefined : input.desired.input.options;
+            await client.cancelUpdate(ref, a.mode, { token, signal, ...(options ? { options } : {}) });
+            break;
+          }
             break;
           case 'delete':
-            await client.delete(ref as Required<typeof ref>, { retainResources: a.retainResources }, { token, signal });
+            await client.delete(ref, { retainResources: a.retainResources }, { token, signal });
             break;
           case 'setDeletionProtection':
-            await client.setDeletionProtection(ref as Required<typeof ref>, a.enabled, { token, signal });
+            await client.setDeletionProtection(ref, a.enabled, { token, signal });
             break;
         }
       } catch (err) {
