@@ -121,3 +121,44 @@ describe('misc', () => {
     expect(microTime(T0 + 123)).toBe('2026-01-01T00:00:00.123000Z');
   });
 });
+
+describe('logging and probes (no I/O)', () => {
+  it('redacts secret-looking fields', async () => {
+    const { createLogger } = await import('./logging.ts');
+    const lines: string[] = [];
+    const log = createLogger({ level: 'info', destination: { write: (s: string) => void lines.push(s) } });
+    log.info(
+      {
+        token: 't',
+        provider: { password: 'p', accessKeySecret: 'a', auth: { secretKey: 's' } },
+        headers: { authorization: 'Bearer x', 'x-auth-token': 'y' },
+        keep: 'visible',
+      },
+      'msg',
+    );
+    const out = lines.join('');
+    for (const secret of ['"t"', '"p"', '"a"', '"s"', 'Bearer x', '"y"']) expect(out).not.toContain(secret);
+    expect(out).toContain('visible');
+    expect(out).toContain('[REDACTED]');
+    expect(JSON.parse(out)).toMatchObject({ level: 'info', msg: 'msg' });
+  });
+
+  it('named checks: failing, throwing and passing', async () => {
+    const { ProbeServer } = await import('./server.ts');
+    const s = new ProbeServer();
+    let synced = false;
+    s.addReadyCheck('informers-synced', () => synced);
+    s.addReadyCheck('boom', () => {
+      throw new Error('kaput');
+    });
+    let r = await s.runChecks('readyz');
+    expect(r.ok).toBe(false);
+    expect(r.lines).toContain('[-]informers-synced failed: not ready');
+    expect(r.lines).toContain('[-]boom failed: kaput');
+    synced = true;
+    r = await s.runChecks('readyz', 'informers-synced');
+    expect(r).toEqual({ ok: true, lines: ['[+]informers-synced ok'] });
+    expect((await s.runChecks('healthz')).ok).toBe(true);
+    expect((await s.runChecks('readyz', 'nope')).ok).toBe(false);
+  });
+});
