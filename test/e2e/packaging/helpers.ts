@@ -101,7 +101,7 @@ export async function waitFor<T>(what: string, fn: () => Promise<T | undefined |
     }
     await sleep(everyMs);
   }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastErr ? `: ${String(lastErr)}` : ''}`);
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastErr instanceof Error ? `: ${lastErr.message}` : ''}`);
 }
 
 /** A kubeconfig that authenticates as a ServiceAccount with a bound token (kubectl create token). */
