@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LEASE_RESOURCE, LeaderElector, microTime, type Lease } from '../../../src/runtime/leader-election.ts';
 import { KubeClient } from '../../../src/runtime/kube-client.ts';
+import { isConflict } from '../../../src/runtime/errors.ts';
 import { deleteNamespace, testKubeConfig, testKubeconfigPath, uniqueNamespace } from '../../env/kube.ts';
 import { waitFor } from './util.ts';
 
@@ -118,12 +119,20 @@ describe('LeaderElector (shared apiserver)', () => {
     try {
       await waitFor('a leads', () => a.e.isLeader());
       const client = new KubeClient(testKubeConfig());
-      const lease = await readLease('stolen');
-      const now = microTime(Date.now());
-      await client.replace(LEASE_RESOURCE, ns, 'stolen', {
-        ...lease,
-        spec: { ...lease.spec, holderIdentity: 'thief', renewTime: now, acquireTime: now, leaseDurationSeconds: 60 },
-      });
+      // Steal it (retry if a renew of `a` races our update: optimistic concurrency).
+      for (let attempt = 0; ; attempt++) {
+        const lease = await readLease('stolen');
+        const now = microTime(Date.now());
+        try {
+          await client.replace(LEASE_RESOURCE, ns, 'stolen', {
+            ...lease,
+            spec: { ...lease.spec, holderIdentity: 'thief', renewTime: now, acquireTime: now, leaseDurationSeconds: 60 },
+          });
+          break;
+        } catch (err) {
+          if (!isConflict(err) || attempt >= 5) throw err;
+        }
+      }
       const stolenAt = Date.now();
       expect(await a.run).toBe('lost');
       expect(Date.now() - stolenAt).toBeLessThan(RETRY_MS + 1_000); // at the next renew, not after renewDeadline
