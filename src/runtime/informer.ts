@@ -39,6 +39,11 @@ export interface InformerOptions<T extends KubeObject> {
   watchdogMs?: number;
   /** Server-side watch timeout, picked uniformly in [min, max] seconds per watch. Default [300, 600]. */
   watchTimeoutSeconds?: { min: number; max: number };
+  /**
+   * Level-triggered safety net: re-LIST (and diff) each scope this often, even if the watch looks
+   * healthy. Default 0 = off (the watchdog and 410 handling cover the known failure modes).
+   */
+  relistPeriodMs?: number;
   /** Reconnect backoff. Default 800 ms → 30 s, ×2, jitter, reset after 120 s healthy. */
   backoff?: BackoffOptions;
   /** Applied to every object before it is stored. Default: drop metadata.managedFields. */
@@ -56,6 +61,7 @@ export type DeleteHandler<T> = (obj: T) => void;
 export interface InformerStats {
   lists: number;
   relists410: number;
+  periodicRelists: number;
   watchStarts: number;
   watchErrors: number;
   watchdogRestarts: number;
@@ -68,7 +74,7 @@ interface WatchEvent {
   object: KubeObject & { code?: number; reason?: string; message?: string };
 }
 
-type WatchEnd = { kind: 'closed' } | { kind: 'gone' } | { kind: 'watchdog' } | { kind: 'error'; error: unknown };
+type WatchEnd = { kind: 'closed' } | { kind: 'gone' } | { kind: 'watchdog' } | { kind: 'relist' } | { kind: 'error'; error: unknown };
 
 function defaultTransform<T extends KubeObject>(obj: KubeObject): T {
   if (obj.metadata && 'managedFields' in obj.metadata) delete obj.metadata.managedFields;
@@ -78,7 +84,7 @@ function defaultTransform<T extends KubeObject>(obj: KubeObject): T {
 export class Informer<T extends KubeObject = KubeObject> {
   readonly resource: ResourceRef;
   readonly name: string;
-  readonly stats: InformerStats = { lists: 0, relists410: 0, watchStarts: 0, watchErrors: 0, watchdogRestarts: 0, events: 0, bookmarks: 0 };
+  readonly stats: InformerStats = { lists: 0, relists410: 0, periodicRelists: 0, watchStarts: 0, watchErrors: 0, watchdogRestarts: 0, events: 0, bookmarks: 0 };
   readonly #client: KubeClient;
   readonly #opts: InformerOptions<T>;
   readonly #clock: Clock;
@@ -195,17 +201,20 @@ export class Informer<T extends KubeObject = KubeObject> {
     let rv: string | undefined;
     let needList = true;
     let lastGoneWithoutProgress = false;
+    let listedAt = 0;
     const log = scope === undefined ? this.#log : this.#log.child({ namespace: scope });
     for (let iter = 0; !signal.aborted; iter++) {
       try {
         if (needList) {
           rv = await this.#listInto(scope, signal);
+          listedAt = this.#clock.now();
           needList = false;
           this.#markSynced(scope);
         }
         const started = this.#clock.now();
         const progressBefore = this.stats.events + this.stats.bookmarks;
-        const end = await this.#watchOnce(scope, rv ?? '', signal, (newRv) => (rv = newRv));
+        const relistAt = (this.#opts.relistPeriodMs ?? 0) > 0 ? listedAt + (this.#opts.relistPeriodMs ?? 0) : undefined;
+        const end = await this.#watchOnce(scope, rv ?? '', signal, (newRv) => (rv = newRv), relistAt);
         if (signal.aborted) break;
         const now = this.#clock.now();
         backoff.noteRunEnded(started, now);
@@ -225,6 +234,10 @@ export class Informer<T extends KubeObject = KubeObject> {
             lastGoneWithoutProgress = false;
             if (now - started >= 1000 || progressed) continue;
             break;
+          case 'relist':
+            this.stats.periodicRelists++;
+            needList = true;
+            continue;
           case 'watchdog':
             this.stats.watchdogRestarts++;
             informerEvent(this.name, 'watchdog');
@@ -322,7 +335,13 @@ export class Informer<T extends KubeObject = KubeObject> {
     else this.#emitAdd(obj);
   }
 
-  async #watchOnce(scope: string | undefined, rv: string, signal: AbortSignal, setRv: (rv: string) => void): Promise<WatchEnd> {
+  async #watchOnce(
+    scope: string | undefined,
+    rv: string,
+    signal: AbortSignal,
+    setRv: (rv: string) => void,
+    relistAt: number | undefined,
+  ): Promise<WatchEnd> {
     const ctrl = new AbortController();
     const onOuterAbort = (): void => ctrl.abort(signal.reason);
     signal.addEventListener('abort', onOuterAbort, { once: true });
@@ -342,6 +361,14 @@ export class Informer<T extends KubeObject = KubeObject> {
       }, ms);
     };
     arm(watchdogMs);
+    let relistDue = false;
+    const relistTimer =
+      relistAt === undefined
+        ? undefined
+        : this.#clock.setTimeout(() => {
+            relistDue = true;
+            ctrl.abort(new Error('periodic relist'));
+          }, relistAt - this.#clock.now());
     const range = this.#opts.watchTimeoutSeconds ?? { min: 300, max: 600 };
     const timeoutSeconds = Math.round(range.min + Math.random() * Math.max(0, range.max - range.min));
     this.stats.watchStarts++;
@@ -363,14 +390,17 @@ export class Informer<T extends KubeObject = KubeObject> {
         const end = this.#handleEvent(ev, setRv);
         if (end) return end;
       }
+      if (relistDue) return { kind: 'relist' };
       return watchdogFired ? { kind: 'watchdog' } : { kind: 'closed' };
     } catch (err) {
+      if (relistDue) return { kind: 'relist' };
       if (watchdogFired) return { kind: 'watchdog' };
       if (signal.aborted) return { kind: 'closed' };
       if (isGone(err)) return { kind: 'gone' };
       return { kind: 'error', error: err };
     } finally {
       this.#clock.clearTimeout(timer);
+      this.#clock.clearTimeout(relistTimer);
       signal.removeEventListener('abort', onOuterAbort);
       ctrl.abort(new Error('watch ended'));
     }

@@ -122,4 +122,21 @@ describe('Informer (shared apiserver)', () => {
       await inf.stop();
     }
   });
+  it('periodic relist (safety net) re-reads the server without firing events for unchanged objects', async () => {
+    await client.create(CONFIGMAPS, ns1, configMap(ns1, 'periodic', {}, { periodic: 'y' }));
+    const inf = new Informer(client, { resource: CONFIGMAPS, namespaces: [ns1], labelSelector: 'periodic=y', relistPeriodMs: 700 });
+    const events: string[] = [];
+    inf.onAdd((o) => events.push(`add ${objectKey(o)}`));
+    inf.onUpdate((_o, n) => events.push(`update ${objectKey(n)}`));
+    inf.onDelete((o) => events.push(`delete ${objectKey(o)}`));
+    inf.start();
+    try {
+      await inf.waitForSync({ timeoutMs: 30_000 });
+      await waitFor('two periodic relists', () => inf.stats.periodicRelists >= 2, 10_000);
+      expect(inf.stats.lists).toBeGreaterThanOrEqual(3);
+      expect(events).toEqual([`add ${ns1}/periodic`]);
+    } finally {
+      await inf.stop();
+    }
+  });
 });
