@@ -59,9 +59,9 @@ describe('real Heat environment', () => {
       body: JSON.stringify({ auth: { identity: { methods: ['application_credential'], application_credential: { id: ac.id, secret: ac.secret } } } }),
     });
     expect(res.status).toBe(201);
-    const body = (await res.json()) as any;
+    const body = (await res.json()) as { token: { project: { id: string }; catalog: { type: string }[] } };
     expect(body.token.project.id).toBe(heat!.demo.projectId);
-    expect(body.token.catalog.some((s: any) => s.type === 'orchestration')).toBe(true);
+    expect(body.token.catalog.some((s) => s.type === 'orchestration')).toBe(true);
   });
 });
 

@@ -31,7 +31,35 @@ export interface HeatScenarioOptions {
   prefix?: string;
   /** Poll interval while waiting for a status (default 500 ms) */
   pollMs?: number;
+  /**
+   * Scenarios (by id) in which this target is known to differ from the real Heat, with the reason.
+   * They are skipped, unless HEAT_SCENARIOS_STRICT=1 is set, which runs every scenario.
+   */
+  knownDifferences?: Partial<Record<HeatScenarioId, string>>;
 }
+
+export const HEAT_SCENARIO_IDS = [
+  'auth-missing-token',
+  'auth-invalid-token',
+  'not-found',
+  'request-id',
+  'create',
+  'redirect',
+  'duplicate',
+  'update-put',
+  'update-patch',
+  'cancel-rollback',
+  'cancel-not-in-progress',
+  'cancel-no-rollback-update',
+  'cancel-no-rollback-create',
+  'cancel-during-create',
+  'fail-create',
+  'fail-create-rollback',
+  'fail-update',
+  'delete',
+  'delete-during-update',
+] as const;
+export type HeatScenarioId = (typeof HEAT_SCENARIO_IDS)[number];
 
 // ---------------------------------------------------------------------------------------------
 // HTTP
@@ -40,7 +68,42 @@ export interface HeatResponse {
   status: number;
   headers: Record<string, string>;
   text: string;
-  json: any;
+  /** the parsed JSON body, undefined when the body is empty or not JSON */
+  json: unknown;
+}
+
+export interface HeatOutput {
+  output_key: string;
+  output_value: unknown;
+  description: string;
+  output_error?: string;
+}
+
+export interface HeatStack {
+  id: string;
+  stack_name: string;
+  stack_status: string;
+  stack_status_reason: string;
+  links: { href: string; rel: string }[];
+  description: string;
+  template_description?: string;
+  disable_rollback: boolean;
+  timeout_mins: number | null;
+  creation_time: string;
+  updated_time: string | null;
+  deletion_time: string | null;
+  tags: string[] | null;
+  parent: string | null;
+  stack_owner: string;
+  parameters: Record<string, string>;
+  outputs: HeatOutput[];
+}
+
+interface KeystoneTokenBody {
+  token: {
+    project: { id: string };
+    catalog?: { type: string; endpoints: { interface: string; region_id?: string; region?: string; url: string }[] }[];
+  };
 }
 
 interface Session {
@@ -66,7 +129,7 @@ async function http(method: string, url: string, opts: { token?: string; body?: 
     bodyTimeout: 60_000,
   });
   const text = await res.body.text();
-  let json: any = undefined;
+  let json: unknown = undefined;
   if (text) {
     try {
       json = JSON.parse(text);
@@ -97,14 +160,15 @@ async function login(target: HeatTarget): Promise<Session> {
   if (res.status !== 201) throw new Error(`keystone login: ${res.status} ${res.text.slice(0, 300)}`);
   const token = res.headers['x-subject-token'];
   if (!token) throw new Error('keystone login: no X-Subject-Token');
-  const catalog: any[] = res.json.token.catalog ?? [];
+  const tokenBody = res.json as KeystoneTokenBody;
+  const catalog = tokenBody.token.catalog ?? [];
   const svc = catalog.find((s) => s.type === 'orchestration');
   if (!svc) throw new Error(`no orchestration service in catalog: ${JSON.stringify(catalog.map((s) => s.type))}`);
-  const ep = (svc.endpoints as any[]).find(
+  const ep = svc.endpoints.find(
     (e) => e.interface === 'public' && (e.region_id === target.region || e.region === target.region),
   );
   if (!ep) throw new Error(`no public orchestration endpoint in region ${target.region}`);
-  return { token, base: String(ep.url).replace(/\/$/, ''), projectId: res.json.token.project.id };
+  return { token, base: String(ep.url).replace(/\/$/, ''), projectId: tokenBody.token.project.id };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -160,6 +224,18 @@ export function defineHeatScenarios(getTarget: () => HeatTarget, options: HeatSc
   const prefix = options.prefix ?? 'scn';
   const pollMs = options.pollMs ?? 500;
   let s!: Session;
+  const strict = process.env.HEAT_SCENARIOS_STRICT === '1';
+  const known = options.knownDifferences ?? {};
+
+  /** Declares one scenario; its id is part of the title so that failures name it. */
+  function scenario(id: HeatScenarioId, title: string, fn: () => Promise<void>, timeoutMs?: number): void {
+    const reason = known[id];
+    if (reason !== undefined && !strict) {
+      it.skip(`[${id}] ${title} (known difference: ${reason})`, fn, timeoutMs);
+    } else {
+      it(`[${id}] ${title}`, fn, timeoutMs);
+    }
+  }
 
   const name = (what: string) => `${prefix}-${what}-${randomBytes(3).toString('hex')}`;
   const url = (p: string) => (/^https?:/.test(p) ? p : `${s.base}${p}`);
@@ -169,18 +245,18 @@ export function defineHeatScenarios(getTarget: () => HeatTarget, options: HeatSc
   async function create(stackName: string, body: Record<string, unknown>): Promise<{ id: string; path: string; res: HeatResponse }> {
     const res = await send('POST', '/stacks', { stack_name: stackName, ...body });
     expect(res.status, res.text).toBe(201);
-    const id = res.json.stack.id as string;
+    const id = (res.json as { stack: { id: string } }).stack.id;
     return { id, path: `/stacks/${stackName}/${id}`, res };
   }
 
-  async function show(p: string): Promise<any> {
+  async function show(p: string): Promise<HeatStack> {
     const res = await get(p);
     expect(res.status, res.text).toBe(200);
-    return res.json.stack;
+    return (res.json as { stack: HeatStack }).stack;
   }
 
   /** Polls until stack_status is one of `until`; returns the stack and every status seen. */
-  async function waitStatus(p: string, until: string[], timeoutMs = 60_000): Promise<{ stack: any; seen: string[] }> {
+  async function waitStatus(p: string, until: string[], timeoutMs = 60_000): Promise<{ stack: HeatStack; seen: string[] }> {
     const seen: string[] = [];
     const deadline = Date.now() + timeoutMs;
     for (;;) {
@@ -203,8 +279,9 @@ export function defineHeatScenarios(getTarget: () => HeatTarget, options: HeatSc
     expect([204, 404]).toContain(res.status);
   }
 
-  const outputs = (stack: any): Record<string, unknown> =>
-    Object.fromEntries((stack.outputs as any[]).map((o) => [o.output_key, o.output_value]));
+  const outputs = (stack: HeatStack): Record<string, unknown> =>
+    Object.fromEntries(stack.outputs.map((o) => [o.output_key, o.output_value]));
+  const stacksOf = (res: HeatResponse): HeatStack[] => (res.json as { stacks: HeatStack[] }).stacks;
 
   const notFoundBody = (stackName: string) => ({
     code: 404,
@@ -226,7 +303,7 @@ export function defineHeatScenarios(getTarget: () => HeatTarget, options: HeatSc
     });
 
     describe('authentication and errors', () => {
-      it('rejects a request without a token with 401 and a Keystone challenge', async () => {
+      scenario('auth-missing-token', 'rejects a request without a token with 401 and a Keystone challenge', async () => {
         const res = await http('GET', url('/stacks'));
         expect(res.status).toBe(401);
         expect(res.headers['www-authenticate']).toMatch(/^Keystone uri="[^"]+"$/);
@@ -235,13 +312,13 @@ export function defineHeatScenarios(getTarget: () => HeatTarget, options: HeatSc
         });
       });
 
-      it('rejects an invalid token with 401', async () => {
+      scenario('auth-invalid-token', 'rejects an invalid token with 401', async () => {
         const res = await http('GET', url('/stacks'), { token: 'not-a-valid-token' });
         expect(res.status).toBe(401);
-        expect(res.json?.error?.code).toBe(401);
+        expect((res.json as { error?: { code?: number } } | undefined)?.error?.code).toBe(401);
       });
 
-      it('answers 404 with Heat\'s error body for an unknown stack, by name and by name/id', async () => {
+      scenario('not-found', 'answers 404 with Heat\'s error body for an unknown stack, by name and by name/id', async () => {
         const n = name('missing');
         const byName = await get(`/stacks/${n}`);
         expect(byName.status).toBe(404);
@@ -252,16 +329,16 @@ export function defineHeatScenarios(getTarget: () => HeatTarget, options: HeatSc
         expect(byId.json).toEqual(notFoundBody(n));
       });
 
-      it('carries an X-Openstack-Request-Id on responses', async () => {
+      scenario('request-id', 'carries an X-Openstack-Request-Id on responses', async () => {
         const res = await get('/stacks');
         expect(res.status).toBe(200);
         expect(res.headers['x-openstack-request-id']).toMatch(/^req-[0-9a-f-]{36}$/);
-        expect(Array.isArray(res.json.stacks)).toBe(true);
+        expect(Array.isArray(stacksOf(res))).toBe(true);
       });
     });
 
     describe('create, read, update', () => {
-      it('creates a stack with TestResource and RandomString: 201, CREATE_COMPLETE, outputs', async () => {
+      scenario('create', 'creates a stack with TestResource and RandomString: 201, CREATE_COMPLETE, outputs', async () => {
         const n = name('create');
         const { id, path, res } = await create(n, { template: testTemplate(), parameters: { value: 'one' } });
         expect(res.json).toEqual({ stack: { id, links: [{ href: `${s.base}${path}`, rel: 'self' }] } });
@@ -304,7 +381,7 @@ export function defineHeatScenarios(getTarget: () => HeatTarget, options: HeatSc
         expect(outs.out).toBe('one');
         expect(outs.extra).toBe('default-extra');
         expect(outs.rnd).toMatch(/^[A-Za-z0-9]{8}$/);
-        const outDesc = Object.fromEntries((stack.outputs as any[]).map((o) => [o.output_key, o.description]));
+        const outDesc = Object.fromEntries(stack.outputs.map((o) => [o.output_key, o.description]));
         expect(outDesc).toEqual({ out: 'the test value', extra: 'No description given', rnd: 'No description given' });
 
         const one = await get(`${path}/outputs/out`);
@@ -312,13 +389,14 @@ export function defineHeatScenarios(getTarget: () => HeatTarget, options: HeatSc
         expect(one.json).toEqual({ output: { output_key: 'out', output_value: 'one', description: 'the test value' } });
 
         const list = await get('/stacks');
-        const listed = (list.json.stacks as any[]).find((x) => x.id === id);
+        const listed = stacksOf(list).find((x) => x.id === id);
         expect(listed).toMatchObject({ id, stack_name: n, stack_status: 'CREATE_COMPLETE' });
-        expect(listed.outputs).toBeUndefined();
+        expect(listed && 'parameters' in listed).toBe(false);
+        expect(listed?.outputs).toBeUndefined();
         await cleanup(path);
       });
 
-      it('redirects GET by name with 302 to the canonical name/id URL (sub-paths too)', async () => {
+      scenario('redirect', 'redirects GET by name with 302 to the canonical name/id URL (sub-paths too)', async () => {
         const n = name('redirect');
         const { path } = await create(n, { template: testTemplate() });
         const res = await get(`/stacks/${n}`);
@@ -355,7 +433,7 @@ export function defineHeatScenarios(getTarget: () => HeatTarget, options: HeatSc
         await cleanup(path);
       });
 
-      it('refuses a duplicate stack name with 409 StackExists', async () => {
+      scenario('duplicate', 'refuses a duplicate stack name with 409 StackExists', async () => {
         const n = name('dup');
         const { path } = await create(n, { template: testTemplate() });
         const again = await send('POST', '/stacks', { stack_name: n, template: testTemplate() });
@@ -370,7 +448,7 @@ export function defineHeatScenarios(getTarget: () => HeatTarget, options: HeatSc
         await cleanup(path);
       });
 
-      it('updates with PUT: 202, UPDATE_IN_PROGRESS then UPDATE_COMPLETE with the new output', async () => {
+      scenario('update-put', 'updates with PUT: 202, UPDATE_IN_PROGRESS then UPDATE_COMPLETE with the new output', async () => {
         const n = name('put');
         const { path } = await create(n, { template: testTemplate(), parameters: { value: 'one' } });
         await waitStatus(path, ['CREATE_COMPLETE']);
@@ -394,7 +472,7 @@ export function defineHeatScenarios(getTarget: () => HeatTarget, options: HeatSc
         await cleanup(path);
       });
 
-      it('PATCH keeps the existing template and parameters; PUT resets omitted parameters to defaults', async () => {
+      scenario('update-patch', 'PATCH keeps the existing template and parameters; PUT resets omitted parameters to defaults', async () => {
         const n = name('patch');
         const { path } = await create(n, { template: testTemplate(), parameters: { value: 'one', extra: 'kept' } });
         const created = await waitStatus(path, ['CREATE_COMPLETE']);
@@ -433,7 +511,7 @@ export function defineHeatScenarios(getTarget: () => HeatTarget, options: HeatSc
     });
 
     describe('cancel', () => {
-      it('cancel_update during a long update: 200, ROLLBACK_COMPLETE, old output and parameters back', async () => {
+      scenario('cancel-rollback', 'cancel_update during a long update: 200, ROLLBACK_COMPLETE, old output and parameters back', async () => {
         const n = name('cancel');
         const { path } = await create(n, { template: testTemplate(), parameters: { value: 'old' } });
         await waitStatus(path, ['CREATE_COMPLETE']);
@@ -475,7 +553,7 @@ export function defineHeatScenarios(getTarget: () => HeatTarget, options: HeatSc
         await cleanup(path);
       }, 150_000);
 
-      it('cancel_update / cancel_without_rollback when nothing is in progress: 400 NotSupported', async () => {
+      scenario('cancel-not-in-progress', 'cancel_update / cancel_without_rollback when nothing is in progress: 400 NotSupported', async () => {
         const n = name('nocancel');
         const { path } = await create(n, { template: testTemplate() });
         await waitStatus(path, ['CREATE_COMPLETE']);
@@ -496,7 +574,7 @@ export function defineHeatScenarios(getTarget: () => HeatTarget, options: HeatSc
         await cleanup(path);
       });
 
-      it('cancel_without_rollback during an update: UPDATE_FAILED "Stack UPDATE cancelled", new values kept', async () => {
+      scenario('cancel-no-rollback-update', 'cancel_without_rollback during an update: UPDATE_FAILED "Stack UPDATE cancelled", new values kept', async () => {
         const n = name('cwr');
         const { path } = await create(n, { template: testTemplate(), parameters: { value: 'old' } });
         await waitStatus(path, ['CREATE_COMPLETE']);
@@ -527,7 +605,7 @@ export function defineHeatScenarios(getTarget: () => HeatTarget, options: HeatSc
         await cleanup(path);
       }, 120_000);
 
-      it('cancel_without_rollback during a create: CREATE_FAILED "Stack CREATE cancelled"', async () => {
+      scenario('cancel-no-rollback-create', 'cancel_without_rollback during a create: CREATE_FAILED "Stack CREATE cancelled"', async () => {
         const n = name('cwrc');
         const { path } = await create(n, { template: testTemplate(), parameters: { create_wait: 4 } });
         expect((await show(path)).stack_status).toBe('CREATE_IN_PROGRESS');
@@ -540,7 +618,7 @@ export function defineHeatScenarios(getTarget: () => HeatTarget, options: HeatSc
         await cleanup(path);
       });
 
-      it('cancel_update during a create is refused: 400 NotSupported', async () => {
+      scenario('cancel-during-create', 'cancel_update during a create is refused: 400 NotSupported', async () => {
         const n = name('cuc');
         const { path } = await create(n, { template: testTemplate(), parameters: { create_wait: 3 } });
         const res = await action(path, { cancel_update: null });
@@ -552,7 +630,7 @@ export function defineHeatScenarios(getTarget: () => HeatTarget, options: HeatSc
     });
 
     describe('failures and rollback', () => {
-      it('a failing resource with rollback disabled: CREATE_FAILED with the resource error', async () => {
+      scenario('fail-create', 'a failing resource with rollback disabled: CREATE_FAILED with the resource error', async () => {
         const n = name('fail');
         const { path } = await create(n, { template: failingTemplate(), disable_rollback: true });
         const { stack, seen } = await waitStatus(path, ['CREATE_FAILED', 'CREATE_COMPLETE', 'ROLLBACK_COMPLETE']);
@@ -563,7 +641,7 @@ export function defineHeatScenarios(getTarget: () => HeatTarget, options: HeatSc
         await cleanup(path);
       });
 
-      it('a failing resource with rollback enabled: ROLLBACK_COMPLETE', async () => {
+      scenario('fail-create-rollback', 'a failing resource with rollback enabled: ROLLBACK_COMPLETE', async () => {
         const n = name('rollback');
         const { path } = await create(n, { template: failingTemplate(), disable_rollback: false });
         const { stack, seen } = await waitStatus(path, ['ROLLBACK_COMPLETE', 'ROLLBACK_FAILED', 'CREATE_FAILED', 'CREATE_COMPLETE']);
@@ -574,7 +652,7 @@ export function defineHeatScenarios(getTarget: () => HeatTarget, options: HeatSc
         await cleanup(path);
       });
 
-      it('a failing update: UPDATE_FAILED without rollback, ROLLBACK_COMPLETE with the old output when rollback is on', async () => {
+      scenario('fail-update', 'a failing update: UPDATE_FAILED without rollback, ROLLBACK_COMPLETE with the old output when rollback is on', async () => {
         const n = name('updfail');
         const { path } = await create(n, { template: testTemplate(), parameters: { value: 'good' } });
         await waitStatus(path, ['CREATE_COMPLETE']);
@@ -601,7 +679,7 @@ export function defineHeatScenarios(getTarget: () => HeatTarget, options: HeatSc
     });
 
     describe('delete', () => {
-      it('DELETE by name/id: 204, then gone by name; by id it shows DELETE_COMPLETE; listed only with show_deleted', async () => {
+      scenario('delete', 'DELETE by name/id: 204, then gone by name; by id it shows DELETE_COMPLETE; listed only with show_deleted', async () => {
         const n = name('delete');
         const { id, path } = await create(n, { template: testTemplate() });
         await waitStatus(path, ['CREATE_COMPLETE']);
@@ -623,14 +701,15 @@ export function defineHeatScenarios(getTarget: () => HeatTarget, options: HeatSc
         // by name/id the deleted stack is still shown
         const byId = await get(path);
         expect(byId.status).toBe(200);
-        expect(byId.json.stack.stack_status).toBe('DELETE_COMPLETE');
-        expect(byId.json.stack.stack_status_reason).toBe('Stack DELETE completed successfully');
-        expect(byId.json.stack.deletion_time).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+        const deleted = (byId.json as { stack: HeatStack }).stack;
+        expect(deleted.stack_status).toBe('DELETE_COMPLETE');
+        expect(deleted.stack_status_reason).toBe('Stack DELETE completed successfully');
+        expect(deleted.deletion_time).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
 
         const list = await get('/stacks');
-        expect((list.json.stacks as any[]).some((x) => x.id === id)).toBe(false);
+        expect(stacksOf(list).some((x) => x.id === id)).toBe(false);
         const listDeleted = await get('/stacks?show_deleted=true');
-        expect((listDeleted.json.stacks as any[]).find((x) => x.id === id)).toMatchObject({
+        expect(stacksOf(listDeleted).find((x) => x.id === id)).toMatchObject({
           id,
           stack_name: n,
           stack_status: 'DELETE_COMPLETE',
@@ -656,7 +735,7 @@ export function defineHeatScenarios(getTarget: () => HeatTarget, options: HeatSc
         await cleanup(path2);
       });
 
-      it('DELETE during an update is accepted and the stack goes away', async () => {
+      scenario('delete-during-update', 'DELETE during an update is accepted and the stack goes away', async () => {
         const n = name('delupd');
         const { path } = await create(n, { template: testTemplate(), parameters: { value: 'a' } });
         await waitStatus(path, ['CREATE_COMPLETE']);

@@ -296,14 +296,15 @@ async function waitFor<T>(
     }
     await sleep(250);
   }
-  throw new Error(`timed out waiting for ${what}${lastErr ? `: ${String(lastErr)}` : ''}`);
+  const why = lastErr instanceof Error ? `: ${lastErr.message}` : '';
+  throw new Error(`timed out waiting for ${what}${why}`);
 }
 
-async function api(
+async function api<T = unknown>(
   method: string,
   url: string,
   opts: { token?: string; body?: unknown; expect?: number[] } = {},
-): Promise<{ status: number; headers: Headers; json: any }> {
+): Promise<{ status: number; headers: Headers; json: T }> {
   const headers: Record<string, string> = { accept: 'application/json' };
   if (opts.token) headers['x-auth-token'] = opts.token;
   if (opts.body !== undefined) headers['content-type'] = 'application/json';
@@ -314,7 +315,7 @@ async function api(
     signal: AbortSignal.timeout(30_000),
   });
   const text = await res.text();
-  let json: any = undefined;
+  let json: unknown = undefined;
   try {
     json = text ? JSON.parse(text) : undefined;
   } catch {
@@ -323,15 +324,22 @@ async function api(
   if (opts.expect && !opts.expect.includes(res.status)) {
     throw new Error(`${method} ${url} -> ${res.status}: ${text.slice(0, 500)}`);
   }
-  return { status: res.status, headers: res.headers, json };
+  return { status: res.status, headers: res.headers, json: json as T };
 }
+
+interface TokenBody {
+  token: { project: { id: string }; user: { id: string } };
+}
+
+/** Keystone create responses: {"<entity>": {"id": ..., ...}} */
+type Created = Record<string, { id: string; secret?: string }>;
 
 async function passwordToken(
   keystoneUrl: string,
   user: string,
   password: string,
   project: string,
-): Promise<{ token: string; body: any }> {
+): Promise<{ token: string; body: TokenBody }> {
   const res = await fetch(`${keystoneUrl}/auth/tokens`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
@@ -348,7 +356,7 @@ async function passwordToken(
   });
   const text = await res.text();
   if (res.status !== 201) throw new Error(`token for ${user}: ${res.status} ${text.slice(0, 300)}`);
-  return { token: res.headers.get('x-subject-token') ?? '', body: JSON.parse(text) };
+  return { token: res.headers.get('x-subject-token') ?? '', body: JSON.parse(text) as TokenBody };
 }
 
 async function resolveRunAs(): Promise<RunAs | undefined> {
@@ -661,26 +669,32 @@ async function buildTemplate(
 async function registerHeat(ksUrl: string, meta: TemplateMeta, heatPort: number): Promise<void> {
   const { token, body } = await passwordToken(ksUrl, 'admin', meta.adminPassword, 'admin');
   meta.adminProjectId = body.token.project.id;
-  const post = async (p: string, b: unknown) => (await api('POST', `${ksUrl}${p}`, { token, body: b, expect: [201] })).json;
+  const post = async (p: string, b: unknown) => {
+    const created = (await api<Created>('POST', `${ksUrl}${p}`, { token, body: b, expect: [201] })).json;
+    const entity = Object.values(created)[0];
+    if (!entity) throw new Error(`POST ${p}: empty answer`);
+    return entity;
+  };
   const put = async (p: string) => api('PUT', `${ksUrl}${p}`, { token, expect: [204] });
   const roleId = async (name: string) =>
-    (await api('GET', `${ksUrl}/roles?name=${name}`, { token, expect: [200] })).json.roles[0]?.id as string;
+    (await api<{ roles: { id: string }[] }>('GET', `${ksUrl}/roles?name=${name}`, { token, expect: [200] })).json.roles[0]?.id;
 
-  const service = (await post('/projects', { project: { name: 'service', domain_id: 'default', description: 'Service project' } })).project.id;
-  const demo = (await post('/projects', { project: { name: 'demo', domain_id: 'default', description: 'Demo project' } })).project.id;
+  const service = (await post('/projects', { project: { name: 'service', domain_id: 'default', description: 'Service project' } })).id;
+  const demo = (await post('/projects', { project: { name: 'demo', domain_id: 'default', description: 'Demo project' } })).id;
   meta.demoProjectId = demo;
-  const heatUser = (await post('/users', { user: { name: 'heat', password: meta.heatPassword, domain_id: 'default', default_project_id: service } })).user.id;
-  const demoUser = (await post('/users', { user: { name: 'demo', password: meta.demoPassword, domain_id: 'default', default_project_id: demo } })).user.id;
+  const heatUser = (await post('/users', { user: { name: 'heat', password: meta.heatPassword, domain_id: 'default', default_project_id: service } })).id;
+  const demoUser = (await post('/users', { user: { name: 'demo', password: meta.demoPassword, domain_id: 'default', default_project_id: demo } })).id;
   const admin = await roleId('admin');
-  const member = (await roleId('member')) ?? (await post('/roles', { role: { name: 'member' } })).role.id;
-  const owner = (await post('/roles', { role: { name: 'heat_stack_owner' } })).role.id;
+  if (!admin) throw new Error('keystone bootstrap made no admin role');
+  const member = (await roleId('member')) ?? (await post('/roles', { role: { name: 'member' } })).id;
+  const owner = (await post('/roles', { role: { name: 'heat_stack_owner' } })).id;
   await post('/roles', { role: { name: 'heat_stack_user' } });
   const adminUser = body.token.user.id;
   await put(`/projects/${service}/users/${heatUser}/roles/${admin}`);
   await put(`/projects/${demo}/users/${demoUser}/roles/${member}`);
   await put(`/projects/${demo}/users/${demoUser}/roles/${owner}`);
   await put(`/projects/${meta.adminProjectId}/users/${adminUser}/roles/${owner}`);
-  const svc = (await post('/services', { service: { type: 'orchestration', name: 'heat', description: 'Orchestration' } })).service.id;
+  const svc = (await post('/services', { service: { type: 'orchestration', name: 'heat', description: 'Orchestration' } })).id;
   for (const iface of ['public', 'internal', 'admin']) {
     await post('/endpoints', {
       endpoint: { service_id: svc, interface: iface, region_id: REGION, url: `http://${HOST}:${heatPort}/v1/%(tenant_id)s` },
@@ -688,7 +702,7 @@ async function registerHeat(ksUrl: string, meta: TemplateMeta, heatPort: number)
   }
   const demoTok = await passwordToken(ksUrl, 'demo', meta.demoPassword, 'demo');
   const ac = (
-    await api('POST', `${ksUrl}/users/${demoUser}/application_credentials`, {
+    await api<{ application_credential: { id: string; secret: string } }>('POST', `${ksUrl}/users/${demoUser}/application_credentials`, {
       token: demoTok.token,
       body: { application_credential: { name: 'stack-operator-tests', description: 'stack-operator e2e' } },
       expect: [201],
