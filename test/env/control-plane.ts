@@ -5,13 +5,23 @@
 // Only Node built-ins here, so the vitest global setup loads it quickly.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { request as httpsRequest } from 'node:https';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { requireBinary } from './paths.ts';
+import { k8sBinDir, requireBinary } from './paths.ts';
 
 export interface ControlPlaneOptions {
   /** Also run kube-controller-manager (namespace, garbagecollector, serviceaccount, serviceaccount-token). */
@@ -51,11 +61,11 @@ export interface ControlPlane {
   /** Starts the apiserver again (same port, etcd, certs, tokens) and waits for /readyz. */
   startApiServer(): Promise<void>;
   /**
-   * Compacts etcd to its current revision (POST /v3/kv/compaction, physical). Watches started from an
-   * older resourceVersion that reach etcd then fail with 410 Gone. Note: the apiserver's watch cache
-   * serves watches from memory; to see 410 from a compaction alone start the plane with
-   * apiserverArgs ['--watch-cache=false'], or restart the apiserver after compacting.
-   * Returns the revision compacted to.
+   * Compacts etcd to its current revision R (POST /v3/kv/compaction, physical) and returns R. A watch
+   * from resourceVersion rv starts at rv+1, so it fails with 410 Gone when rv+1 < R (rv is at least two
+   * writes old). Note: the apiserver's watch cache serves watches from memory; to see 410 from a
+   * compaction alone start the plane with apiserverArgs ['--watch-cache=false'], or restart the
+   * apiserver after compacting (the restarted watch cache starts at the current revision).
    */
   compactEtcd(): Promise<number>;
   /** Kills everything and removes the temp dir (unless KEEP_TEST_ENV=1). Idempotent. */
@@ -63,6 +73,9 @@ export interface ControlPlane {
 }
 
 const DEFAULT_READY_TIMEOUT_MS = 120_000;
+// kube-apiserver drains its long-running requests (watches) for many seconds after SIGTERM; it holds
+// no state of its own (etcd does), so tests do not wait for that: SIGKILL after a short grace.
+const APISERVER_STOP_GRACE_MS = 2_000;
 const STOP_GRACE_MS = 10_000;
 
 /** A free TCP port on 127.0.0.1 (bind to port 0, read it, close). */
@@ -96,9 +109,12 @@ class Proc {
   exited: Promise<void> = Promise.resolve();
   exitInfo: string | undefined;
 
-  constructor(name: string, logFile: string) {
+  readonly graceMs: number;
+
+  constructor(name: string, logFile: string, graceMs = STOP_GRACE_MS) {
     this.name = name;
     this.logFile = logFile;
+    this.graceMs = graceMs;
   }
 
   start(bin: string, args: string[]): void {
@@ -145,10 +161,10 @@ class Proc {
   async stop(): Promise<void> {
     if (!this.running) return;
     this.killGroupSync('SIGTERM');
-    const done = await Promise.race([this.exited.then(() => true), sleep(STOP_GRACE_MS).then(() => false)]);
+    const done = await Promise.race([this.exited.then(() => true), sleep(this.graceMs, undefined, { ref: false }).then(() => false)]);
     if (!done) {
       this.killGroupSync('SIGKILL');
-      await Promise.race([this.exited, sleep(STOP_GRACE_MS)]);
+      await Promise.race([this.exited, sleep(STOP_GRACE_MS, undefined, { ref: false })]);
     }
     // The group may hold more than the leader; make sure nothing of it survives.
     const pid = this.child?.pid;
@@ -179,6 +195,75 @@ interface Live {
   procs: Proc[];
   dir: string;
 }
+
+const DIR_PREFIX = 'stack-operator-cp-';
+const OWNER_FILE = 'owner.json';
+
+interface OwnerRecord {
+  owner: number;
+  pgids: number[];
+}
+
+/** Records who owns the dir and which process groups run in it, for reapStale(). */
+function writeOwner(l: Live): void {
+  const rec: OwnerRecord = {
+    owner: process.pid,
+    pgids: l.procs.flatMap((p) => (p.running && p.child?.pid !== undefined ? [p.child.pid] : [])),
+  };
+  try {
+    writeFileSync(join(l.dir, OWNER_FILE), JSON.stringify(rec));
+  } catch {
+    // dir already removed
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Cleans up after runs whose owner died without teardown (SIGKILL, OOM): kills their leftover
+ * process groups (only if the leader still runs one of our binaries) and removes their temp dirs.
+ * Dirs of live owners (other test runs on this machine) and dirs kept with KEEP_TEST_ENV=1 are left alone.
+ */
+export function reapStale(): void {
+  let entries: string[];
+  try {
+    entries = readdirSync(tmpdir()).filter((e) => e.startsWith(DIR_PREFIX));
+  } catch {
+    return;
+  }
+  for (const e of entries) {
+    const dir = join(tmpdir(), e);
+    let rec: OwnerRecord;
+    try {
+      rec = JSON.parse(readFileSync(join(dir, OWNER_FILE), 'utf8')) as OwnerRecord;
+    } catch {
+      continue; // not ours, being created, or kept
+    }
+    if (rec.owner === process.pid || alive(rec.owner)) continue;
+    for (const pgid of rec.pgids) {
+      let cmd = '';
+      try {
+        cmd = readFileSync(`/proc/${pgid}/cmdline`, 'utf8');
+      } catch {
+        continue;
+      }
+      if (!cmd.startsWith(k8sBinDir())) continue;
+      try {
+        process.kill(-pgid, 'SIGKILL');
+      } catch {
+        // gone
+      }
+    }
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
 const live = new Set<Live>();
 let handlersInstalled = false;
 
@@ -188,7 +273,9 @@ function keepDir(): boolean {
 
 function cleanupSync(l: Live): void {
   for (const p of [...l.procs].reverse()) p.killGroupSync('SIGKILL');
-  if (!keepDir()) {
+  if (keepDir()) {
+    rmSync(join(l.dir, OWNER_FILE), { force: true });
+  } else {
     try {
       rmSync(l.dir, { recursive: true, force: true });
     } catch {
@@ -275,12 +362,13 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
   const kcmBin = opts.controllerManager ? requireBinary('kube-controller-manager') : undefined;
 
   installHandlers();
-  const dir = mkdtempSync(join(tmpdir(), 'stack-operator-cp-'));
+  reapStale();
+  const dir = mkdtempSync(join(tmpdir(), DIR_PREFIX));
   const certDir = join(dir, 'certs');
   mkdirSync(certDir);
   const etcd = new Proc('etcd', join(dir, 'etcd.log'));
-  const apiserver = new Proc('kube-apiserver', join(dir, 'kube-apiserver.log'));
-  const kcm = new Proc('kube-controller-manager', join(dir, 'kube-controller-manager.log'));
+  const apiserver = new Proc('kube-apiserver', join(dir, 'kube-apiserver.log'), APISERVER_STOP_GRACE_MS);
+  const kcm = new Proc('kube-controller-manager', join(dir, 'kube-controller-manager.log'), APISERVER_STOP_GRACE_MS);
   const l: Live = { procs: [etcd, apiserver, kcm], dir };
   live.add(l);
 
@@ -293,10 +381,11 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
     await etcd.stop();
     live.delete(l);
     if (keepDir()) {
+      rmSync(join(dir, OWNER_FILE), { force: true });
       process.stderr.write(`[control-plane] KEEP_TEST_ENV=1: kept ${dir}\n`);
     } else if (keepLogs) {
       // Start-up failed: keep only the *.log files for the post-mortem.
-      for (const sub of ['etcd', 'certs', 'sa.key', 'sa.pub', 'tokens.csv', 'kubeconfig']) {
+      for (const sub of ['etcd', 'certs', 'sa.key', 'sa.pub', 'tokens.csv', 'kubeconfig', OWNER_FILE]) {
         rmSync(join(dir, sub), { recursive: true, force: true });
       }
     } else {
@@ -337,6 +426,7 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
         '--unsafe-no-fsync',
         '--log-level=warn',
       ]);
+      writeOwner(l);
       try {
         const url = `${etcdUrl}/health`;
         await waitFor(etcd, 'healthy', readyTimeoutMs, async () => {
@@ -376,6 +466,7 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
     ];
     const startApiServerOnce = async (): Promise<void> => {
       apiserver.start(apiserverBin, apiserverArgs);
+      writeOwner(l);
       await waitFor(apiserver, 'ready (/readyz)', readyTimeoutMs, async () => {
         const res = await httpsGet(`${server}/readyz`, token);
         return res.status === 200;
@@ -429,6 +520,7 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
         '--secure-port=0',
         '--profiling=false',
       ]);
+      writeOwner(l);
       // Ready when the serviceaccount controller has created default/default.
       await waitFor(kcm, 'working (ServiceAccount default/default created)', readyTimeoutMs, async () => {
         const res = await httpsGet(`${server}/api/v1/namespaces/default/serviceaccounts/default`, token);
