@@ -11,7 +11,7 @@ export const CRD_NAMES = [
 
 export async function installCrds(kubeconfig?: string): Promise<void> {
   const opts = kubeconfig ? { kubeconfig } : {};
-  const apply = await kubectl(['apply', '--server-side', '--force-conflicts', '-f', join(repoRoot, 'crds')], opts);
+  const apply = await kubectl(['apply', '--server-side', '--force-conflicts', '-k', join(repoRoot, 'crds')], opts);
   if (apply.code !== 0) throw new Error(`installing CRDs failed: ${apply.stderr}`);
   const wait = await kubectl(
     ['wait', '--for=condition=Established', '--timeout=60s', ...CRD_NAMES.map((n) => `crd/${n}`)],

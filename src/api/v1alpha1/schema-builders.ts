@@ -21,6 +21,8 @@ export interface JSONSchemaProps {
   minProperties?: number;
   maxProperties?: number;
   nullable?: boolean;
+  oneOf?: JSONSchemaProps[];
+  anyOf?: JSONSchemaProps[];
   'x-kubernetes-preserve-unknown-fields'?: boolean;
   'x-kubernetes-validations'?: ValidationRule[];
   'x-kubernetes-list-type'?: 'atomic' | 'set' | 'map';

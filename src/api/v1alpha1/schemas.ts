@@ -151,6 +151,7 @@ function providerSpec(cluster: boolean): JSONSchemaProps {
           qps: num('Sustained requests per second.', { minimum: 0.01, maximum: 10000, default: 10 }),
           burst: int('Requests allowed in a burst.', { minimum: 1, maximum: 10000, default: 20 }),
         },
+        { 'x-kubernetes-validations': [{ rule: '!has(self.qps) || self.qps >= 0.01', message: 'rateLimit.qps must be at least 0.01', fieldPath: '.qps' }] },
       ),
       pollInterval: duration('How often a Stack with a running operation is polled.', '5s'),
       resyncInterval: duration('How often a Stack at rest is re-read to detect drift (jittered).', '10m'),
@@ -203,9 +204,10 @@ const configMapKeyRef = obj(
 const template = obj(
   'The template: exactly one of inline, configMapRef or url. At most 512 KiB.',
   {
-    inline: anyValue(
-      'The template itself, as an object (HOT / ROS / RFS JSON) or a string (YAML or JSON text, kept verbatim).',
-    ),
+    inline: {
+      ...anyValue('The template itself, as an object (HOT / ROS / RFS JSON) or a string (YAML or JSON text, kept verbatim). At most 512 KiB.'),
+      maxLength: MAX_TEMPLATE_BYTES,
+    },
     configMapRef: configMapKeyRef,
     url: str('An https URL the provider fetches the template from (Heat template_url, ROS TemplateURL, RFS template_uri).', {
       minLength: 1,
@@ -214,13 +216,13 @@ const template = obj(
     }),
   },
   {
-    'x-kubernetes-validations': [
-      exactlyOne(['inline', 'configMapRef', 'url'], 'exactly one of template.inline, template.configMapRef or template.url must be set'),
-      {
-        rule: '!has(self.inline) || type(self.inline) != string || size(self.inline) <= 524288',
-        message: 'template.inline must be at most 512 KiB',
-        fieldPath: '.inline',
-      },
+    // `inline` has no declared type (object or string), so CEL cannot see it: presence is checked with
+    // oneOf over `required`, which structural schemas allow, and the size of a string template with
+    // maxLength inside the branch. The operator re-checks the size of object templates.
+    oneOf: [
+      { required: ['inline'] },
+      { required: ['configMapRef'] },
+      { required: ['url'] },
     ],
   },
 );

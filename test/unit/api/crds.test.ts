@@ -70,10 +70,12 @@ describe('crds/', () => {
     const text = [...renderCrdFiles().values()].join('\n');
     const docs = [...renderCrdFiles().entries()].filter(([n]) => n !== 'kustomization.yaml').map(([, b]) => parse(b) as unknown);
     expect(docs).toHaveLength(3);
+    // template: exactly one source via oneOf (CEL cannot see the untyped `inline`), size via maxLength.
+    expect(text).toContain('oneOf');
+    expect(text).toContain('maxLength: 524288');
     for (const rule of [
       'spec.stackName is immutable',
-      'exactly one of template.inline, template.configMapRef or template.url must be set',
-      'template.inline must be at most 512 KiB',
+      'rateLimit.qps must be at least 0.01',
       'exactly one of spec.heat, spec.rfs, spec.ros or spec.cloudFoundry must be set',
       'providerRef is immutable',
       'the provider type cannot change',
