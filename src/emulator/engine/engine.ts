@@ -78,6 +78,8 @@ export interface Operation {
   info: Record<string, unknown>;
   timers: TimerHandle[];
   pending: Set<string>;
+  /** when each pending resource step is due (clock ms; Infinity = never) */
+  endsAt: Map<string, number>;
 }
 
 export interface StackRecord {
@@ -440,7 +442,7 @@ export class StackEngine {
    * delayMs > 0 lets the in-flight work run that long before the cancel takes effect (ROS Safe).
    * Which states may be cancelled is the front-end's rule; the engine only requires a running CREATE/UPDATE.
    */
-  cancel(id: string, opts: { rollback: boolean; delayMs?: number }): void {
+  cancel(id: string, opts: { rollback: boolean; delayMs?: number; waitInFlight?: boolean }): void {
     const stack = this.#mustGet(id);
     this.#counted(stack, 'cancel', () => {
       if (stack.status !== 'IN_PROGRESS' || (stack.action !== 'CREATE' && stack.action !== 'UPDATE') || !stack.op) {
@@ -450,9 +452,16 @@ export class StackEngine {
       const doCancel = (): void => {
         if (stack.op !== op || op.outcome) return;
         const action = op.action;
+        // Heat convergence: resource actions already running are not interrupted; the rollback
+        // traversal only ends after them.
+        let inFlight = 0;
+        if (opts.waitInFlight) {
+          const now = this.clock.now();
+          for (const name of op.pending) inFlight = Math.max(inFlight, (op.endsAt.get(name) ?? now) - now);
+        }
         this.#stopOp(stack, 'CANCELLED', `Stack ${action} cancelled`);
         this.#setStatus(stack, action, 'FAILED', `Stack ${action} cancelled`, op.id);
-        if (opts.rollback) this.#startRollback(stack, op);
+        if (opts.rollback) this.#startRollback(stack, op, inFlight);
       };
       const delay = (opts.delayMs ?? 0) * this.durationMultiplier;
       if (delay > 0) op.timers.push(this.clock.setTimer(doCancel, delay));
@@ -647,7 +656,7 @@ export class StackEngine {
     action: StackAction,
     template: Template | null,
     params: Record<string, unknown>,
-    opts: { retainResources?: boolean; pauseBeforeComplete?: boolean; info?: Record<string, unknown>; rollbackOf?: string },
+    opts: { retainResources?: boolean; pauseBeforeComplete?: boolean; info?: Record<string, unknown>; rollbackOf?: string; extraDelayMs?: number },
   ): Operation {
     const op: Operation = {
       id: this.#ids(),
@@ -659,6 +668,7 @@ export class StackEngine {
       info: opts.info ?? {},
       timers: [],
       pending: new Set(),
+      endsAt: new Map(),
       ...(opts.rollbackOf ? { rollbackOf: opts.rollbackOf } : {}),
     };
     stack.op = op;
@@ -675,9 +685,10 @@ export class StackEngine {
       }, stack.timeoutMins * 60_000);
     }
     const steps = this.#plan(stack, action, template, params, op.retainResources);
-    const base = this.baseOperationMs * this.durationMultiplier;
+    const base = this.baseOperationMs * this.durationMultiplier + (opts.extraDelayMs ?? 0);
     for (const step of steps) {
       op.pending.add(step.resource);
+      op.endsAt.set(step.resource, this.clock.now() + base + step.waitMs);
       const res = this.#beginStep(stack, op, step);
       op.timers.push(this.clock.setTimer(() => this.#endStep(stack, op, step, res), base + step.waitMs));
     }
@@ -796,11 +807,6 @@ export class StackEngine {
       stack.deletedAt = this.clock.now();
       this.#byName.delete(`${stack.provider}/${stack.scope}/${stack.name}`);
     }
-    if (op.action === 'ROLLBACK') {
-      const prev = stack.previous;
-      stack.template = prev?.template ?? (stack.rollbackOf === 'CREATE' ? stack.template : null);
-      if (prev) stack.params = prev.params;
-    }
     this.#setStatus(stack, op.action, 'COMPLETE', `Stack ${op.action} completed successfully`, op.id);
   }
 
@@ -828,12 +834,17 @@ export class StackEngine {
     if ((op.action === 'CREATE' || op.action === 'UPDATE') && !stack.disableRollback) this.#startRollback(stack, op);
   }
 
-  #startRollback(stack: StackRecord, failedOp: Operation): void {
+  #startRollback(stack: StackRecord, failedOp: Operation, extraDelayMs = 0): void {
     const target = failedOp.action === 'CREATE' ? null : (stack.previous?.template ?? null);
     const params = failedOp.action === 'CREATE' ? {} : (stack.previous?.params ?? {});
     stack.rollbackOf = failedOp.action === 'CREATE' ? 'CREATE' : 'UPDATE';
     if (failedOp.action === 'CREATE') stack.previous = null;
-    this.#startOp(stack, 'ROLLBACK', target, params, { rollbackOf: failedOp.id, info: failedOp.info });
+    else {
+      // the rollback target's template and parameters are the stack's from now on
+      stack.template = target;
+      stack.params = params;
+    }
+    this.#startOp(stack, 'ROLLBACK', target, params, { rollbackOf: failedOp.id, info: failedOp.info, extraDelayMs });
     stack.rollbackOf = failedOp.action === 'CREATE' ? 'CREATE' : 'UPDATE';
   }
 }

@@ -66,6 +66,7 @@ function tagsFrom(v: unknown): string[] | undefined {
 
 function displayParam(v: unknown): string {
   if (typeof v === 'string') return v;
+  if (typeof v === 'boolean') return v ? 'True' : 'False';
   if (Array.isArray(v)) return v.map((x) => text(x)).join(',');
   return text(v);
 }
@@ -192,6 +193,7 @@ export class HeatFrontEnd implements FrontEnd {
     if (m !== 'GET') return heatError(405, 'HTTPMethodNotAllowed', 'The method specified is not allowed for this resource.');
     switch (sub) {
       case 'outputs': {
+        if (stack.deleted) return heatError(404, 'EntityNotFound', `The Stack (${stack.name}) could not be found.`);
         const outs = engine.outputs(stack);
         if (rest.length === 1) return json(200, { outputs: outs.map((o) => ({ output_key: o.key, description: o.description ?? 'No description given' })) });
         const o = outs.find((x) => x.key === rest[1]);
@@ -258,9 +260,9 @@ export class HeatFrontEnd implements FrontEnd {
       template,
       params: this.#userParams(body, template),
       disableRollback: body.disable_rollback === undefined ? true : truthy(body.disable_rollback),
-      timeoutMins: typeof body.timeout_mins === 'number' ? body.timeout_mins : body.timeout_mins !== undefined ? Number(body.timeout_mins) : 60,
+      timeoutMins: typeof body.timeout_mins === 'number' ? body.timeout_mins : body.timeout_mins !== undefined && body.timeout_mins !== null ? Number(body.timeout_mins) : 60,
       ...(tags ? { tags } : {}),
-      extra: { files: isObj(body.files) ? body.files : {}, environment: isObj(body.environment) ? body.environment : {} },
+      extra: { timeoutGiven: body.timeout_mins !== undefined && body.timeout_mins !== null, files: isObj(body.files) ? body.files : {}, environment: isObj(body.environment) ? body.environment : {} },
     });
     const href = this.#selfLink(req, tenant, stack);
     return json(201, { stack: { id: stack.id, links: [{ href, rel: 'self' }] } }, { location: href });
@@ -284,9 +286,10 @@ export class HeatFrontEnd implements FrontEnd {
       clearParams: clear,
       ...(tags !== undefined ? { tags } : existing ? {} : { tags: [] }),
       ...(body.disable_rollback !== undefined ? { disableRollback: truthy(body.disable_rollback) } : {}),
-      ...(body.timeout_mins !== undefined ? { timeoutMins: Number(body.timeout_mins) } : {}),
+      ...(body.timeout_mins !== undefined && body.timeout_mins !== null ? { timeoutMins: Number(body.timeout_mins) } : {}),
       whileInProgress: 'supersede',
     });
+    if (body.timeout_mins !== undefined && body.timeout_mins !== null) stack.extra.timeoutGiven = true;
     return json(202, { code: '202 Accepted', message: 'The request is accepted for processing.<br /><br />\n\n\n', title: 'Accepted' });
   }
 
@@ -305,8 +308,8 @@ export class HeatFrontEnd implements FrontEnd {
         this.#ctx.engine.countCall('heat', stack.scope, stack.name, 'rejected', stack.id);
         return heatError(400, 'NotSupported', `Cancelling update when stack is ${stack.action}_${stack.status} is not supported.`);
       }
-      this.#ctx.engine.cancel(stack.id, { rollback: withRollback });
-      return { status: 200, headers: { 'content-type': 'application/json' }, body: '' };
+      this.#ctx.engine.cancel(stack.id, { rollback: withRollback, waitInFlight: withRollback });
+      return { status: 200, headers: { 'content-type': 'application/json' }, body: 'null' };
     }
     return heatError(400, 'NotSupported', `Action ${action} is not supported.`);
   }
@@ -333,7 +336,7 @@ export class HeatFrontEnd implements FrontEnd {
       stack_status_reason: s.statusReason,
       stack_owner: this.#ctx.credentials.keystone.username,
       parent: null,
-      tags: Array.isArray(s.tags) && s.tags.length > 0 ? s.tags : null,
+      tags: Array.isArray(s.tags) ? s.tags : [],
       stack_user_project_id: tenant,
     };
     if (!detail) return base;
@@ -354,7 +357,7 @@ export class HeatFrontEnd implements FrontEnd {
       ...base,
       template_description: s.template?.description ?? 'No description',
       disable_rollback: s.disableRollback,
-      timeout_mins: s.timeoutMins,
+      timeout_mins: s.extra.timeoutGiven === true ? s.timeoutMins : null,
       notification_topics: [],
       capabilities: [],
       parameters: params,

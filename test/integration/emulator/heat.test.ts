@@ -63,6 +63,8 @@ describe('heat front-end', () => {
     expect(s.outputs).toEqual([{ output_key: 'out', output_value: 'hi', description: 'the value' }]);
     expect(s.parameters['OS::stack_id']).toBe(id);
     expect(s.disable_rollback).toBe(true);
+    expect(s.timeout_mins).toBeNull();
+    expect(s.tags).toEqual([]);
 
     const redirect = await heat('/stacks/web/events?limit=1');
     expect(redirect.status).toBe(302);
@@ -110,12 +112,19 @@ describe('heat front-end', () => {
     const notNow = await heat(`/stacks/cancel/${id}/actions`, { method: 'POST', body: JSON.stringify({ cancel_update: null }) });
     expect(notNow.status).toBe(400);
     expect(notNow.body.error).toMatchObject({ type: 'NotSupported', message: 'Cancelling update when stack is CREATE_COMPLETE is not supported.' });
-    await heat(`/stacks/cancel/${id}`, { method: 'PATCH', body: JSON.stringify({ template: tmpl({ action_wait_secs: { update: -1 } }), parameters: { greeting: 'new' } }) });
+    await heat(`/stacks/cancel/${id}`, { method: 'PATCH', body: JSON.stringify({ template: tmpl({ action_wait_secs: { update: 50 } }), parameters: { greeting: 'new' } }) });
     await until('cancel', id, 'UPDATE_IN_PROGRESS');
     const two = await heat(`/stacks/cancel/${id}/actions`, { method: 'POST', body: JSON.stringify({ cancel_update: null, check: null }) });
     expect(two.status).toBe(400);
     const ok = await heat(`/stacks/cancel/${id}/actions`, { method: 'POST', body: JSON.stringify({ cancel_update: null }) });
     expect(ok.status).toBe(200);
+    expect(ok.text).toBe('null');
+    // like Heat, the rollback waits for the in-flight resource update; the old parameters show at once
+    const rolling = await status('cancel', id);
+    expect(rolling.stack_status).toBe('ROLLBACK_IN_PROGRESS');
+    expect(rolling.parameters.greeting).toBe('hello');
+    const again = await heat(`/stacks/cancel/${id}/actions`, { method: 'POST', body: JSON.stringify({ cancel_update: null }) });
+    expect(again.body.error.message).toBe('Cancelling update when stack is ROLLBACK_IN_PROGRESS is not supported.');
     const s = await until('cancel', id, 'ROLLBACK_COMPLETE');
     expect(s.outputs[0].output_value).toBe('hello');
 
@@ -124,7 +133,7 @@ describe('heat front-end', () => {
     const f = await until('cancel', id, 'UPDATE_FAILED');
     expect(f.stack_status_reason).toBe('Stack UPDATE cancelled');
     const calls = emu.engine.mutationCounts('heat', 'cancel');
-    expect(Object.values(calls)[0]).toMatchObject({ create: 1, update: 2, cancel: 2, rejected: 1 });
+    expect(Object.values(calls)[0]).toMatchObject({ create: 1, update: 2, cancel: 2, rejected: 2 });
   });
 
   it('failure rolls back when disable_rollback=false; delete -> DELETE_COMPLETE then 404 by name', async () => {
