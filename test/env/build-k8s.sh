@@ -17,23 +17,35 @@ export GOTOOLCHAIN=local CGO_ENABLED=0 GOFLAGS=-trimpath
 
 log() { printf '[build-k8s] %s\n' "$*" >&2; }
 
+missing() {
+  need=()
+  for b in kube-apiserver etcd kube-controller-manager kubectl; do
+    [[ -x "$OUT/$b" ]] || need+=("$b")
+  done
+  [[ -x "$HELM_OUT/helm" ]] || need+=(helm)
+  [[ ${#need[@]} -gt 0 ]]
+}
+
+# Fast path without the lock: binaries only appear by an atomic rename of a finished file.
+if ! missing; then
+  log "cached: $OUT, $HELM_OUT"
+  exit 0
+fi
+
 # One build at a time per cache (parallel test runs, dev and CI on one machine): later callers wait,
 # then find the binaries cached.
 mkdir -p "$CACHE"
 exec 9>"$CACHE/.build.lock"
-flock 9
-
-need=()
-for b in kube-apiserver etcd kube-controller-manager kubectl; do
-  [[ -x "$OUT/$b" ]] || need+=("$b")
-done
-[[ -x "$HELM_OUT/helm" ]] || need+=(helm)
-if [[ ${#need[@]} -eq 0 ]]; then
+if ! flock -n 9; then
+  log "another build holds $CACHE/.build.lock; waiting for it"
+  flock 9
+fi
+if ! missing; then
   log "cached: $OUT, $HELM_OUT"
   exit 0
 fi
-command -v go >/dev/null || { log "go is required (the machine image provides /usr/local/go)"; exit 1; }
 export PATH="$PATH:/usr/local/go/bin"
+command -v go >/dev/null || { log "go is required (the machine image provides /usr/local/go)"; exit 1; }
 log "building: ${need[*]} (Kubernetes $K8S_VERSION, helm $HELM_VERSION)"
 start=$(date +%s)
 
@@ -78,11 +90,15 @@ GO
   for b in kube-apiserver kube-controller-manager kubectl; do
     [[ -x "$OUT/$b" ]] && continue
     log "go build $b"
+    t=$(date +%s)
     go build -ldflags "$LDF" -o "$OUT/$b.tmp" "k8s.io/kubernetes/cmd/$b" && mv "$OUT/$b.tmp" "$OUT/$b"
+    log "built $b in $(( $(date +%s) - t )) s"
   done
   if [[ ! -x "$OUT/etcd" ]]; then
     log "go build etcd"
+    t=$(date +%s)
     go build -ldflags "-s -w" -o "$OUT/etcd.tmp" go.etcd.io/etcd/server/v3 && mv "$OUT/etcd.tmp" "$OUT/etcd"
+    log "built etcd in $(( $(date +%s) - t )) s"
   fi
 }
 
@@ -100,8 +116,11 @@ build_helm() {
     touch go.mod.done
   fi
   log "go build helm"
+  local t
+  t=$(date +%s)
   go build -ldflags "-s -w -X helm.sh/helm/$major/internal/version.version=$HELM_VERSION" \
     -o "$HELM_OUT/helm.tmp" "helm.sh/helm/$major/cmd/helm" && mv "$HELM_OUT/helm.tmp" "$HELM_OUT/helm"
+  log "built helm in $(( $(date +%s) - t )) s"
 }
 
 for b in "${need[@]}"; do

@@ -293,12 +293,12 @@ function installHandlers(): void {
   });
   for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
     const handler = (): void => {
+      // Another handler (vitest, the dev command) owns shutdown: it stops the planes or exits, and
+      // the 'exit' hook above is the safety net. Alone, clean up and die by the signal as usual.
+      if (process.listenerCount(sig) > 1) return;
       for (const l of [...live]) cleanupSync(l);
-      // If nobody else handles the signal, restore the default behaviour (terminate).
-      if (process.listenerCount(sig) === 1) {
-        process.removeListener(sig, handler);
-        process.kill(process.pid, sig);
-      }
+      process.removeListener(sig, handler);
+      process.kill(process.pid, sig);
     };
     process.on(sig, handler);
   }
