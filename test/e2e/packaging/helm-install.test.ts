@@ -91,7 +91,8 @@ describe('helm chart on a real API server', () => {
   it('helm template | kubectl apply --dry-run=server accepts every object (defaults and namespaced mode)', async () => {
     for (const values of [[], ['--set', `watchNamespaces={${APPS},${OTHER}}`, '--set', 'podDisruptionBudget.enabled=true', '--set', 'replicaCount=2', '--set', 'argocd.healthCheck.enabled=true']]) {
       const rendered = must(await helm(['template', RELEASE, CHART_DIR, '-n', NS, ...values]), 'helm template');
-      const r = await kc(['apply', '--dry-run=server', '-n', NS, '-f', '-'], rendered);
+      // Every namespaced object names its namespace (release namespace, or a watched one).
+      const r = await kc(['apply', '--dry-run=server', '-f', '-'], rendered);
       expect(r.code, `${values.join(' ')}\n${r.stderr}`).toBe(0);
       expect(r.stdout).toMatch(/deployment.apps\/so-stack-operator (created|configured) \(server dry run\)/);
     }

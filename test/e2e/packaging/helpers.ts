@@ -180,9 +180,10 @@ export function forbiddenLines(logs: string): string[] {
 }
 
 /** `kubectl auth can-i` as the given ServiceAccount: true = yes. */
-export async function canI(kubeconfig: string, sa: { namespace: string; name: string }, verb: string, resource: string, namespace?: string): Promise<boolean> {
+export async function canI(kubeconfig: string, sa: { namespace: string; name: string }, verb: string, resource: string, namespace?: string, subresource?: string): Promise<boolean> {
   const ns = namespace === undefined ? ['--all-namespaces'] : ['-n', namespace];
-  const r = await kubectl(['auth', 'can-i', verb, resource, ...ns, `--as=system:serviceaccount:${sa.namespace}:${sa.name}`], { kubeconfig });
+  const sub = subresource ? [`--subresource=${subresource}`] : [];
+  const r = await kubectl(['auth', 'can-i', verb, resource, ...sub, ...ns, `--as=system:serviceaccount:${sa.namespace}:${sa.name}`], { kubeconfig });
   const answer = r.stdout.trim();
   if (answer !== 'yes' && answer !== 'no') throw new Error(`kubectl auth can-i ${verb} ${resource}: ${r.stdout} ${r.stderr}`);
   return answer === 'yes';
@@ -190,7 +191,9 @@ export async function canI(kubeconfig: string, sa: { namespace: string; name: st
 
 export interface Permission {
   verb: string;
+  /** TYPE or TYPE/NAME, as kubectl auth can-i takes it. */
   resource: string;
+  subresource?: string;
   /** undefined: all namespaces; otherwise that namespace. */
   namespace?: string;
   allowed: boolean;
@@ -202,18 +205,22 @@ export interface Permission {
  * config/default). `ns` is any Stack namespace, `own` the operator's namespace.
  */
 export function clusterWideMatrix(ns: string, own: string, leaseName = 'stack-operator'): Permission[] {
-  const yes = (verb: string, resource: string, namespace: string | undefined, why: string): Permission => ({ verb, resource, namespace, allowed: true, why });
-  const no = (verb: string, resource: string, namespace: string | undefined, why: string): Permission => ({ verb, resource, namespace, allowed: false, why });
+  const split = (resource: string): Pick<Permission, 'resource' | 'subresource'> => {
+    const m = /^([a-z.]+)#([a-z]+)$/.exec(resource);
+    return m ? { resource: m[1] as string, subresource: m[2] as string } : { resource };
+  };
+  const yes = (verb: string, resource: string, namespace: string | undefined, why: string): Permission => ({ verb, ...split(resource), namespace, allowed: true, why });
+  const no = (verb: string, resource: string, namespace: string | undefined, why: string): Permission => ({ verb, ...split(resource), namespace, allowed: false, why });
   return [
     yes('list', 'stacks.stackoperator.dev', undefined, 'Stack informer, all namespaces'),
     yes('watch', 'stacks.stackoperator.dev', undefined, 'Stack informer, all namespaces'),
     yes('patch', 'stacks.stackoperator.dev', ns, 'finalizer add / remove (JSON patch)'),
-    yes('patch', 'stacks.stackoperator.dev/status', ns, 'status merge patch'),
-    yes('update', 'stacks.stackoperator.dev/finalizers', ns, 'OwnerReferencesPermissionEnforcement'),
+    yes('patch', 'stacks.stackoperator.dev#status', ns, 'status merge patch'),
+    yes('update', 'stacks.stackoperator.dev#finalizers', ns, 'OwnerReferencesPermissionEnforcement'),
     yes('list', 'stackproviders.stackoperator.dev', undefined, 'StackProvider informer'),
-    yes('patch', 'stackproviders.stackoperator.dev/status', ns, 'provider Ready condition'),
+    yes('patch', 'stackproviders.stackoperator.dev#status', ns, 'provider Ready condition'),
     yes('watch', 'clusterstackproviders.stackoperator.dev', undefined, 'ClusterStackProvider informer'),
-    yes('patch', 'clusterstackproviders.stackoperator.dev/status', undefined, 'provider Ready condition'),
+    yes('patch', 'clusterstackproviders.stackoperator.dev#status', undefined, 'provider Ready condition'),
     yes('get', 'secrets', ns, 'credentials and parametersFrom Secrets'),
     yes('create', 'secrets', ns, 'outputs Secret (server-side apply may create)'),
     yes('patch', 'secrets', ns, 'outputs Secret'),
@@ -229,7 +236,7 @@ export function clusterWideMatrix(ns: string, own: string, leaseName = 'stack-op
     no('delete', 'secrets', ns, 'never deletes Secrets (outputs are garbage-collected by owner)'),
     no('delete', 'pods', ns, 'no pod access at all'),
     no('create', 'pods', ns, 'no pod access at all'),
-    no('create', 'pods/exec', ns, 'no exec'),
+    no('create', 'pods#exec', ns, 'no exec'),
     no('create', 'stacks.stackoperator.dev', ns, 'users create Stacks, not the operator'),
     no('delete', 'stacks.stackoperator.dev', ns, 'the operator never deletes Stacks'),
     no('update', 'stackproviders.stackoperator.dev', ns, 'provider specs belong to users'),
@@ -246,8 +253,8 @@ export function clusterWideMatrix(ns: string, own: string, leaseName = 'stack-op
 export async function checkMatrix(kubeconfig: string, sa: { namespace: string; name: string }, matrix: Permission[]): Promise<string[]> {
   const wrong: string[] = [];
   for (const p of matrix) {
-    const got = await canI(kubeconfig, sa, p.verb, p.resource, p.namespace);
-    if (got !== p.allowed) wrong.push(`${p.verb} ${p.resource} ${p.namespace ?? '(all namespaces)'}: got ${got ? 'yes' : 'no'}, want ${p.allowed ? 'yes' : 'no'} (${p.why})`);
+    const got = await canI(kubeconfig, sa, p.verb, p.resource, p.namespace, p.subresource);
+    if (got !== p.allowed) wrong.push(`${p.verb} ${p.resource}${p.subresource ? `/${p.subresource}` : ''} ${p.namespace ?? '(all namespaces)'}: got ${got ? 'yes' : 'no'}, want ${p.allowed ? 'yes' : 'no'} (${p.why})`);
   }
   return wrong;
 }
