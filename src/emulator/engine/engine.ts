@@ -718,6 +718,8 @@ export class StackEngine {
     }
     res.action = stepAction;
     res.status = 'IN_PROGRESS';
+    // like TestResource.handle_update: the new value is stored when the update starts
+    if (step.kind === 'update' && !step.fail && res.physicalId) res.attributes = this.#attributes(res, step.props);
     res.statusReason = 'state changed';
     res.updatedAt = now;
     this.#event(stack, op.id, {

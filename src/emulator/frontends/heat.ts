@@ -71,6 +71,10 @@ function displayParam(v: unknown): string {
   return text(v);
 }
 
+function wantsJson(req: EmuRequest): boolean {
+  return (header(req, 'accept') ?? '').includes('application/json');
+}
+
 function truthy(v: unknown): boolean {
   return v === true || (typeof v === 'string' && ['true', '1', 'yes', 'y', 't', 'on'].includes(v.toLowerCase()));
 }
@@ -144,7 +148,9 @@ export class HeatFrontEnd implements FrontEnd {
         if (!stack) return heatError(404, 'EntityNotFound', `The Stack (${name}) could not be found.`);
         const sub = s.length === 5 ? `/${s[4]}` : '';
         const q = req.rawQuery ? `?${req.rawQuery}` : '';
-        return { status: 302, headers: { location: `${req.base}${this.prefix}/v1/${tenant}/stacks/${encodeURIComponent(stack.name)}/${stack.id}${sub}${q}`, 'content-type': 'application/json' }, body: '' };
+        const location = `${req.base}${this.prefix}/v1/${tenant}/stacks/${encodeURIComponent(stack.name)}/${stack.id}${sub}${q}`;
+        if (wantsJson(req)) return json(302, { message: `The resource was found at <a href="${location}">${location}</a>;\nyou should be redirected automatically.\n\n`, code: '302 Found', title: 'Found' }, { location });
+        return { status: 302, headers: { location, 'content-type': 'text/html; charset=UTF-8' }, body: `<html>\n <head>\n  <title>302 Found</title>\n </head>\n <body>\n  <h1>302 Found</h1>\n  The resource was found at <a href="${location}">${location}</a>;\nyou should be redirected automatically.\n\n\n </body>\n</html>` };
       }
       const id = s[4]!;
       const stack = this.#ctx.engine.get(id);
@@ -290,6 +296,9 @@ export class HeatFrontEnd implements FrontEnd {
       whileInProgress: 'supersede',
     });
     if (body.timeout_mins !== undefined && body.timeout_mins !== null) stack.extra.timeoutGiven = true;
+    if (!wantsJson(req)) {
+      return { status: 202, headers: { 'content-type': 'text/html; charset=UTF-8' }, body: '<html>\n <head>\n  <title>202 Accepted</title>\n </head>\n <body>\n  <h1>202 Accepted</h1>\n  The request is accepted for processing.<br /><br />\n\n\n\n </body>\n</html>' };
+    }
     return json(202, { code: '202 Accepted', message: 'The request is accepted for processing.<br /><br />\n\n\n', title: 'Accepted' });
   }
 
@@ -339,7 +348,10 @@ export class HeatFrontEnd implements FrontEnd {
       tags: Array.isArray(s.tags) ? s.tags : [],
       stack_user_project_id: tenant,
     };
-    if (!detail) return base;
+    if (!detail) {
+      // real Heat's list shows null tags when there are none and "" for a missing description
+      return { ...base, tags: Array.isArray(s.tags) && s.tags.length > 0 ? s.tags : null, description: s.description };
+    }
     const params: Record<string, string> = {};
     if (s.template) {
       let eff: Record<string, unknown> = {};

@@ -15,7 +15,7 @@ function tmpl(props: Record<string, unknown>): Record<string, unknown> {
 describe('heat front-end', () => {
   let emu: Emulator;
   let token: string;
-  const h = (extra: Record<string, string> = {}): Record<string, string> => ({ 'x-auth-token': token, 'content-type': 'application/json', ...extra });
+  const h = (extra: Record<string, string> = {}): Record<string, string> => ({ 'x-auth-token': token, 'content-type': 'application/json', accept: 'application/json', ...extra });
   const heat = (path: string, init: RequestInit = {}): Promise<Reply> => call(`${emu.endpoints.heat}${path}`, { ...init, headers: { ...h(), ...(init.headers as Record<string, string> | undefined) } });
   const create = async (name: string, props: Record<string, unknown>, extra: Record<string, unknown> = {}): Promise<string> => {
     const r = await heat('/stacks', { method: 'POST', body: JSON.stringify({ stack_name: name, template: tmpl(props), ...extra }) });
@@ -54,7 +54,7 @@ describe('heat front-end', () => {
   });
 
   it('create -> CREATE_COMPLETE with outputs, 302 name redirect, 409 duplicate', async () => {
-    const id = await create('web', { wait_secs: 5 }, { parameters: { greeting: 'hi' } });
+    const id = await create('web', { wait_secs: 50 }, { parameters: { greeting: 'hi' } });
     const s0 = await status('web', id);
     expect(s0.stack_status).toBe('CREATE_IN_PROGRESS');
     expect(s0.stack_status_reason).toBe('Stack CREATE started');
