@@ -8,6 +8,11 @@ import type { StackEngine } from './engine/engine.ts';
 export interface FrontEndOptions {
   /** heat: accept requests without X-Auth-Token (Heat's paste flavor "noauth"); default false */
   heatNoAuth?: boolean;
+  /**
+   * heat: cancel_update rolls back at once instead of waiting for the resource actions already running
+   * (real Heat waits; default false)
+   */
+  heatCancelInterruptsInFlight?: boolean;
   /** rfs: answer a repeated Client-Request-Id of a mutating call with the first response (default false: RFS documents it only as a tracking id) */
   rfsDedupeClientRequestId?: boolean;
   /** ros: delay before a Safe CancelUpdateStack takes effect, in ms before the duration multiplier (default 1000) */

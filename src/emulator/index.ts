@@ -87,6 +87,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     credentials,
     options: {
       ...(options.heatNoAuth !== undefined ? { heatNoAuth: options.heatNoAuth } : {}),
+      ...(options.heatCancelInterruptsInFlight !== undefined ? { heatCancelInterruptsInFlight: options.heatCancelInterruptsInFlight } : {}),
       ...(options.rfsDedupeClientRequestId !== undefined ? { rfsDedupeClientRequestId: options.rfsDedupeClientRequestId } : {}),
       ...(options.rosSafeCancelDelayMs !== undefined ? { rosSafeCancelDelayMs: options.rosSafeCancelDelayMs } : {}),
     },

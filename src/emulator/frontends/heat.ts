@@ -317,7 +317,7 @@ export class HeatFrontEnd implements FrontEnd {
         this.#ctx.engine.countCall('heat', stack.scope, stack.name, 'rejected', stack.id);
         return heatError(400, 'NotSupported', `Cancelling update when stack is ${stack.action}_${stack.status} is not supported.`);
       }
-      this.#ctx.engine.cancel(stack.id, { rollback: withRollback, waitInFlight: withRollback });
+      this.#ctx.engine.cancel(stack.id, { rollback: withRollback, waitInFlight: withRollback && this.#ctx.options.heatCancelInterruptsInFlight !== true });
       return { status: 200, headers: { 'content-type': 'application/json' }, body: 'null' };
     }
     return heatError(400, 'NotSupported', `Action ${action} is not supported.`);
