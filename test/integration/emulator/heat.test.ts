@@ -1,6 +1,6 @@
 /* eslint-disable @typescript-eslint/no-explicit-any, @typescript-eslint/no-unsafe-assignment, @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-argument, @typescript-eslint/no-unsafe-return, @typescript-eslint/no-unsafe-call -- tests read untyped JSON bodies */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startEmulator, type Emulator } from '../../../src/emulator/index.ts';
+import { FakeClock, startEmulator, type Emulator } from '../../../src/emulator/index.ts';
 import { call, keystoneToken, waitFor, type Reply } from './helpers.ts';
 
 function tmpl(props: Record<string, unknown>): Record<string, unknown> {
@@ -199,5 +199,25 @@ describe('heat front-end', () => {
     expect(stacks.body.stacks[0]).toMatchObject({ name: 'web', state: 'CREATE_COMPLETE' });
     const calls = await call(`${emu.url}/_emulator/calls?provider=heat&name=web`);
     expect(Object.values(calls.body.calls)[0]).toMatchObject({ create: 1, rejected: 1 });
+  });
+});
+
+describe('keystone token TTL with an injected clock', () => {
+  it('a token past its TTL gets 401 from heat; a new one works', async () => {
+    const clock = new FakeClock(Date.now());
+    const emu = await startEmulator({ clock, credentials: { keystone: { tokenTtlSeconds: 60 } } });
+    try {
+      const { token, body } = await keystoneToken(emu);
+      expect(Date.parse(body.token.expires_at) - clock.now()).toBe(60_000);
+      expect((await call(`${emu.endpoints.heat}/stacks`, { headers: { 'x-auth-token': token } })).status).toBe(200);
+      clock.advance(60_001);
+      const r = await call(`${emu.endpoints.heat}/stacks`, { headers: { 'x-auth-token': token } });
+      expect(r.status).toBe(401);
+      expect(r.body).toEqual({ error: { code: 401, title: 'Unauthorized', message: 'The request you have made requires authentication.' } });
+      const fresh = await keystoneToken(emu);
+      expect((await call(`${emu.endpoints.heat}/stacks`, { headers: { 'x-auth-token': fresh.token } })).status).toBe(200);
+    } finally {
+      await emu.close();
+    }
   });
 });
