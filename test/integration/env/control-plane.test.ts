@@ -94,6 +94,11 @@ describe('shared control plane (global setup)', () => {
         () => undefined,
       ),
     );
+    // TokenRequest works (signed with the generated service-account key): a JWT.
+    const token = await kubectl(['create', 'token', 'default', '-n', ns]);
+    expect(token.code, token.stderr).toBe(0);
+    expect(token.stdout.trim().split('.')).toHaveLength(3);
+
     await deleteNamespace(ns, kc);
     const gone = await waitUntil('namespace to disappear', 60_000, async () => {
       try {
