@@ -37,7 +37,8 @@ function renderObject(obj: Obj, annotations: string | undefined): string {
   if (annotations !== undefined) metadata.annotations = ANNOTATIONS;
   const { metadata: _ignored, ...rest } = obj;
   const ordered = { apiVersion: rest.apiVersion, kind: rest.kind, metadata, ...rest };
-  let text = escapeTemplate(stringify(ordered, { lineWidth: 0 }));
+  // YAML 1.1 quoting: Helm and kubectl read YAML 1.1, where e.g. 2019-09-10 is a timestamp, not a string.
+  let text = escapeTemplate(stringify(ordered, { lineWidth: 0, version: '1.1' }));
   text = text.replace(`  labels: ${LABELS}\n`, '  labels:\n    {{- include "stack-operator.labels" . | nindent 4 }}\n');
   if (annotations !== undefined) text = text.replace(`  annotations: ${ANNOTATIONS}\n`, annotations);
   return text;

@@ -8,11 +8,14 @@
 // A dedicated control plane: the chart installs cluster-scoped objects (CRDs with Helm ownership,
 // ClusterRoles, the admission policy) and a cluster-wide operator, which must not meet the shared
 // plane's other tests.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Emulator, startEmulator } from '../../../src/emulator/index.ts';
 import { type ControlPlane, startControlPlane } from '../../env/control-plane.ts';
 import { kubectl } from '../../env/kube.ts';
+import { repoRoot } from '../../env/paths.ts';
 import { providerObjects } from '../../integration/stacks/harness.ts';
 import {
   CHART_DIR,
@@ -32,6 +35,8 @@ import {
   startOperator,
   waitFor,
 } from './helpers.ts';
+
+type CrdShape = { spec: { names: Record<string, unknown>; versions: { name: string; schema: unknown }[] } };
 
 const RELEASE = 'so';
 const NS = 'stack-operator';
@@ -104,6 +109,15 @@ describe('helm chart on a real API server', () => {
     const status = JSON.parse(must(await helm(['status', RELEASE, '-n', NS, '-o', 'json']), 'helm status')) as { info: { status: string } };
     expect(status.info.status).toBe('deployed');
     must(await kc(['get', 'serviceaccount', SA.name, '-n', NS]), 'ServiceAccount exists');
+  });
+
+  it('the CRD schemas the API server stored from the chart equal crds/*.yaml (as Helm / Go YAML read them: no timestamps for dates)', async () => {
+    for (const name of ['stacks', 'stackproviders', 'clusterstackproviders']) {
+      const source = parseDocs(readFileSync(join(repoRoot, 'crds', `${name}.stackoperator.dev.yaml`), 'utf8'))[0] as unknown as CrdShape;
+      const stored = await getJson<CrdShape>(cp.kubeconfigPath, ['crd', `${name}.stackoperator.dev`]);
+      expect(stored?.spec.versions.map((v) => v.schema)).toEqual(source.spec.versions.map((v) => v.schema));
+      expect(stored?.spec.names).toMatchObject(source.spec.names);
+    }
   });
 
   it('the operator with the chart args and the ServiceAccount token reconciles a Stack to Ready (outputs, events, Lease, provider status): the RBAC is sufficient', async () => {

@@ -207,7 +207,7 @@ export interface Permission {
 export function clusterWideMatrix(ns: string, own: string, leaseName = 'stack-operator'): Permission[] {
   const split = (resource: string): Pick<Permission, 'resource' | 'subresource'> => {
     const m = /^([a-z.]+)#([a-z]+)$/.exec(resource);
-    return m ? { resource: m[1] as string, subresource: m[2] as string } : { resource };
+    return m ? { resource: m[1] as string, subresource: m[2] } : { resource };
   };
   const yes = (verb: string, resource: string, namespace: string | undefined, why: string): Permission => ({ verb, ...split(resource), namespace, allowed: true, why });
   const no = (verb: string, resource: string, namespace: string | undefined, why: string): Permission => ({ verb, ...split(resource), namespace, allowed: false, why });
