@@ -48,6 +48,8 @@ export const HEAT_SCENARIO_IDS = [
   'duplicate',
   'update-put',
   'update-patch',
+  'tags',
+  'update-during-update',
   'cancel-rollback',
   'cancel-not-in-progress',
   'cancel-no-rollback-update',
@@ -58,6 +60,7 @@ export const HEAT_SCENARIO_IDS = [
   'fail-update',
   'delete',
   'delete-during-update',
+  'delete-during-create',
 ] as const;
 export type HeatScenarioId = (typeof HEAT_SCENARIO_IDS)[number];
 
@@ -514,6 +517,65 @@ export function defineHeatScenarios(getTarget: () => HeatTarget, options: HeatSc
       });
     });
 
+    describe('tags and concurrent updates', () => {
+      scenario('tags', 'tags: comma string in, list out; list filters; PATCH keeps them, PUT without tags clears them', async () => {
+        const n = name('tags');
+        const { id, path } = await create(n, { template: testTemplate(), tags: 'owner=abc,x', timeout_mins: 7 });
+        let { stack } = await waitStatus(path, ['CREATE_COMPLETE', 'CREATE_FAILED']);
+        expect(stack.tags).toEqual(['owner=abc', 'x']);
+        expect(stack.timeout_mins).toBe(7);
+
+        const has = async (query: string) => stacksOf(await get(`/stacks?${query}`)).some((x) => x.id === id);
+        expect(await has('tags=owner%3Dabc')).toBe(true);
+        expect(await has('tags=x,nope')).toBe(false);
+        expect(await has('tags_any=x,nope')).toBe(true);
+        expect(await has('not_tags=x')).toBe(false);
+        const listed = stacksOf(await get('/stacks?tags=owner%3Dabc')).find((x) => x.id === id);
+        expect(listed?.tags).toEqual(['owner=abc', 'x']);
+
+        expect((await send('PATCH', path, { parameters: { value: 'b' } })).status).toBe(202);
+        ({ stack } = await waitStatus(path, ['UPDATE_COMPLETE', 'UPDATE_FAILED']));
+        expect(stack.tags).toEqual(['owner=abc', 'x']);
+
+        expect((await send('PATCH', path, { tags: 'y' })).status).toBe(202);
+        ({ stack } = await waitStatus(path, ['UPDATE_COMPLETE', 'UPDATE_FAILED']));
+        expect(stack.tags).toEqual(['y']);
+
+        // PUT without tags clears them; timeout_mins is kept
+        expect((await send('PUT', path, { template: testTemplate(), parameters: { value: 'c' } })).status).toBe(202);
+        ({ stack } = await waitStatus(path, ['UPDATE_COMPLETE', 'UPDATE_FAILED']));
+        expect(stack.stack_status).toBe('UPDATE_COMPLETE');
+        expect(stack.tags).toEqual([]);
+        expect(stack.timeout_mins).toBe(7);
+        await cleanup(path);
+      });
+
+      scenario('update-during-update', 'an update while an update runs is accepted (202) and the newest one wins', async () => {
+        const n = name('upd2');
+        const { path } = await create(n, { template: testTemplate(), parameters: { value: 'a' } });
+        await waitStatus(path, ['CREATE_COMPLETE']);
+        expect((await send('PATCH', path, { parameters: { value: 'd', update_wait: 5 } })).status).toBe(202);
+        await new Promise((r) => setTimeout(r, 1_000));
+        expect((await show(path)).stack_status).toBe('UPDATE_IN_PROGRESS');
+        const t2 = Date.now();
+        const second = await send('PATCH', path, { parameters: { value: 'e', update_wait: 1 } });
+        expect(second.status).toBe(202);
+        const during = await show(path);
+        expect(during.stack_status).toBe('UPDATE_IN_PROGRESS');
+        expect(during.parameters.value).toBe('e');
+        // the stack stays UPDATE_IN_PROGRESS until the newest traversal is done (no intermediate COMPLETE)
+        const { stack, seen } = await waitStatus(path, ['UPDATE_COMPLETE', 'UPDATE_FAILED', 'ROLLBACK_COMPLETE'], 60_000);
+        expect(seen).toEqual(['UPDATE_IN_PROGRESS', 'UPDATE_COMPLETE']);
+        // the in-flight resource update (5 s wait, started ~1 s before the second PATCH) is not
+        // interrupted: the newest update only takes over when it ends (real Heat: ~4.5-5 s)
+        expect(Date.now() - t2).toBeGreaterThanOrEqual(3_000);
+        expect(stack.stack_status_reason).toBe('Stack UPDATE completed successfully');
+        expect(outputs(stack).out).toBe('e');
+        expect(stack.parameters.value).toBe('e');
+        await cleanup(path);
+      }, 90_000);
+    });
+
     describe('cancel', () => {
       scenario('cancel-rollback', 'cancel_update during a long update: 200, ROLLBACK_COMPLETE, old output and parameters back', async () => {
         const n = name('cancel');
@@ -753,6 +815,24 @@ export function defineHeatScenarios(getTarget: () => HeatTarget, options: HeatSc
         expect(res.status).toBe(204);
         const { stack } = await waitStatus(path, ['DELETE_COMPLETE', 'DELETE_FAILED'], 60_000);
         expect(stack.stack_status).toBe('DELETE_COMPLETE');
+      });
+
+      scenario('delete-during-create', 'DELETE during a create is accepted: DELETE_IN_PROGRESS, then DELETE_COMPLETE', async () => {
+        const n = name('delcre');
+        const { path } = await create(n, { template: testTemplate(), parameters: { create_wait: 5 } });
+        const res = await send('DELETE', path);
+        expect(res.status).toBe(204);
+        const { stack, seen } = await waitStatus(path, ['DELETE_COMPLETE', 'DELETE_FAILED'], 60_000);
+        expect(stack.stack_status).toBe('DELETE_COMPLETE');
+        expect(stack.stack_status_reason).toBe('Stack DELETE completed successfully');
+        expect(seen.every((st) => ['CREATE_IN_PROGRESS', 'DELETE_IN_PROGRESS', 'DELETE_COMPLETE'].includes(st)), seen.join(' > ')).toBe(true);
+        // by id DELETE_COMPLETE can show a moment before the lookup by name stops finding the stack
+        let byName = await get(`/stacks/${n}`);
+        for (let i = 0; i < 40 && byName.status === 302; i++) {
+          await new Promise((r) => setTimeout(r, 250));
+          byName = await get(`/stacks/${n}`);
+        }
+        expect(byName.status).toBe(404);
       });
     });
   });
