@@ -15,7 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Emulator, startEmulator } from '../../../src/emulator/index.ts';
 import { type ControlPlane, startControlPlane } from '../../env/control-plane.ts';
 import { kubectl } from '../../env/kube.ts';
-import { repoRoot } from '../../env/paths.ts';
+import { k8sBinDir, repoRoot } from '../../env/paths.ts';
 import { providerObjects } from '../../integration/stacks/harness.ts';
 import {
   CHART_DIR,
@@ -31,6 +31,7 @@ import {
   isReady,
   must,
   parseDocs,
+  run,
   serviceAccountKubeconfig,
   startOperator,
   waitFor,
@@ -162,10 +163,28 @@ describe('helm chart on a real API server', () => {
   });
 
   it('helm upgrade to watchNamespaces: Roles only there, new args; the operator still reconciles there and ignores other namespaces', async () => {
-    must(
-      await helm(['upgrade', RELEASE, CHART_DIR, '-n', NS, '--set', `watchNamespaces={${APPS}}`, '--set', 'maxConcurrentReconciles=3', '--set', 'logLevel=debug', '--set', 'replicaCount=2', '--set', 'podDisruptionBudget.enabled=true']),
+    const upgraded = must(
+      await helm([
+        'upgrade', RELEASE, CHART_DIR, '-n', NS,
+        '--set', `watchNamespaces={${APPS}}`,
+        '--set', 'maxConcurrentReconciles=3',
+        '--set', 'logLevel=debug',
+        '--set', 'replicaCount=2',
+        '--set', 'podDisruptionBudget.enabled=true',
+        '--set', 'argocd.healthCheck.enabled=true',
+      ]),
       'helm upgrade',
     );
+    // The command NOTES.txt prints merges the health check into an existing argocd-cm.
+    must(await kc(['create', 'namespace', 'argocd']), 'namespace argocd');
+    must(await kc(['create', 'configmap', 'argocd-cm', '-n', 'argocd', '--from-literal=url=https://argocd.example.com']), 'argocd-cm');
+    const merge = upgraded.split('\n').find((l) => l.trim().startsWith('kubectl -n argocd patch configmap argocd-cm'));
+    expect(merge, upgraded).toBeDefined();
+    const sh = await run('bash', ['-c', merge ?? 'false'], { env: { ...process.env, KUBECONFIG: cp.kubeconfigPath, PATH: `${k8sBinDir()}:${process.env.PATH ?? ''}` } });
+    expect(sh.code, sh.stderr).toBe(0);
+    const argocdCm = await getJson<{ data: Record<string, string> }>(cp.kubeconfigPath, ['configmap', 'argocd-cm', '-n', 'argocd']);
+    expect(argocdCm?.data.url).toBe('https://argocd.example.com');
+    expect(argocdCm?.data['resource.customizations.health.stackoperator.dev_Stack']).toBe(readFileSync(join(repoRoot, 'config', 'argocd', 'health.lua'), 'utf8'));
     const deploy = await getJson<{ spec: { replicas: number; template: { spec: { containers: { args: string[] }[] } } } }>(cp.kubeconfigPath, ['deployment', 'so-stack-operator', '-n', NS]);
     expect(deploy?.spec.replicas).toBe(2);
     expect(deploy?.spec.template.spec.containers[0]?.args).toEqual(expect.arrayContaining([`--namespaces=${APPS}`, '--max-concurrent-reconciles=3', '--log-level=debug']));
