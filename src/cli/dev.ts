@@ -7,7 +7,9 @@
 // The local control plane comes from test/env (the same harness the integration tests use), so this
 // command needs the repository checkout; the container image runs `stack-operator run` only.
 import { spawn, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { KubeConfig } from '@kubernetes/client-node';
 import { startEmulator } from '../emulator/index.ts';
@@ -16,6 +18,15 @@ import { Manager } from '../runtime/manager.ts';
 import { buildOperator } from '../stacks/operator.ts';
 
 const REPO = resolve(import.meta.dirname, '..', '..');
+
+interface TestEnvControlPlane {
+  startControlPlane(opts: { controllerManager: boolean }): Promise<{ stop(): Promise<void>; kubeconfigPath: string; timings: { totalMs: number } }>;
+}
+
+/** test/env is loaded by URL, not by a literal import, so `npm run build` (src only) does not follow it. */
+async function testEnv<T>(file: string): Promise<T> {
+  return (await import(pathToFileURL(join(REPO, 'test', 'env', file)).href)) as T;
+}
 
 const HELP = `usage: npm run dev [-- flags]
 
@@ -54,15 +65,15 @@ export async function runDev(argv: string[]): Promise<number> {
 
   try {
     let kubeconfig = values.kubeconfig;
-    let kubectl = 'kubectl';
+    // The kubectl built with the control plane when there is one (exact version match), else PATH's.
+    const { kubectlPath } = await testEnv<{ kubectlPath(): string }>('paths.ts');
+    const kubectl = existsSync(kubectlPath()) ? kubectlPath() : 'kubectl';
     if (!kubeconfig) {
       say('building (or reusing) kube-apiserver, etcd and kubectl: the first run compiles them from the Go module proxy');
       const build = spawn('bash', [join(REPO, 'test/env/build-k8s.sh')], { stdio: ['ignore', 'inherit', 'inherit'] });
       const code = await new Promise<number>((r) => build.once('close', (c) => r(c ?? 1)));
       if (code !== 0) throw new Error('test/env/build-k8s.sh failed');
-      const { startControlPlane } = await import('../../test/env/control-plane.ts');
-      const { kubectlPath } = await import('../../test/env/paths.ts');
-      kubectl = kubectlPath();
+      const { startControlPlane } = await testEnv<TestEnvControlPlane>('control-plane.ts');
       say('starting etcd + kube-apiserver + kube-controller-manager on loopback');
       const cp = await startControlPlane({ controllerManager: true });
       cleanups.push(() => cp.stop());
@@ -104,8 +115,8 @@ export async function runDev(argv: string[]): Promise<number> {
     console.log(`
 stack-operator is running locally. In another terminal:
 
-  export KUBECONFIG=${kubeconfig}
-  ${kubectl === 'kubectl' ? 'kubectl' : `alias kubectl=${kubectl}`}
+  export KUBECONFIG=${kubeconfig}${kubectl === 'kubectl' ? '' : `
+  alias kubectl=${kubectl}`}
   kubectl get stacks -w                                   # Status, Ready, Reason per Stack
   kubectl wait --for=condition=Ready stack --all --timeout=120s
   kubectl describe stack demo-heat                        # conditions and events

@@ -309,7 +309,9 @@ describe('plan: changed spec', () => {
   it('a blocked desired state is applied again after a reconcile request', () => {
     const st: StackStatus = { ...appliedOld, blockedHash: H_NEW, failures: 3 };
     const step = plan(input(stack({ status: st, annotations: { [ANNOTATION_RECONCILE_REQUESTED_AT]: 't1' } }), found(view('Failed'))));
-    expect(step.action).toEqual({ type: 'update', token: operationToken(UID, 2, 'update', 0) });
+    // A new token: the service must not answer the re-apply as a replay of the cancelled call.
+    expect(step.action).toEqual({ type: 'update', token: operationToken(UID, 2, 'update', 0, 't1') });
+    expect(operationToken(UID, 2, 'update', 0, 't1')).not.toBe(operationToken(UID, 2, 'update', 0));
     expect(step.status.lastHandledReconcileRequest).toBe('t1');
     expect(step.events.map((e) => e.reason)).toContain('ReconcileRequested');
   });
@@ -575,6 +577,16 @@ describe('plan: deletion protection', () => {
     expect(step.afterCall?.mirroredDeletionProtection).toBe(true);
   });
 
+  it.each(['rfs', 'ros'] as ProviderType[])('%s: a create records the protection it set as mirrored, so unprotecting later lifts it', (t) => {
+    const step = plan({ ...input(stack({ spec: { deletionProtection: true } }), absent), provider: provider(t) });
+    expect(step.afterCall?.mirroredDeletionProtection).toBe(true);
+    const lift = plan({
+      ...input(stack({ deleting: true, status: { ...applied, mirroredDeletionProtection: true } }), found(view('Complete', 'create', { deletionProtection: true }))),
+      provider: provider(t),
+    });
+    expect(lift.action).toMatchObject({ type: 'setDeletionProtection', enabled: false });
+  });
+
   it('heat (no native flag) never calls setDeletionProtection', () => {
     const step = plan(input(stack({ status: applied, spec: { deletionProtection: true } }), found(view('Complete'))));
     expect(step.action.type).toBe('none');
@@ -678,6 +690,18 @@ describe('planCallFailure: errors classified once', () => {
     const f = planCallFailure(i, step, { kind: 'Transient', message: 'ECONNRESET' });
     expect(f.requeueAfterMs).toBeUndefined();
     expect(cond(f, 'Reconciling')?.status).toBe('True');
+  });
+
+  it('after an Invalid create the operation record is dropped and nothing is created again', () => {
+    const i = input(stack(), absent);
+    const step = plan(i);
+    expect(step.action.type).toBe('create');
+    const f = planCallFailure(i, step, { kind: 'Invalid', message: 'bad template.' });
+    expect(f.status.operation).toBeUndefined();
+    expect(cond(f, 'Stalled')?.message).not.toContain('..');
+    const next = plan(input(stack({ status: f.status }), absent));
+    expect(next.action.type).toBe('none');
+    expectHealth(next, 'stalled', 'InvalidSpec');
   });
 
   it('truncates long provider messages', () => {

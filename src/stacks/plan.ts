@@ -453,7 +453,7 @@ function startOperation(
   const { input, nowIso, gen } = ctx;
   const stack = input.stack;
   const attempt = status.failures ?? 0;
-  const token = operationToken(stack.metadata.uid ?? '', gen, type === 'Create' ? 'create' : 'update', attempt);
+  const token = operationToken(stack.metadata.uid ?? '', gen, type === 'Create' ? 'create' : 'update', attempt, status.lastHandledReconcileRequest);
   const operation: OperationRecord = { type, generation: gen, hash, token, startedAt: nowIso, attempt };
   const reason = type === 'Create' ? REASONS.Creating : REASONS.Updating;
   const st = withConditions(
@@ -464,10 +464,13 @@ function startOperation(
     `${type === 'Create' ? 'creating' : 'updating'} stack ${effectiveStackName(stack)} (generation ${gen})`,
     nowIso,
   );
+  // A create sets the provider's own protection flag from the spec: record it as mirrored by us.
+  const mirrored =
+    type === 'Create' && provider.capabilities.nativeDeletionProtection ? { mirroredDeletionProtection: stack.spec.deletionProtection ?? false } : {};
   return {
     action: type === 'Create' ? { type: 'create', token } : { type: 'update', token },
     status: st,
-    afterCall: { operation: { ...operation, issuedAt: nowIso } },
+    afterCall: { operation: { ...operation, issuedAt: nowIso }, ...mirrored },
     requeueAfterMs: provider.pollIntervalMs,
     events: [...events, { type: 'Normal', reason: type === 'Create' ? 'CreateStarted' : 'UpdateStarted', message: `${type.toLowerCase()} of generation ${gen} started` }],
   };
@@ -476,6 +479,12 @@ function startOperation(
 function planAbsent(ctx: Ctx, provider: ProviderInfo, status: StackStatus, events: EventSpec[], hash: string): Step {
   const { input, s, nowIso } = ctx;
   const op = status.operation;
+  if (status.blockedHash === hash) {
+    // Failed for good at this desired state (e.g. the provider rejected the template): wait for a change.
+    const stalled = status.conditions?.find((c) => c.type === 'Stalled' && c.status === 'True');
+    const st = withConditions(status, input.stack, 'stalled', (stalled?.reason as Reason | undefined) ?? REASONS.RetriesExhausted, stalled?.message ?? 'blocked until the spec changes', nowIso);
+    return { action: { type: 'none' }, status: st, events };
+  }
   if (op?.type === 'Create' && op.issuedAt && input.now - Date.parse(op.issuedAt) < s.createVisibilityGraceMs) {
     // Just created; some services list a new stack a moment later.
     const st = withConditions(status, input.stack, 'progressing', REASONS.Creating, 'waiting for the new stack to appear', nowIso);
@@ -496,11 +505,6 @@ function planAbsent(ctx: Ctx, provider: ProviderInfo, status: StackStatus, event
   if (status.nextRetryAt && Date.parse(status.nextRetryAt) > input.now && status.blockedHash !== hash) {
     const st = withConditions(status, input.stack, 'failing', REASONS.RetryScheduled, `retrying at ${status.nextRetryAt}: ${status.lastError ?? ''}`, nowIso);
     return { action: { type: 'none' }, status: st, events, requeueAfterMs: Date.parse(status.nextRetryAt) - input.now };
-  }
-  if (status.blockedHash === hash) {
-    const stalled = status.conditions?.find((c) => c.type === 'Stalled' && c.status === 'True');
-    const st = withConditions(status, input.stack, 'stalled', (stalled?.reason as Reason | undefined) ?? REASONS.RetriesExhausted, stalled?.message ?? 'blocked until the spec changes', nowIso);
-    return { action: { type: 'none' }, status: st, events };
   }
   const recreated = status.stackId !== undefined;
   const base: StackStatus = {
@@ -637,7 +641,7 @@ function planInProgress(
   const cancelMode = pickCancelMode(stack, provider.capabilities);
 
   const cancel = (reason: Reason, message: string, extra: Partial<StackStatus> = {}): Step => {
-    const token = operationToken(stack.metadata.uid ?? '', op?.generation ?? ctx.gen, 'cancel', op?.attempt ?? 0);
+    const token = operationToken(stack.metadata.uid ?? '', op?.generation ?? ctx.gen, 'cancel', op?.attempt ?? 0, st.lastHandledReconcileRequest);
     const operation: OperationRecord = {
       ...(op ?? { type: 'Update', generation: ctx.gen, token, startedAt: nowIso }),
       cancelRequested: true,
@@ -771,7 +775,7 @@ function planDeletion(ctx: Ctx): Step {
     }
     // An update runs: cancel it (design.md 3.4, fourth case), or wait where the provider cannot.
     if (view.operation === 'update' && provider.capabilities.cancelModes.length > 0 && !op?.cancelRequested) {
-      const token = operationToken(stack.metadata.uid ?? '', op?.generation ?? ctx.gen, 'cancel', op?.attempt ?? 0);
+      const token = operationToken(stack.metadata.uid ?? '', op?.generation ?? ctx.gen, 'cancel', op?.attempt ?? 0, status.lastHandledReconcileRequest);
       const operation: OperationRecord = {
         ...(op ?? { type: 'Update', generation: ctx.gen, token, startedAt: ctx.nowIso }),
         cancelRequested: true,
@@ -818,7 +822,7 @@ function planDeletion(ctx: Ctx): Step {
     return { action: { type: 'none' }, status: st, requeueAfterMs: Date.parse(status.nextRetryAt) - input.now, events };
   }
 
-  const token = operationToken(stack.metadata.uid ?? '', ctx.gen, 'delete', failures);
+  const token = operationToken(stack.metadata.uid ?? '', ctx.gen, 'delete', failures, status.lastHandledReconcileRequest);
   const operation: OperationRecord = { type: 'Delete', generation: ctx.gen, token, startedAt: nowIso, attempt: failures, reason: REASONS.Deleting };
   const st = withConditions({ ...status, operation, failures, nextRetryAt: undefined }, stack, 'progressing', REASONS.Deleting, `deleting stack ${view.name} (${view.id})${retain ? ', retaining its resources' : ''}`, nowIso);
   return {
@@ -848,7 +852,7 @@ export function planCallFailure(input: PlanInput, step: Step, failure: CallFailu
   const stack = input.stack;
   const nowIso = new Date(input.now).toISOString();
   const poll = 'error' in input.provider ? 30_000 : input.provider.pollIntervalMs;
-  const message = truncate(failure.message);
+  const message = truncate(failure.message.replace(/[.\s]+$/, ''));
   const action = step.action.type;
   // The call did not land (it failed): forget an operation record it created, keep one that existed.
   const prevOp = input.stack.status?.operation;
@@ -864,8 +868,10 @@ export function planCallFailure(input: PlanInput, step: Step, failure: CallFailu
       return { action: { type: 'none' }, status: st, requeueAfterMs: poll, events: [] };
     }
     case 'NotFound': {
-      // The stack vanished between the read and the call: look again.
-      return { action: { type: 'none' }, status: base, requeueAfterMs: 0, events: [] };
+      // The stack vanished between the read and the call: look again, at the poll interval so that a
+      // provider answering 404 to a mutation forever can never become a hot loop.
+      const st = withConditions(base, stack, 'progressing', REASONS.Progressing, `the provider answered not found: ${message}`, nowIso);
+      return { action: { type: 'none' }, status: st, requeueAfterMs: poll, events: [] };
     }
     case 'Unauthorized': {
       const text = `the provider rejected the credentials: ${message}. Fix the credentials Secret or the provider's settings`;

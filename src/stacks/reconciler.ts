@@ -277,7 +277,8 @@ async function execute(
           // A same-name stack appeared (ours from a lost reply, or someone else's): read it next time.
           log.info('create answered conflict; reading the stack by name next');
         }
-        const fstep = planCallFailure({ ...input, stack: written }, step, failure);
+        // The failure is planned from the Stack as it was before this Step (its operation record, if any).
+        const fstep = planCallFailure(input, step, failure);
         written = await writeStatus(ctx, written, fstep.status, false, signal);
         await publish(ctx, written, fstep, actionName(a.type));
         log.warn({ action: a.type, kind: failure.kind, message: truncate(failure.message, 300) }, 'provider call failed');

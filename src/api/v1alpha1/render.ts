@@ -1,4 +1,5 @@
-// Renders the CRDs as the YAML files kept in crds/. Pure: the generator and the staleness test both
+// Renders the CRDs as the YAML files kept in crds/. YAML 1.1 output quotes strings such as "2015-09-01"
+// that Kubernetes' YAML 1.1 parser would otherwise read as timestamps. Pure: the generator and the staleness test both
 // call it, so the test fails whenever crds/ differs from what the schemas say.
 import { stringify } from 'yaml';
 import { buildCrds } from './crds.ts';
@@ -9,7 +10,7 @@ const HEADER =
 export function renderCrdFiles(): Map<string, string> {
   const files = new Map<string, string>();
   for (const crd of buildCrds()) {
-    files.set(`${crd.metadata.name}.yaml`, HEADER + stringify(crd, { lineWidth: 0 }));
+    files.set(`${crd.metadata.name}.yaml`, HEADER + stringify(crd, { lineWidth: 0, version: '1.1' }));
   }
   files.set(
     'kustomization.yaml',

@@ -236,6 +236,20 @@ export class CloudFoundryFrontEnd implements FrontEnd {
           (app.extra as unknown as AppExtra).currentDroplet = d.guid;
           return json(200, { data: { guid: d.guid }, links: { self: { href: `${base}/v3/apps/${app.id}/relationships/current_droplet` }, related: { href: `${base}/v3/apps/${app.id}/droplets/current` } } });
         }
+        if (s[2] === 'environment_variables' && (m === 'GET' || m === 'PATCH')) {
+          // CF v3: PATCH merges `var` (a null value removes the variable); both answer the full set.
+          const x = app.extra as unknown as { env?: Record<string, string> };
+          x.env ??= {};
+          if (m === 'PATCH') {
+            const b = parseJsonBody(req);
+            const vars = isObj(b) && isObj(b.var) ? b.var : {};
+            for (const [k, v] of Object.entries(vars)) {
+              if (v === null) delete x.env[k];
+              else x.env[k] = typeof v === 'string' ? v : JSON.stringify(v);
+            }
+          }
+          return json(200, { var: x.env, links: { self: { href: `${base}/v3/apps/${app.id}/environment_variables` }, app: { href: `${base}/v3/apps/${app.id}` } } });
+        }
         if (s[2] === 'revisions' && m === 'GET') {
           const list = [...this.#revisions.values()].filter((r) => r.appGuid === app.id).map((r) => this.#revisionView(r, base));
           return json(200, this.#page(base, `apps/${app.id}/revisions`, list));

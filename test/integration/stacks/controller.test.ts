@@ -5,14 +5,26 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kubectl } from '../../env/kube.ts';
 import { repoRoot } from '../../env/paths.ts';
-import { type OperatorEnv, cond, hot, isReady, stackManifest, startOperatorEnv } from './harness.ts';
+import { type OperatorEnv, cond, hot, isReady, stackManifest, startOperatorEnv, templateFor } from './harness.ts';
 
 let env: OperatorEnv;
 beforeAll(async () => {
   env = await startOperatorEnv({ providers: ['heat', 'rfs', 'ros', 'ros-legacy', 'cloudfoundry'] });
   const vap = await kubectl(['apply', '-k', join(repoRoot, 'config', 'admission')]);
   if (vap.code !== 0) throw new Error(vap.stderr);
+  await env.apply(stackManifest('vap-probe', 'heat', { template: { inline: hot('p') }, providerRef: { name: 'none' }, deletionProtection: true }));
+  await admissionDenies(true);
 }, 180_000);
+
+/** Waits (bounded) until the admission policy's state reached the API server's admission plugin. */
+async function admissionDenies(denied: boolean): Promise<void> {
+  for (let i = 0; i < 150; i++) {
+    const r = await kubectl(['delete', 'stack', 'vap-probe', '-n', env.ns, '--dry-run=server']);
+    if ((r.code !== 0) === denied) return;
+    await new Promise((res) => setTimeout(res, 200));
+  }
+  throw new Error(`admission policy did not become ${denied ? 'effective' : 'inactive'} within 30 s`);
+}
 afterAll(async () => {
   await env?.stop();
 });
@@ -114,16 +126,16 @@ describe('cancel-update', () => {
     expect(counts('ros', 'cancelme').update).toBe(1);
     // A reconcile request applies it again.
     await kubectl(['annotate', 'stack', 'cancelme', '-n', env.ns, 'stackoperator.dev/reconcile-requested-at=again']);
-    await env.waitStack('cancelme', (x) => x.status?.operation?.type === 'Update', 'update re-issued');
+    await env.waitStack('cancelme', (x) => x.status?.operation?.type === 'Update' && !!x.status.operation.issuedAt, 'update re-issued');
     expect(counts('ros', 'cancelme').update).toBe(2);
   });
 
   it('rfs has no cancel: a superseding change waits for the running deployment, then applies', async () => {
-    await env.apply(stackManifest('nocancel', 'rfs', { template: { inline: hot('r', { update: 40 }) }, parameters: { message: 'one' } }));
+    await env.apply(stackManifest('nocancel', 'rfs', { template: { inline: templateFor('rfs', 'r', { update: 40 }) }, parameters: { message: 'one' } }));
     await env.waitStack('nocancel', isReady, 'Ready');
-    await env.apply(stackManifest('nocancel', 'rfs', { template: { inline: hot('r', { update: 40 }) }, parameters: { message: 'two' } }));
+    await env.apply(stackManifest('nocancel', 'rfs', { template: { inline: templateFor('rfs', 'r', { update: 40 }) }, parameters: { message: 'two' } }));
     await env.waitStack('nocancel', (x) => x.status?.operation?.type === 'Update' && !!x.status.operation.issuedAt, 'update issued');
-    await env.apply(stackManifest('nocancel', 'rfs', { template: { inline: hot('r', { update: 1 }) }, parameters: { message: 'three' } }));
+    await env.apply(stackManifest('nocancel', 'rfs', { template: { inline: templateFor('rfs', 'r', { update: 1 }) }, parameters: { message: 'three' } }));
     const waiting = await env.waitStack('nocancel', (x) => cond(x, 'Reconciling')?.reason === 'WaitingForOperation', 'waiting');
     expect(cond(waiting, 'Reconciling')?.message).toContain('cannot cancel');
     await env.waitStack('nocancel', (x) => isReady(x) && x.status?.lastAppliedGeneration === x.metadata.generation, 'newest applied', 60_000);
@@ -151,12 +163,9 @@ describe('deletion protection', () => {
     await kubectl(['delete', 'validatingadmissionpolicybinding', 'stackoperator.dev-deletion-protection']);
     try {
       // The binding's removal takes a moment to reach the admission plugin.
-      let deleted = false;
-      for (let i = 0; i < 50 && !deleted; i++) {
-        deleted = (await kubectl(['delete', 'stack', 'guarded', '-n', env.ns, '--wait=false'])).code === 0;
-        if (!deleted) await new Promise((r) => setTimeout(r, 200));
-      }
-      expect(deleted).toBe(true);
+      await admissionDenies(false);
+      const del = await kubectl(['delete', 'stack', 'guarded', '-n', env.ns, '--wait=false']);
+      expect(del.code, del.stderr).toBe(0);
       const s = await env.waitStack('guarded', (x) => cond(x, 'Stalled')?.reason === 'DeletionProtected', 'DeletionProtected');
       expect(cond(s, 'Stalled')?.message).toContain('spec.deletionProtection to false');
       expect(env.emu.engine.get(s.status?.stackId as string)?.deleted).toBe(false);
@@ -166,11 +175,12 @@ describe('deletion protection', () => {
       expect(counts('ros', 'guarded').delete).toBe(1);
     } finally {
       await kubectl(['apply', '-k', join(repoRoot, 'config', 'admission')]);
+      await admissionDenies(true);
     }
   });
 
   it('a provider-side flag set outside Kubernetes blocks deletion', async () => {
-    await env.apply(stackManifest('outside', 'rfs', { template: { inline: hot('o') } }));
+    await env.apply(stackManifest('outside', 'rfs', { template: { inline: templateFor('rfs', 'o') } }));
     const s = await env.waitStack('outside', isReady, 'Ready');
     env.emu.engine.setDeletionProtection(s.status?.stackId as string, true);
     await kubectl(['delete', 'stack', 'outside', '-n', env.ns, '--wait=false']);
@@ -214,12 +224,21 @@ describe('deletion policies', () => {
 describe('every provider type', () => {
   it.each(['rfs', 'ros', 'ros-legacy'] as const)('%s: create → Ready → update → delete', async (kind) => {
     const name = `each-${kind}`;
-    await env.apply(stackManifest(name, kind, { template: { inline: hot('p') }, parameters: { message: 'one' } }));
+    await env.apply(stackManifest(name, kind, { template: { inline: templateFor(kind, 'p') }, parameters: { message: 'one' } }));
     await env.waitStack(name, isReady, 'Ready');
-    await env.apply(stackManifest(name, kind, { template: { inline: hot('p') }, parameters: { message: 'two' } }));
+    await env.apply(stackManifest(name, kind, { template: { inline: templateFor(kind, 'p') }, parameters: { message: 'two' } }));
     await env.waitStack(name, (x) => isReady(x) && x.status?.lastAppliedGeneration === 2, 'updated');
     await kubectl(['delete', 'stack', name, '-n', env.ns, '--wait=false']);
     await env.waitGone(name);
+  });
+
+  it('cloudfoundry: the app is created, Ready, and deleted (deployments need a staged droplet)', async () => {
+    await env.apply(stackManifest('each-cf', 'cloudfoundry', { template: { inline: templateFor('cloudfoundry', 'c') }, parameters: { GREETING: 'hi' } }));
+    const s = await env.waitStack('each-cf', isReady, 'Ready');
+    expect(s.status?.stackId).toBeTruthy();
+    await kubectl(['delete', 'stack', 'each-cf', '-n', env.ns, '--wait=false']);
+    await env.waitGone('each-cf');
+    expect(counts('cloudfoundry', 'each-cf').delete).toBe(1);
   });
 
   it('the provider objects report Ready', async () => {

@@ -93,8 +93,8 @@ export async function startOperatorEnv(opts: {
   running.catch(() => undefined);
 
   const apply = async (obj: unknown): Promise<void> => {
-    const r = await kubectl(['apply', '-n', ns, '--server-side', '--force-conflicts', '--field-manager=test', '-f', '-'], { input: stringify(obj) });
-    if (r.code !== 0) throw new Error(`kubectl apply failed: ${r.stderr}`);
+    const r = await kubectl(['apply', '-n', ns, '--server-side', '--force-conflicts', '--field-manager=test', '-f', '-'], { input: JSON.stringify(obj) });
+    if (r.code !== 0) throw new Error(`kubectl apply failed: ${r.stderr}\n${stringify(obj)}`);
   };
   for (const kind of opts.providers) for (const o of providerObjects(emu, kind)) await apply(o);
 
@@ -167,6 +167,31 @@ export function hot(value: string, waits: { create?: number; update?: number; de
     },
     outputs: { message: { value: { get_attr: ['app', 'output'] } } },
   };
+}
+
+/** The same one-resource template in the dialect each provider speaks (HOT, ROS, Terraform JSON). */
+export function templateFor(kind: ProviderKind, value: string, waits: { create?: number; update?: number; delete?: number } = {}): unknown {
+  const props = { action_wait_secs: { create: waits.create ?? 1, update: waits.update ?? 1, delete: waits.delete ?? 1 } };
+  switch (kind) {
+    case 'heat':
+      return hot(value, waits);
+    case 'ros':
+    case 'ros-legacy':
+      return {
+        ROSTemplateFormatVersion: '2015-09-01',
+        Parameters: { message: { Type: 'String', Default: value } },
+        Resources: { app: { Type: 'OS::Heat::TestResource', Properties: { value: { Ref: 'message' }, ...props } } },
+        Outputs: { message: { Value: { 'Fn::GetAtt': ['app', 'output'] } } },
+      };
+    case 'rfs':
+      return {
+        variable: { message: { type: 'string', default: value } },
+        resource: { test_resource: { app: { value: '${var.message}', ...props } } },
+        output: { message: { value: '${test_resource.app.output}' } },
+      };
+    case 'cloudfoundry':
+      return {};
+  }
 }
 
 export function stackManifest(name: string, provider: ProviderKind, spec: Record<string, unknown>, metadata: Record<string, unknown> = {}) {
