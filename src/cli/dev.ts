@@ -20,7 +20,7 @@ import { buildOperator } from '../stacks/operator.ts';
 const REPO = resolve(import.meta.dirname, '..', '..');
 
 interface TestEnvControlPlane {
-  startControlPlane(opts: { controllerManager: boolean }): Promise<{ stop(): Promise<void>; kubeconfigPath: string; timings: { totalMs: number } }>;
+  startControlPlane: (opts: { controllerManager: boolean }) => Promise<{ stop(): Promise<void>; kubeconfigPath: string; timings: { totalMs: number } }>;
 }
 
 /** test/env is loaded by URL, not by a literal import, so `npm run build` (src only) does not follow it. */
@@ -66,7 +66,7 @@ export async function runDev(argv: string[]): Promise<number> {
   try {
     let kubeconfig = values.kubeconfig;
     // The kubectl built with the control plane when there is one (exact version match), else PATH's.
-    const { kubectlPath } = await testEnv<{ kubectlPath(): string }>('paths.ts');
+    const { kubectlPath } = await testEnv<{ kubectlPath: () => string }>('paths.ts');
     const kubectl = existsSync(kubectlPath()) ? kubectlPath() : 'kubectl';
     if (!kubeconfig) {
       say('building (or reusing) kube-apiserver, etcd and kubectl: the first run compiles them from the Go module proxy');

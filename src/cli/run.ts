@@ -2,6 +2,7 @@
 import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
 import { KubeConfig } from '@kubernetes/client-node';
+import { collectDefaultMetrics, register } from 'prom-client';
 import { createLogger } from '../runtime/logging.ts';
 import { LeaderElectionLostError, Manager } from '../runtime/manager.ts';
 import { buildOperator } from '../stacks/operator.ts';
@@ -17,6 +18,9 @@ const HELP = `usage: stack-operator run [flags]
   --leader-elect                    use a Lease so only one replica reconciles (default off)
   --leader-election-id NAME         Lease name (default stack-operator)
   --leader-election-namespace NS    Lease namespace (default: $POD_NAMESPACE, else default)
+  --leader-election-lease-duration DUR  how long a standby waits before taking over (default 15s)
+  --leader-election-renew-deadline DUR  the leader gives up if it cannot renew within this (default 10s)
+  --leader-election-retry-period DUR    interval of acquire / renew attempts (default 2s)
   --metrics-bind-address HOST:PORT  /metrics (default :8080; 0 disables)
   --health-probe-bind-address H:P   /healthz and /readyz (default :8081; 0 disables)
   --poll-interval DUR               default provider poll interval while an operation runs (5s)
@@ -57,6 +61,9 @@ export async function runOperator(argv: string[]): Promise<number> {
       'leader-elect': { type: 'boolean', default: false },
       'leader-election-id': { type: 'string', default: 'stack-operator' },
       'leader-election-namespace': { type: 'string', default: process.env.POD_NAMESPACE ?? 'default' },
+      'leader-election-lease-duration': { type: 'string', default: '15s' },
+      'leader-election-renew-deadline': { type: 'string', default: '10s' },
+      'leader-election-retry-period': { type: 'string', default: '2s' },
       'metrics-bind-address': { type: 'string', default: ':8080' },
       'health-probe-bind-address': { type: 'string', default: ':8081' },
       'poll-interval': { type: 'string', default: '5s' },
@@ -71,6 +78,8 @@ export async function runOperator(argv: string[]): Promise<number> {
     return 0;
   }
   const log = createLogger({ level: values['log-level'], name: 'stack-operator' });
+  // process_* and nodejs_* (RSS, heap, event-loop lag) on /metrics; once per process (tests call runOperator again).
+  if (!register.getSingleMetric('nodejs_heap_size_used_bytes')) collectDefaultMetrics();
   const kc = new KubeConfig();
   if (values.kubeconfig) kc.loadFromFile(values.kubeconfig);
   else kc.loadFromDefault();
@@ -84,7 +93,15 @@ export async function runOperator(argv: string[]): Promise<number> {
     metrics: bindAddress(values['metrics-bind-address']),
     probes: bindAddress(values['health-probe-bind-address']),
     leaderElection: values['leader-elect']
-      ? { name: values['leader-election-id'], namespace: values['leader-election-namespace'], identity }
+      ? {
+          name: values['leader-election-id'],
+          namespace: values['leader-election-namespace'],
+          identity,
+          // Validated by the elector: leaseDuration > renewDeadline > 1.2 x retryPeriod.
+          leaseDurationMs: parseDuration(values['leader-election-lease-duration'], 15_000),
+          renewDeadlineMs: parseDuration(values['leader-election-renew-deadline'], 10_000),
+          retryPeriodMs: parseDuration(values['leader-election-retry-period'], 2_000),
+        }
       : false,
   });
   const operator = buildOperator(manager, {
