@@ -1,6 +1,8 @@
 // `stack-operator emulator`: the provider emulator as a standalone server.
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { startEmulator } from '../emulator/index.ts';
+import { parse as parseYaml } from 'yaml';
+import { type EmulatorOptions, startEmulator } from '../emulator/index.ts';
 import { createLogger } from '../runtime/logging.ts';
 
 const HELP = `usage: stack-operator emulator [flags]
@@ -9,6 +11,8 @@ const HELP = `usage: stack-operator emulator [flags]
   --port PORT             listen port (default 18080; 0 picks a free one)
   --latency-ms N          added to every request (default 0)
   --operation-speed X     multiplier of every operation's duration (default 1; 0.1 = ten times faster)
+  --config FILE           YAML or JSON with any startEmulator option (latencyMs, operationSpeed,
+                          baseOperationMs, rateLimit, credentials, ...); flags win over the file
   --log-level LEVEL       (default info)`;
 
 export async function runEmulator(argv: string[]): Promise<number> {
@@ -17,8 +21,9 @@ export async function runEmulator(argv: string[]): Promise<number> {
     options: {
       host: { type: 'string', default: '127.0.0.1' },
       port: { type: 'string', default: '18080' },
-      'latency-ms': { type: 'string', default: '0' },
-      'operation-speed': { type: 'string', default: '1' },
+      'latency-ms': { type: 'string' },
+      'operation-speed': { type: 'string' },
+      config: { type: 'string' },
       'log-level': { type: 'string', default: 'info' },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -27,12 +32,15 @@ export async function runEmulator(argv: string[]): Promise<number> {
     console.log(HELP);
     return 0;
   }
-  const logger = createLogger({ level: values['log-level'], name: 'emulator' });
+  // Logs go to stderr: stdout carries the endpoints and credentials as one JSON document.
+  const logger = createLogger({ level: values['log-level'], name: 'emulator', destination: process.stderr });
+  const fromFile = values.config ? (parseYaml(readFileSync(values.config, 'utf8')) as EmulatorOptions) : {};
   const emu = await startEmulator({
+    ...fromFile,
     host: values.host,
     port: Number(values.port),
-    latencyMs: Number(values['latency-ms']),
-    operationSpeed: Number(values['operation-speed']),
+    ...(values['latency-ms'] !== undefined ? { latencyMs: Number(values['latency-ms']) } : {}),
+    ...(values['operation-speed'] !== undefined ? { operationSpeed: Number(values['operation-speed']) } : {}),
     logger,
   });
   // The endpoints and the credentials it accepts, for pasting into provider objects and Secrets.
