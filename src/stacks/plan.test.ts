@@ -334,6 +334,23 @@ describe('plan: changed spec', () => {
   });
 });
 
+describe('plan: crash around a recorded update (reliability T1, regression)', () => {
+  it('does not re-send an update that landed within the same second as its record (whole-second provider time)', () => {
+    // Recorded at 11:59:00.400, accepted at once; Heat shows updated_time 11:59:00 (no fraction).
+    const st = { ...appliedOld, operation: updateOp(H_NEW, { issuedAt: undefined, startedAt: '2026-11-22T11:59:00.400Z', token: 'same' }) };
+    const step = plan(input(stack({ status: st }), found(view('Complete', 'update', { updatedAt: '2026-11-22T11:59:00Z' }))));
+    expect(step.action.type).toBe('none');
+    expect(step.status.lastAppliedHash).toBe(H_NEW);
+  });
+
+  it('resumes a recorded update on a stack never updated (no update time, last operation create), not Ready at the old content', () => {
+    const st = { ...appliedOld, operation: updateOp(H_NEW, { issuedAt: undefined, startedAt: '2026-11-22T11:59:00Z', token: 'same' }) };
+    const step = plan(input(stack({ status: st }), found(view('Complete', 'create', { updatedAt: undefined, createdAt: '2026-11-22T11:00:00Z' }))));
+    expect(step.action).toEqual({ type: 'update', token: 'same' });
+    expect(step.status.lastAppliedHash).toBe(H_OLD);
+  });
+});
+
 describe('plan: spec changed during an update', () => {
   const running = { ...appliedOld, operation: updateOp(H_OLD) };
 

@@ -524,6 +524,22 @@ function planAbsent(ctx: Ctx, provider: ProviderInfo, status: StackStatus, event
   return step;
 }
 
+/**
+ * Whether a recorded Create / Update without issuedAt (a crash between the record and the call, or
+ * right after the call) certainly never reached the provider. An update that landed makes the stack's
+ * last operation an update (or its rollback) and moves its update time to after the record. Provider
+ * timestamps often have whole-second precision (Heat `updated_time`), so the record's time is compared
+ * at that precision: a change within the same second counts as ours (never a second call).
+ */
+function neverLanded(op: OperationRecord, view: StackView): boolean {
+  if (op.type === 'Update' && view.operation === 'create') return true;
+  const changed = view.updatedAt ?? (op.type === 'Update' ? view.createdAt : undefined);
+  if (changed === undefined) return false;
+  const changedMs = Date.parse(changed);
+  const recordedMs = Math.floor(Date.parse(op.startedAt) / 1000) * 1000;
+  return Number.isFinite(changedMs) && changedMs < recordedMs;
+}
+
 function planSettled(
   ctx: Ctx,
   provider: ProviderInfo,
@@ -539,7 +555,7 @@ function planSettled(
 
   if (op.type === 'Create' || op.type === 'Update') {
     // A recorded update whose call may never have landed: the stack is settled and untouched since.
-    if (!op.issuedAt && !op.cancelRequested && view.updatedAt !== undefined && Date.parse(view.updatedAt) < Date.parse(op.startedAt)) {
+    if (!op.issuedAt && !op.cancelRequested && neverLanded(op, view)) {
       const st = withConditions(status, stack, 'progressing', REASONS.Updating, `resuming ${opLabel(op)}`, nowIso);
       return {
         action: op.type === 'Create' ? { type: 'create', token: op.token } : { type: 'update', token: op.token },
