@@ -1,0 +1,519 @@
+// `npm run bench [-- --quick] [-- --profile=tp|mem]`: the performance targets of design.md section 6,
+// measured against a real kube-apiserver + etcd (started here), the provider emulator (in this
+// process, with latency, operation duration and a rate limit) and the operator as a CHILD process
+// (so its RSS / heap / CPU are its own). Writes test/bench/results/{latest,<mode>}.json and
+// docs/benchmarks.md. Every wait is bounded; see docs/benchmarks.md for the method.
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Logger } from 'pino';
+import { startEmulator } from '../../src/emulator/index.ts';
+import { Informer } from '../../src/runtime/informer.ts';
+import { KubeClient, MERGE_PATCH } from '../../src/runtime/kube-client.ts';
+import { silentLogger } from '../../src/runtime/logging.ts';
+import { FINALIZER } from '../../src/api/v1alpha1/types.ts';
+import { STACKS, STACK_PROVIDERS, SECRETS, type StackObject } from '../../src/stacks/reconciler.ts';
+import { freePort, startControlPlane } from '../env/control-plane.ts';
+import { installCrds } from '../env/crds.ts';
+import { buildScript, repoRoot } from '../env/paths.ts';
+import { testKubeConfig } from '../env/kube.ts';
+import {
+  apiserverGet,
+  load,
+  parseProm,
+  pool,
+  procCpuSeconds,
+  procMemory,
+  retry,
+  spawnOperator,
+  stats,
+  sumOf,
+  summariseProfile,
+  waitUntil,
+  type OperatorChild,
+  type Sample,
+} from './lib.ts';
+import { writeReport } from './report.ts';
+
+const { values: argv } = parseArgs({
+  args: process.argv.slice(2),
+  options: {
+    quick: { type: 'boolean', default: false },
+    profile: { type: 'string', default: '' },
+    // 1 = throughput, 2 = latency (needs 1), 3 = memory / cold start, 4 = steady state (needs 3)
+    phases: { type: 'string', default: '1,2,3,4' },
+    out: { type: 'string', default: '' },
+  },
+});
+const PHASES = new Set(argv.phases.split(',').map(Number));
+const QUICK = argv.quick;
+const MODE = argv.out || (QUICK ? 'quick' : 'full');
+
+export const CONFIG = {
+  mode: MODE,
+  tpStacks: QUICK ? 200 : 1000,
+  latencySamples: QUICK ? 100 : 300,
+  latencyRatePerSec: 4,
+  memStacks: QUICK ? 2000 : 10_000,
+  steadyWindowS: QUICK ? 30 : 120,
+  bulkResyncS: QUICK ? 30 : 60,
+  defaultResync: '10m',
+  providerLatencyMs: 30,
+  operationMs: 1500,
+  pollInterval: '2s',
+  /** Provider (emulator) rate limit of the Heat service during the throughput and latency phases. */
+  rateLimitQps: 25,
+  rateLimitBurst: 25,
+  /** The operator's own client-side limit for that provider (StackProvider spec.rateLimit). */
+  clientQps: 25,
+  clientBurst: 5,
+  /** Phase 3/4 (10,000 Stacks): the provider limit is raised so the phase is bounded by the operator. */
+  bulkRateLimitQps: 400,
+  workers: 32,
+  createConcurrency: 16,
+  callsPerStackToReady: 3,
+};
+const C = CONFIG;
+
+const resultsDir = join(repoRoot, 'test/bench/results');
+mkdirSync(resultsDir, { recursive: true });
+const logFile = join(resultsDir, `operator-${MODE}.log`);
+writeFileSync(logFile, '');
+const t00 = performance.now();
+const say = (msg: string): void => {
+  process.stderr.write(`[bench ${((performance.now() - t00) / 1000).toFixed(1)}s load ${load()}] ${msg}\n`);
+};
+
+spawnSync('bash', [buildScript], { stdio: 'inherit' });
+say(`mode ${MODE}; ${cpus().length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB`);
+const cp = await startControlPlane();
+const ca = readFileSync(cp.caFile, 'utf8');
+say(`control plane up in ${cp.timings.totalMs} ms`);
+
+const results: Record<string, unknown> = {
+  mode: MODE,
+  startedAt: new Date().toISOString(),
+  machine: { cores: cpus().length, memGiB: Math.round(totalmem() / 2 ** 30), node: process.version },
+  config: C,
+};
+let operator: OperatorChild | undefined;
+const informer = new Informer<StackObject>(new KubeClient(testKubeConfig(cp.kubeconfigPath)), { resource: STACKS, log: silentLogger, name: 'bench-stacks' });
+
+async function main(): Promise<void> {
+  await installCrds(cp.kubeconfigPath);
+  const client = new KubeClient(testKubeConfig(cp.kubeconfigPath));
+
+  // ---- the emulator, with an arrival hook: the front-end logs every request at debug on arrival,
+  // before the injected latency and the rate limit, so this is when the operator's call reached it.
+  const arrivals = new Map<string, number>();
+  const accepted = new Map<string, number>();
+  const hook = {
+    debug(o: { service?: string; op?: string; path?: string }) {
+      if (o.service !== 'heat' || o.op !== 'update' || !o.path) return;
+      const name = decodeURIComponent(o.path.split('/stacks/')[1]?.split('/')[0] ?? '');
+      if (!arrivals.has(name)) arrivals.set(name, performance.now());
+    },
+    info() {},
+    warn() {},
+    error(o: unknown, m: string) {
+      process.stderr.write(`emulator error: ${m} ${JSON.stringify(o)}\n`);
+    },
+  };
+  const emu = await startEmulator({
+    latencyMs: C.providerLatencyMs,
+    operationSpeed: 1,
+    baseOperationMs: C.operationMs,
+    rateLimit: { requestsPerSecond: C.rateLimitQps, burst: C.rateLimitBurst },
+    logger: hook as unknown as Logger,
+  });
+  emu.engine.onEvent((stack, ev) => {
+    if (ev.stack && ev.action === 'UPDATE' && ev.status === 'IN_PROGRESS' && !accepted.has(stack.name)) accepted.set(stack.name, performance.now());
+  });
+
+  // ---- the bench's own view of the Stacks (a watch, not polling)
+  const ready = new Set<string>();
+  const finalized = new Set<string>();
+  const firstReady = new Map<string, number>();
+  const track = (s: StackObject): void => {
+    const key = `${s.metadata.namespace}/${s.metadata.name}`;
+    const ok = s.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') && s.status?.observedGeneration === s.metadata.generation;
+    if (ok) {
+      ready.add(key);
+      if (!firstReady.has(key)) firstReady.set(key, performance.now());
+    } else ready.delete(key);
+    if (s.metadata.finalizers?.includes(FINALIZER)) finalized.add(key);
+  };
+  informer.onAdd(track);
+  informer.onUpdate((_o, n) => track(n));
+  informer.start();
+  await informer.waitForSync({ timeoutMs: 60_000 });
+  const countIn = (set: Set<string> | Map<string, number>, ns: string): number => {
+    let n = 0;
+    for (const k of set.keys()) if (k.startsWith(`${ns}/`)) n++;
+    return n;
+  };
+
+  const namespace = async (ns: string): Promise<void> => {
+    await client.create({ group: '', version: 'v1', plural: 'namespaces', kind: 'Namespace' }, undefined, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
+  };
+  const providerIn = async (ns: string, name: string, rate: { qps: number; burst: number }, resync?: string): Promise<void> => {
+    const c = emu.credentials.keystone;
+    await client.create(SECRETS, ns, { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'heat-creds' }, stringData: { username: c.username, password: c.password } });
+    await client.create(STACK_PROVIDERS, ns, {
+      apiVersion: 'stackoperator.dev/v1alpha1',
+      kind: 'StackProvider',
+      metadata: { name },
+      spec: {
+        heat: { authUrl: emu.endpoints.keystone, region: c.region, projectName: c.projectName, credentialsSecretRef: { name: 'heat-creds' } },
+        rateLimit: rate,
+        pollInterval: C.pollInterval,
+        ...(resync ? { resyncInterval: resync } : {}),
+      },
+    });
+  };
+  // One-resource HOT template, inline and small (no ConfigMap): the operation takes baseOperationMs.
+  const stack = (name: string, provider: string) => ({
+    apiVersion: 'stackoperator.dev/v1alpha1',
+    kind: 'Stack',
+    metadata: { name },
+    spec: {
+      providerRef: { name: provider },
+      template: {
+        inline: {
+          heat_template_version: '2018-08-31',
+          parameters: { message: { type: 'string' } },
+          resources: { app: { type: 'OS::Heat::TestResource', properties: { value: { get_param: 'message' } } } },
+        },
+      },
+      parameters: { message: 'v1' },
+    },
+  });
+  const createStacks = async (ns: string, provider: string, n: number, prefix: string): Promise<{ ms: number; perSec: number }> => {
+    const t = performance.now();
+    await pool(
+      Array.from({ length: n }, (_, i) => i),
+      C.createConcurrency,
+      async (i) => {
+        await retry(() => client.create(STACKS, ns, stack(`${prefix}-${String(i).padStart(5, '0')}`, provider)));
+      },
+    );
+    const ms = performance.now() - t;
+    return { ms: Math.round(ms), perSec: Math.round((n / ms) * 1000) };
+  };
+  const scrapeApiserver = async (): Promise<Sample[]> => parseProm(await apiserverGet(cp.server, '/metrics', cp.token, ca));
+  const startOperator = async (profile: boolean): Promise<OperatorChild> => {
+    const op = spawnOperator({
+      kubeconfig: cp.kubeconfigPath,
+      metricsPort: await freePort(),
+      probePort: await freePort(),
+      workers: C.workers,
+      pollInterval: C.pollInterval,
+      resyncInterval: C.defaultResync,
+      logFile,
+      ...(profile ? { cpuProfDir: join(resultsDir, `profile-${MODE}`) } : {}),
+    });
+    op.exited.then((code) => say(`operator ${op.pid} exited (${code})`)).catch(() => undefined);
+    return op;
+  };
+  const opMetric = async (name: string, filter?: (l: Record<string, string>) => boolean): Promise<number> => {
+    if (!operator) return NaN;
+    return sumOf(await operator.metrics(), name, filter);
+  };
+
+  // =============================================================================================
+  // Phase 1: throughput. N Stacks created at once; wall time until all are Ready.
+  // =============================================================================================
+  const TP = 'bench-tp';
+  const tpStacks = PHASES.has(1) ? C.tpStacks : 0;
+  if (PHASES.has(1)) {
+  await namespace(TP);
+  await providerIn(TP, 'heat', { qps: C.clientQps, burst: C.clientBurst });
+  operator = await startOperator(argv.profile === 'tp');
+  if (!(await waitUntil(async () => (await fetch(operator!.readyzUrl).catch(() => undefined))?.ok === true, 60_000, 200))) throw new Error('operator not ready');
+  await sleep(2000); // the provider controller checks the connection once
+  emu.control.resetCounters();
+  emu.engine.resetCounts();
+  say(`phase 1: creating ${C.tpStacks} Stacks (provider limit ${C.rateLimitQps} qps)`);
+  const loadBefore1 = load();
+  const cpu1 = procCpuSeconds(operator.pid);
+  const tp0 = performance.now();
+  const created1 = await createStacks(TP, 'heat', C.tpStacks, 'tp');
+  const boundS = Math.max((C.tpStacks * C.callsPerStackToReady) / C.rateLimitQps, C.operationMs / 1000);
+  const allReady1 = await waitUntil(() => countIn(ready, TP) >= C.tpStacks, Math.max(300_000, boundS * 5000), 100);
+  const lastReady = Math.max(...[...firstReady].filter(([k]) => k.startsWith(`${TP}/`)).map(([, t]) => t));
+  const wallS = (lastReady - tp0) / 1000;
+  const heatReq1 = emu.control.requestCounts();
+  const heatCalls1 = Object.entries(heatReq1)
+    .filter(([k]) => k.startsWith('heat:'))
+    .reduce((a, [, v]) => a + v, 0);
+  results['throughput'] = {
+    stacks: C.tpStacks,
+    allReady: allReady1,
+    ready: countIn(ready, TP),
+    createMs: created1.ms,
+    wallS: Math.round(wallS * 10) / 10,
+    boundS: Math.round(boundS * 10) / 10,
+    ratio: Math.round((wallS / boundS) * 100) / 100,
+    target: 1.2,
+    heatRequests: heatReq1,
+    throttled: emu.control.throttledCount,
+    callsPerStack: Math.round((heatCalls1 / C.tpStacks) * 100) / 100,
+    operatorCpuS: Math.round((procCpuSeconds(operator.pid) - cpu1) * 10) / 10,
+    load: { before: loadBefore1, after: load() },
+  };
+  say(`phase 1: ${JSON.stringify(results['throughput'])}`);
+
+  if (PHASES.has(2)) {
+  // =============================================================================================
+  // Phase 2: reaction latency. Paced spec changes to Ready Stacks; PATCH sent -> update request arrives.
+  // =============================================================================================
+  await waitUntil(() => countIn(ready, TP) >= C.tpStacks, 60_000);
+  await sleep(3000);
+  say(`phase 2: ${C.latencySamples} spec changes at ${C.latencyRatePerSec}/s with ${countIn(ready, TP)} Ready Stacks`);
+  arrivals.clear();
+  accepted.clear();
+  const loadBefore2 = load();
+  const sent = new Map<string, { send: number; resp: number }>();
+  const lt0 = performance.now();
+  const patches: Promise<void>[] = [];
+  for (let i = 0; i < C.latencySamples; i++) {
+    const due = lt0 + (i * 1000) / C.latencyRatePerSec;
+    const wait = due - performance.now();
+    if (wait > 0) await sleep(wait);
+    const name = `tp-${String(i % C.tpStacks).padStart(5, '0')}`;
+    const send = performance.now();
+    patches.push(
+      client.patch(STACKS, TP, name, { spec: { parameters: { message: `v2-${i}` } } }, { contentType: MERGE_PATCH }).then(() => {
+        sent.set(name, { send, resp: performance.now() });
+      }),
+    );
+  }
+  await Promise.all(patches);
+  await waitUntil(() => arrivals.size >= C.latencySamples, 30_000);
+  const reaction: number[] = [];
+  const reactionFromResp: number[] = [];
+  const engineAccept: number[] = [];
+  const patchRtt: number[] = [];
+  for (const [name, s] of sent) {
+    const a = arrivals.get(name);
+    if (a === undefined) continue;
+    reaction.push(a - s.send);
+    reactionFromResp.push(a - s.resp);
+    patchRtt.push(s.resp - s.send);
+    const acc = accepted.get(name);
+    if (acc !== undefined) engineAccept.push(acc - s.send);
+  }
+  const r = stats(reaction);
+  results['latency'] = {
+    stacks: C.tpStacks,
+    samples: C.latencySamples,
+    observed: reaction.length,
+    ratePerSec: C.latencyRatePerSec,
+    sendToArrivalMs: r,
+    respToArrivalMs: stats(reactionFromResp),
+    sendToEngineAcceptMs: stats(engineAccept),
+    patchRoundTripMs: stats(patchRtt),
+    targetP99Ms: 100,
+    met: r.p99 < 100,
+    load: { before: loadBefore2, after: load() },
+  };
+  say(`phase 2: ${JSON.stringify(results['latency'])}`);
+  }
+  await waitUntil(() => countIn(ready, TP) >= C.tpStacks, 120_000);
+  }
+  if (!PHASES.has(3)) return;
+
+  // =============================================================================================
+  // Phase 3: memory and cold start. Operator stopped; many Stacks created through the API; start it.
+  // =============================================================================================
+  say('phase 3: stopping the operator');
+  await operator?.stop();
+  operator = undefined;
+  const BULK = 'bench-bulk';
+  await namespace(BULK);
+  emu.control.setRateLimit({ requestsPerSecond: C.bulkRateLimitQps, burst: C.bulkRateLimitQps });
+  await providerIn(BULK, 'heat-bulk', { qps: C.bulkRateLimitQps, burst: 100 }, `${C.bulkResyncS}s`);
+  say(`phase 3: creating ${C.memStacks} Stacks with the operator stopped`);
+  const created3 = await createStacks(BULK, 'heat-bulk', C.memStacks, 'bulk');
+  say(`phase 3: created in ${created3.ms} ms (${created3.perSec}/s)`);
+  await waitUntil(() => countIn(new Set(informer.keys()), BULK) >= C.memStacks, 60_000, 500);
+  await sleep(2000);
+  const total = C.memStacks + tpStacks;
+  const loadBefore3 = load();
+  operator = await startOperator(argv.profile === 'mem');
+  const op3 = operator;
+  const cold: Record<string, number | undefined> = {};
+  const since = (): number => Math.round(performance.now() - op3.startedAt);
+  let peakRss = 0;
+  const sampler = setInterval(() => {
+    const m = procMemory(op3.pid);
+    if (m) peakRss = Math.max(peakRss, m.rssMiB);
+  }, 500);
+  const coldDeadline = performance.now() + 120_000;
+  while (performance.now() < coldDeadline && cold['queuedMs'] === undefined) {
+    try {
+      const m = await op3.metrics();
+      cold['metricsUpMs'] ??= since();
+      if (sumOf(m, 'workqueue_adds_total', (l) => l['name'] === 'stack') >= total) cold['queuedMs'] = since();
+      if (cold['readyzMs'] === undefined && (await fetch(op3.readyzUrl)).ok) cold['readyzMs'] = since();
+    } catch {
+      // not listening yet
+    }
+    await sleep(50);
+  }
+  const memAtQueued = procMemory(op3.pid);
+  const heapAtQueued = await opMetric('nodejs_heap_size_used_bytes');
+  say(`phase 3: cold start ${JSON.stringify(cold)} rss ${memAtQueued?.rssMiB} MiB`);
+  const readyTimeout = QUICK ? 300_000 : 900_000;
+  await waitUntil(
+    () => {
+      if (cold['allFinalizedMs'] === undefined && countIn(finalized, BULK) >= C.memStacks) cold['allFinalizedMs'] = since();
+      return countIn(ready, BULK) >= C.memStacks;
+    },
+    readyTimeout,
+    200,
+  );
+  cold['allReadyMs'] = countIn(ready, BULK) >= C.memStacks ? since() : undefined;
+  say(`phase 3: all ready ${JSON.stringify(cold)} (${countIn(ready, BULK)}/${C.memStacks})`);
+  await sleep(5000);
+  const mAfter = await op3.metrics();
+  const memAfter = procMemory(op3.pid);
+  results['memory'] = {
+    stacks: total,
+    created: created3,
+    coldStart: cold,
+    coldStartDefinition: 'operator spawn -> its /metrics shows workqueue_adds_total{name="stack"} >= number of Stacks in the cluster',
+    targetColdStartMs: 10_000,
+    coldStartMet: cold['queuedMs'] !== undefined && cold['queuedMs'] < 10_000,
+    atQueued: { ...memAtQueued, heapUsedMiB: Math.round((heapAtQueued / 2 ** 20) * 10) / 10 },
+    afterSync: {
+      ...memAfter,
+      heapUsedMiB: Math.round((sumOf(mAfter, 'nodejs_heap_size_used_bytes') / 2 ** 20) * 10) / 10,
+      heapTotalMiB: Math.round((sumOf(mAfter, 'nodejs_heap_size_total_bytes') / 2 ** 20) * 10) / 10,
+      externalMiB: Math.round((sumOf(mAfter, 'nodejs_external_memory_bytes') / 2 ** 20) * 10) / 10,
+    },
+    peakRssSampledMiB: peakRss,
+    targetRssMiB: 150,
+    rssMet: (memAfter?.hwmMiB ?? Infinity) < 150,
+    operatorCpuS: Math.round(procCpuSeconds(op3.pid) * 10) / 10,
+    load: { before: loadBefore3, after: load() },
+  };
+  say(`phase 3: ${JSON.stringify(results['memory'])}`);
+  clearInterval(sampler);
+
+  // =============================================================================================
+  // Phase 4: steady state. All Stacks Ready; count Kubernetes writes and provider calls.
+  // =============================================================================================
+  await waitUntil(() => countIn(ready, BULK) >= C.memStacks && countIn(ready, TP) >= tpStacks, 60_000);
+  await sleep(5000);
+  if (!PHASES.has(4)) return;
+  say(`phase 4: steady window ${C.steadyWindowS} s`);
+  const loadBefore4 = load();
+  const a0 = await scrapeApiserver();
+  const req0 = emu.control.requestCounts();
+  const mut0 = emu.engine.mutationCounts();
+  const cpu4 = procCpuSeconds(op3.pid);
+  const w0 = performance.now();
+  let readyDips = 0;
+  const dipWatch = informer.onUpdate((_o, n) => {
+    if (!n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')) readyDips++;
+  });
+  await sleep(C.steadyWindowS * 1000);
+  dipWatch();
+  const windowS = (performance.now() - w0) / 1000;
+  const a1 = await scrapeApiserver();
+  const req1 = emu.control.requestCounts();
+  const mut1 = emu.engine.mutationCounts();
+  const READ_VERBS = new Set(['GET', 'LIST', 'WATCH', 'CONNECT']);
+  const writes = (s: Sample[]): Map<string, number> => {
+    const m = new Map<string, number>();
+    for (const x of s) {
+      if (x.name !== 'apiserver_request_total' || READ_VERBS.has(x.labels['verb'] ?? '')) continue;
+      const k = `${x.labels['verb']} ${x.labels['resource']}${x.labels['subresource'] ? `/${x.labels['subresource']}` : ''}`;
+      m.set(k, (m.get(k) ?? 0) + x.value);
+    }
+    return m;
+  };
+  const w1 = writes(a1);
+  const w0m = writes(a0);
+  const writeDelta: Record<string, number> = {};
+  for (const [k, v] of w1) {
+    const d = v - (w0m.get(k) ?? 0);
+    if (d > 0) writeDelta[k] = d;
+  }
+  const perMin = (n: number): number => Math.round((n / windowS) * 60 * 10) / 10;
+  const watched = ['stacks', 'events', 'configmaps', 'secrets', 'leases', 'stackproviders', 'clusterstackproviders'];
+  const k8sWritesNoLeases = Object.entries(writeDelta)
+    .filter(([k]) => !k.endsWith(' leases'))
+    .reduce((a, [, v]) => a + v, 0);
+  const reqDelta: Record<string, number> = {};
+  for (const [k, v] of Object.entries(req1)) if (v - (req0[k] ?? 0) > 0) reqDelta[k] = v - (req0[k] ?? 0);
+  let mutations = 0;
+  for (const [k, v] of Object.entries(mut1)) {
+    const b = mut0[k];
+    mutations += v.create + v.update + v.delete + v.cancel + v.other - (b ? b.create + b.update + b.delete + b.cancel + b.other : 0);
+  }
+  const heatGets = reqDelta['heat:get'] ?? 0;
+  const expectedReadsPerMin = (C.memStacks * 60) / C.bulkResyncS + (tpStacks * 60) / 600;
+  results['steady'] = {
+    stacks: total,
+    windowS: Math.round(windowS),
+    k8sWritesByVerbResource: writeDelta,
+    k8sWritesPerMin: Object.fromEntries(watched.map((r) => [r, perMin(Object.entries(writeDelta).filter(([k]) => k.split(' ')[1]?.split('/')[0] === r).reduce((a, [, v]) => a + v, 0))])),
+    k8sWritesExceptLeasesPerMin: perMin(k8sWritesNoLeases),
+    providerRequestsByOperation: reqDelta,
+    providerMutationsPerMin: perMin(mutations),
+    providerReadsPerMin: perMin(heatGets),
+    expectedResyncReadsPerMin: Math.round(expectedReadsPerMin),
+    resync: { bulk: `${C.bulkResyncS}s`, tp: C.defaultResync, jitter: '±10%' },
+    readyDips,
+    operatorCpuPerMinS: Math.round(((procCpuSeconds(op3.pid) - cpu4) / windowS) * 60 * 10) / 10,
+    rssAfterMiB: procMemory(op3.pid),
+    load: { before: loadBefore4, after: load() },
+  };
+  say(`phase 4: ${JSON.stringify(results['steady'])}`);
+  await op3.stop();
+  operator = undefined;
+
+  if (argv.profile) {
+    const dir = join(resultsDir, `profile-${MODE}`);
+    const files = readdirSync(dir)
+      .filter((f) => f.endsWith('.cpuprofile'))
+      .sort();
+    const last = files[files.length - 1];
+    if (last) results['profile'] = { phase: argv.profile, ...summariseProfile(join(dir, last)) };
+  }
+  await emu.close();
+}
+
+// Stacks of both namespaces share one Heat project: names are prefixed (tp-, bulk-) to stay unique.
+for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(sig, () => {
+    operator?.proc.kill('SIGKILL');
+    say(`${sig}: stopping`);
+    process.exit(130); // the control plane's exit hook kills etcd and the apiserver
+  });
+}
+
+let failed = false;
+try {
+  await main();
+} catch (err) {
+  failed = true;
+  results['error'] = err instanceof Error ? (err.stack ?? err.message) : String(err);
+  say(`FAILED: ${String(results['error'])}`);
+} finally {
+  await operator?.stop().catch(() => undefined);
+  await informer.stop().catch(() => undefined);
+  results['finishedAt'] = new Date().toISOString();
+  results['durationS'] = Math.round((performance.now() - t00) / 1000);
+  writeFileSync(join(resultsDir, 'latest.json'), `${JSON.stringify(results, null, 2)}\n`);
+  writeFileSync(join(resultsDir, `${MODE}.json`), `${JSON.stringify(results, null, 2)}\n`);
+  writeReport(resultsDir, join(repoRoot, 'docs/benchmarks.md'));
+  await cp.stop();
+  say(`done in ${results['durationS']} s; wrote test/bench/results/${MODE}.json and docs/benchmarks.md`);
+}
+process.exit(failed ? 1 : 0);

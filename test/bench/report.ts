@@ -1,0 +1,112 @@
+// Renders docs/benchmarks.md from test/bench/results/{full,quick}.json and the hand-written
+// test/bench/notes.md (method details, profile reading, fixes). `node test/bench/report.ts` re-renders.
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+type J = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+const read = (f: string): J | undefined => (existsSync(f) ? (JSON.parse(readFileSync(f, 'utf8')) as J) : undefined);
+const ok = (met: boolean | undefined): string => (met === undefined ? '–' : met ? '**met**' : '**missed**');
+const ms = (x: number | undefined): string => (x === undefined || Number.isNaN(x) ? '–' : `${x} ms`);
+
+function section(r: J): string {
+  const c = r['config'] as J;
+  const out: string[] = [];
+  out.push(`Run: ${r['startedAt']} (${r['durationS']} s), ${r['machine']?.cores} cores, Node ${r['machine']?.node}.`);
+  if (r['error']) out.push(`\n**The run failed:** \`${String(r['error']).split('\n')[0]}\`\n`);
+  out.push('');
+  out.push('| # | figure | measured | target | | load avg (1/5/15 min) before → after |');
+  out.push('|---|---|---|---|---|---|');
+  const L = (x: J | undefined): string => (x?.['load'] ? `${x['load'].before} → ${x['load'].after}` : '–');
+  const lat = r['latency'] as J | undefined;
+  if (lat) {
+    const s = lat['sendToArrivalMs'];
+    out.push(`| 1 | reaction latency, spec PATCH sent → update request at the provider, ${lat['observed']}/${lat['samples']} changes over ${lat['stacks']} Ready Stacks | p50 ${s.p50} / p95 ${s.p95} / p99 ${s.p99} / max ${s.max} ms | p99 < 100 ms | ${ok(lat['met'])} | ${L(lat)} |`);
+  }
+  const tp = r['throughput'] as J | undefined;
+  if (tp) {
+    out.push(`| 2 | throughput, ${tp['stacks']} new Stacks → all Ready | ${tp['wallS']} s vs bound ${tp['boundS']} s = **${tp['ratio']}×** | ≤ 1.2× | ${ok(tp['ratio'] <= 1.2)} | ${L(tp)} |`);
+  }
+  const mem = r['memory'] as J | undefined;
+  if (mem) {
+    const cs = mem['coldStart'] as J;
+    out.push(`| 3a | cold start with ${mem['stacks']} Stacks (spawn → every Stack queued) | ${ms(cs['queuedMs'])} | < 10 s | ${ok(mem['coldStartMet'])} | ${L(mem)} |`);
+    out.push(`| 3b | operator RSS with ${mem['stacks']} Stacks: after sync / peak (VmHWM) | ${mem['afterSync']?.rssMiB} / ${mem['afterSync']?.hwmMiB} MiB (heap used ${mem['afterSync']?.heapUsedMiB} MiB) | < 150 MiB | ${ok(mem['rssMet'])} | ${L(mem)} |`);
+  }
+  const st = r['steady'] as J | undefined;
+  if (st) {
+    out.push(`| 4a | steady state, ${st['stacks']} Ready Stacks, ${st['windowS']} s: Kubernetes writes/min (leases excepted) | ${st['k8sWritesExceptLeasesPerMin']} | 0 | ${ok(st['k8sWritesExceptLeasesPerMin'] === 0)} | ${L(st)} |`);
+    out.push(`| 4b | steady state: provider reads/min vs resync rate; mutations/min | ${st['providerReadsPerMin']} vs ${st['expectedResyncReadsPerMin']} expected; ${st['providerMutationsPerMin']} | resync rate; 0 | ${ok(st['providerMutationsPerMin'] === 0 && st['providerReadsPerMin'] <= st['expectedResyncReadsPerMin'] * 1.5)} | ${L(st)} |`);
+  }
+  out.push('');
+  out.push('Details:');
+  out.push('');
+  if (lat) {
+    out.push(`- **Latency** (${lat['ratePerSec']} changes/s, each to a different Stack): PATCH response → arrival p50/p95/p99 ${lat['respToArrivalMs'].p50}/${lat['respToArrivalMs'].p95}/${lat['respToArrivalMs'].p99} ms; PATCH sent → engine accepted the update (after the emulator's ${c['providerLatencyMs']} ms injected latency) p50/p99 ${lat['sendToEngineAcceptMs'].p50}/${lat['sendToEngineAcceptMs'].p99} ms; PATCH round trip p50/p99 ${lat['patchRoundTripMs'].p50}/${lat['patchRoundTripMs'].p99} ms.`);
+  }
+  if (tp) {
+    out.push(`- **Throughput**: creating the ${tp['stacks']} Stacks took ${tp['createMs']} ms; ${tp['callsPerStack']} provider requests per Stack (minimum ${c['callsPerStackToReady']}); ${tp['throttled']} requests throttled (429) by the provider; operator CPU ${tp['operatorCpuS']} s. Requests: \`${JSON.stringify(tp['heatRequests'])}\`.`);
+  }
+  if (mem) {
+    const cs = mem['coldStart'] as J;
+    out.push(`- **Cold start** (from spawn): /metrics up ${ms(cs['metricsUpMs'])}, /readyz (informers synced) ${ms(cs['readyzMs'])}, all queued ${ms(cs['queuedMs'])}, all ${c['memStacks']} new Stacks carry the finalizer (reconciled once) ${ms(cs['allFinalizedMs'])}, all Ready ${ms(cs['allReadyMs'])}. Creating them through the API (operator stopped): ${mem['created']?.ms} ms (${mem['created']?.perSec}/s).`);
+    out.push(`- **Memory**: at "all queued" RSS ${mem['atQueued']?.rssMiB} MiB, heap used ${mem['atQueued']?.heapUsedMiB} MiB; after all Ready + 5 s: RSS ${mem['afterSync']?.rssMiB} MiB, heap used/total ${mem['afterSync']?.heapUsedMiB}/${mem['afterSync']?.heapTotalMiB} MiB, external ${mem['afterSync']?.externalMiB} MiB; peak RSS ${mem['afterSync']?.hwmMiB} MiB. Operator CPU for the whole phase ${mem['operatorCpuS']} s.`);
+  }
+  if (st) {
+    out.push(`- **Steady state**: writes by verb/resource \`${JSON.stringify(st['k8sWritesByVerbResource'])}\`; per minute \`${JSON.stringify(st['k8sWritesPerMin'])}\`; provider requests \`${JSON.stringify(st['providerRequestsByOperation'])}\`; resync ${st['resync']?.bulk} (bulk) / ${st['resync']?.tp} (throughput Stacks), jitter ${st['resync']?.jitter}; Ready flips ${st['readyDips']}; operator CPU ${st['operatorCpuPerMinS']} s/min; RSS at the end ${st['rssAfterMiB']?.rssMiB} MiB.`);
+  }
+  const prof = r['profile'] as J | undefined;
+  if (prof) {
+    out.push('');
+    out.push(`CPU profile of the operator (phase \`${prof['phase']}\`, ${prof['totalMs']} ms sampled), top self time:`);
+    out.push('');
+    out.push('| function | where | self ms | % |');
+    out.push('|---|---|---|---|');
+    for (const f of (prof['topFunctions'] as J[]).slice(0, 12)) out.push(`| \`${f['name']}\` | ${f['where']} | ${f['selfMs']} | ${f['selfPct']} |`);
+    out.push('');
+    out.push('| file / module | self ms | % |');
+    out.push('|---|---|---|');
+    for (const f of (prof['topFiles'] as J[]).slice(0, 10)) out.push(`| ${f['where']} | ${f['selfMs']} | ${f['selfPct']} |`);
+  }
+  out.push('');
+  out.push(`Configuration: \`${JSON.stringify(c)}\``);
+  return out.join('\n');
+}
+
+export function writeReport(resultsDir: string, target: string): void {
+  const full = read(join(resultsDir, 'full.json'));
+  const quick = read(join(resultsDir, 'quick.json'));
+  const notesFile = join(resultsDir, '..', 'notes.md');
+  const notes = existsSync(notesFile) ? readFileSync(notesFile, 'utf8') : '';
+  const parts: string[] = [];
+  parts.push('# Benchmarks');
+  parts.push('');
+  parts.push('<!-- Generated by `npm run bench` (test/bench/report.ts) from test/bench/results/{full,quick}.json and test/bench/notes.md. Edit notes.md, not this file. -->');
+  parts.push('');
+  parts.push('The performance targets of design.md section 6, measured by `npm run bench` (full) and `npm run bench -- --quick`.');
+  parts.push('');
+  parts.push('## Latest full run');
+  parts.push('');
+  parts.push(full ? section(full) : '_No full run recorded yet._');
+  parts.push('');
+  parts.push('## Latest quick run');
+  parts.push('');
+  parts.push(quick ? section(quick) : '_No quick run recorded yet._');
+  parts.push('');
+  const prof = read(join(resultsDir, 'profile.json'));
+  if (prof?.['profile']) {
+    parts.push('## Profile run');
+    parts.push('');
+    parts.push('`npm run bench -- --quick --phases=3 --profile=mem --out=profile` (the operator under `--cpu-prof` during the cold start and the first reconcile of every Stack; the figures of a profiled run are not the benchmark\'s figures).');
+    parts.push('');
+    parts.push(section(prof));
+    parts.push('');
+  }
+  parts.push(notes);
+  writeFileSync(target, `${parts.join('\n').trimEnd()}\n`);
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const root = join(import.meta.dirname, '..', '..');
+  writeReport(join(root, 'test/bench/results'), join(root, 'docs/benchmarks.md'));
+}
