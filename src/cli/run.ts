@@ -3,7 +3,6 @@ import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
 import { KubeConfig } from '@kubernetes/client-node';
 import { collectDefaultMetrics, register } from 'prom-client';
-import { collectDefaultMetrics, register } from 'prom-client';
 import { createLogger } from '../runtime/logging.ts';
 import { LeaderElectionLostError, Manager } from '../runtime/manager.ts';
 import { buildOperator } from '../stacks/operator.ts';
@@ -79,8 +78,6 @@ export async function runOperator(argv: string[]): Promise<number> {
     return 0;
   }
   const log = createLogger({ level: values['log-level'], name: 'stack-operator' });
-  // process_* and nodejs_* (RSS, heap, event-loop lag) on /metrics; once per process (tests call runOperator again).
-  if (!register.getSingleMetric('nodejs_heap_size_used_bytes')) collectDefaultMetrics();
   // process_* and nodejs_* (RSS, heap, event-loop lag) on /metrics; once per process (tests call runOperator again).
   if (!register.getSingleMetric('nodejs_heap_size_used_bytes')) collectDefaultMetrics();
   const kc = new KubeConfig();
