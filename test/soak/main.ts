@@ -133,8 +133,21 @@ async function main(): Promise<number> {
         const s = await e.getStack(t.name);
         if (t.deleted) {
           if (s) problems.push(`${t.name}: still present after delete (${s.status?.conditions?.find((c) => c.type === 'Ready')?.reason ?? '-'})`);
-        } else if (!s || !isReady(s) || s.status?.outputs?.message !== t.message) {
-          problems.push(`${t.name}: not converged (${JSON.stringify({ gen: s?.metadata.generation, observed: s?.status?.observedGeneration, out: s?.status?.outputs, ready: s?.status?.conditions?.find((c) => c.type === 'Ready') })})`);
+        } else {
+          // Converged: Ready at the current generation, that generation applied, the cloud stack has its parameter.
+          const cloud = s?.status?.stackId ? e.emu.engine.get(s.status.stackId) : undefined;
+          const ok =
+            s !== undefined &&
+            isReady(s) &&
+            s.status?.lastAppliedGeneration === s.metadata.generation &&
+            cloud !== undefined &&
+            !cloud.deleted &&
+            cloud.params.message === t.message;
+          if (!ok) {
+            problems.push(
+              `${t.name}: not converged (${JSON.stringify({ gen: s?.metadata.generation, observed: s?.status?.observedGeneration, applied: s?.status?.lastAppliedGeneration, cloud: cloud ? { params: cloud.params, status: `${cloud.action}_${cloud.status}` } : null, ready: s?.status?.conditions?.find((c) => c.type === 'Ready') })})`,
+            );
+          }
         }
       }
       if (problems.length === 0) break;

@@ -131,7 +131,11 @@ it('T9: a black-holed watch is restarted by the watchdog and the change made mea
   await sleep(5_000);
   expect(env.counts('heat', 'silent').update, 'nothing can be seen while the network is black-holed').toBe(0);
   proxy.restore();
-  const s = await env.waitStack('silent', (x) => isReady(x) && x.status?.outputs?.message === 'two', 'change applied after the watchdog restart', 60_000);
+  const s = await env
+    .waitStack('silent', (x) => isReady(x) && x.status?.outputs?.message === 'two', 'change applied after the watchdog restart', 30_000)
+    .catch((err: unknown) => {
+      throw new Error(`${String(err)}\ninformer stats: ${JSON.stringify(operator.stacks.stats)} (watchdog restarts before: ${restartsBefore})`);
+    });
   expect(s.status?.lastAppliedGeneration).toBe(2);
   expect(operator.stacks.stats.watchdogRestarts).toBeGreaterThan(restartsBefore);
   expect(env.counts('heat', 'silent')).toMatchObject({ create: 1, update: 1 });
