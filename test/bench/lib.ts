@@ -164,8 +164,9 @@ export function spawnOperator(opts: {
   resyncInterval: string;
   logFile: string;
   cpuProfDir?: string;
+  nodeOptions?: string[];
 }): OperatorChild {
-  const nodeArgs = opts.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.cpuProfDir}`] : [];
+  const nodeArgs = [...(opts.nodeOptions ?? []), ...(opts.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.cpuProfDir}`] : [])];
   const args = [
     ...nodeArgs,
     join(repoRoot, 'src/cli/main.ts'),

@@ -36,7 +36,9 @@ import {
   type OperatorChild,
   type Sample,
 } from './lib.ts';
+import { summariseHeap } from './heap.ts';
 import { writeReport } from './report.ts';
+import { takeHeapSnapshot } from './snapshot.ts';
 
 const { values: argv } = parseArgs({
   args: process.argv.slice(2),
@@ -46,6 +48,10 @@ const { values: argv } = parseArgs({
     // 1 = throughput, 2 = latency (needs 1), 3 = memory / cold start, 4 = steady state (needs 3)
     phases: { type: 'string', default: '1,2,3,4' },
     out: { type: 'string', default: '' },
+    // extra Node/V8 flags for the operator child, e.g. --node-options=--max-semi-space-size=2
+    'node-options': { type: 'string', default: '' },
+    // after phase 3: a heap snapshot of the operator (through --inspect on a free port), summarised
+    'heap-snapshot': { type: 'boolean', default: false },
   },
 });
 const PHASES = new Set(argv.phases.split(',').map(Number));
@@ -97,10 +103,28 @@ const results: Record<string, unknown> = {
   mode: MODE,
   startedAt: new Date().toISOString(),
   machine: { cores: cpus().length, memGiB: Math.round(totalmem() / 2 ** 30), node: process.version },
-  config: C,
+  config: { ...C, operatorNodeOptions: argv['node-options'] || undefined, phases: argv.phases },
 };
 let operator: OperatorChild | undefined;
 const informer = new Informer<StackObject>(new KubeClient(testKubeConfig(cp.kubeconfigPath)), { resource: STACKS, log: silentLogger, name: 'bench-stacks' });
+
+const READ_VERBS = new Set(['GET', 'LIST', 'WATCH', 'CONNECT']);
+/** Non-read requests between two scrapes of apiserver_request_total, by "VERB resource[/subresource]". */
+function writesDelta(before: Sample[], after: Sample[]): Record<string, number> {
+  const writes = (s: Sample[]): Map<string, number> => {
+    const m = new Map<string, number>();
+    for (const x of s) {
+      if (x.name !== 'apiserver_request_total' || READ_VERBS.has(x.labels['verb'] ?? '')) continue;
+      const k = `${x.labels['verb']} ${x.labels['resource']}${x.labels['subresource'] ? `/${x.labels['subresource']}` : ''}`;
+      m.set(k, (m.get(k) ?? 0) + x.value);
+    }
+    return m;
+  };
+  const b = writes(before);
+  const out: Record<string, number> = {};
+  for (const [k, v] of writes(after)) if (v - (b.get(k) ?? 0) > 0) out[k] = v - (b.get(k) ?? 0);
+  return out;
+}
 
 async function main(): Promise<void> {
   await installCrds(cp.kubeconfigPath);
@@ -204,7 +228,9 @@ async function main(): Promise<void> {
     return { ms: Math.round(ms), perSec: Math.round((n / ms) * 1000) };
   };
   const scrapeApiserver = async (): Promise<Sample[]> => parseProm(await apiserverGet(cp.server, '/metrics', cp.token, ca));
-  const startOperator = async (profile: boolean): Promise<OperatorChild> => {
+  const inspectPort = await freePort();
+  const startOperator = async (profile: boolean, inspect = false): Promise<OperatorChild> => {
+    const nodeOptions = [...argv['node-options'].split(' ').filter(Boolean), ...(inspect ? [`--inspect=127.0.0.1:${inspectPort}`] : [])];
     const op = spawnOperator({
       kubeconfig: cp.kubeconfigPath,
       metricsPort: await freePort(),
@@ -214,6 +240,7 @@ async function main(): Promise<void> {
       resyncInterval: C.defaultResync,
       logFile,
       ...(profile ? { cpuProfDir: join(resultsDir, `profile-${MODE}`) } : {}),
+      nodeOptions,
     });
     op.exited.then((code) => say(`operator ${op.pid} exited (${code})`)).catch(() => undefined);
     return op;
@@ -343,7 +370,9 @@ async function main(): Promise<void> {
   await sleep(2000);
   const total = C.memStacks + tpStacks;
   const loadBefore3 = load();
-  operator = await startOperator(argv.profile === 'mem');
+  const a3 = await scrapeApiserver();
+  const req3 = emu.control.requestCounts();
+  operator = await startOperator(argv.profile === 'mem', argv['heap-snapshot']);
   const op3 = operator;
   const cold: Record<string, number | undefined> = {};
   const since = (): number => Math.round(performance.now() - op3.startedAt);
@@ -378,6 +407,11 @@ async function main(): Promise<void> {
   );
   cold['allReadyMs'] = countIn(ready, BULK) >= C.memStacks ? since() : undefined;
   say(`phase 3: all ready ${JSON.stringify(cold)} (${countIn(ready, BULK)}/${C.memStacks})`);
+  // Kubernetes writes and provider requests the operator made to get every new Stack Ready.
+  const w3 = writesDelta(a3, await scrapeApiserver());
+  const writesPerStack = Object.fromEntries(Object.entries(w3).map(([k, v]) => [k, Math.round((v / C.memStacks) * 100) / 100]));
+  const req3b = emu.control.requestCounts();
+  const providerPerStack = Object.fromEntries(Object.entries(req3b).map(([k, v]) => [k, Math.round(((v - (req3[k] ?? 0)) / C.memStacks) * 100) / 100]));
   await sleep(5000);
   const mAfter = await op3.metrics();
   const memAfter = procMemory(op3.pid);
@@ -399,8 +433,23 @@ async function main(): Promise<void> {
     targetRssMiB: 150,
     rssMet: (memAfter?.hwmMiB ?? Infinity) < 150,
     operatorCpuS: Math.round(procCpuSeconds(op3.pid) * 10) / 10,
+    k8sWritesPerNewStack: writesPerStack,
+    providerRequestsPerNewStack: providerPerStack,
     load: { before: loadBefore3, after: load() },
   };
+  if (argv['heap-snapshot']) {
+    const file = join(resultsDir, 'tmp', `heap-${MODE}.heapsnapshot`);
+    mkdirSync(join(resultsDir, 'tmp'), { recursive: true });
+    const t = performance.now();
+    await takeHeapSnapshot(inspectPort, file);
+    const h = summariseHeap(file, 20);
+    (results['memory'] as Record<string, unknown>)['heapSnapshot'] = {
+      tookMs: Math.round(performance.now() - t),
+      liveHeapMiB: h.totalMiB,
+      rssAfterGcMiB: procMemory(op3.pid)?.rssMiB,
+      top: h.rows,
+    };
+  }
   say(`phase 3: ${JSON.stringify(results['memory'])}`);
   clearInterval(sampler);
 
@@ -427,23 +476,7 @@ async function main(): Promise<void> {
   const a1 = await scrapeApiserver();
   const req1 = emu.control.requestCounts();
   const mut1 = emu.engine.mutationCounts();
-  const READ_VERBS = new Set(['GET', 'LIST', 'WATCH', 'CONNECT']);
-  const writes = (s: Sample[]): Map<string, number> => {
-    const m = new Map<string, number>();
-    for (const x of s) {
-      if (x.name !== 'apiserver_request_total' || READ_VERBS.has(x.labels['verb'] ?? '')) continue;
-      const k = `${x.labels['verb']} ${x.labels['resource']}${x.labels['subresource'] ? `/${x.labels['subresource']}` : ''}`;
-      m.set(k, (m.get(k) ?? 0) + x.value);
-    }
-    return m;
-  };
-  const w1 = writes(a1);
-  const w0m = writes(a0);
-  const writeDelta: Record<string, number> = {};
-  for (const [k, v] of w1) {
-    const d = v - (w0m.get(k) ?? 0);
-    if (d > 0) writeDelta[k] = d;
-  }
+  const writeDelta = writesDelta(a0, a1);
   const perMin = (n: number): number => Math.round((n / windowS) * 60 * 10) / 10;
   const watched = ['stacks', 'events', 'configmaps', 'secrets', 'leases', 'stackproviders', 'clusterstackproviders'];
   const k8sWritesNoLeases = Object.entries(writeDelta)

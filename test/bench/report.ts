@@ -51,6 +51,11 @@ function section(r: J): string {
     const cs = mem['coldStart'] as J;
     out.push(`- **Cold start** (from spawn): /metrics up ${ms(cs['metricsUpMs'])}, /readyz (informers synced) ${ms(cs['readyzMs'])}, all queued ${ms(cs['queuedMs'])}, all ${c['memStacks']} new Stacks carry the finalizer (reconciled once) ${ms(cs['allFinalizedMs'])}, all Ready ${ms(cs['allReadyMs'])}. Creating them through the API (operator stopped): ${mem['created']?.ms} ms (${mem['created']?.perSec}/s).`);
     out.push(`- **Memory**: at "all queued" RSS ${mem['atQueued']?.rssMiB} MiB, heap used ${mem['atQueued']?.heapUsedMiB} MiB; after all Ready + 5 s: RSS ${mem['afterSync']?.rssMiB} MiB, heap used/total ${mem['afterSync']?.heapUsedMiB}/${mem['afterSync']?.heapTotalMiB} MiB, external ${mem['afterSync']?.externalMiB} MiB; peak RSS ${mem['afterSync']?.hwmMiB} MiB. Operator CPU for the whole phase ${mem['operatorCpuS']} s.`);
+    const hs = mem['heapSnapshot'] as J | undefined;
+    if (hs) {
+      out.push(`- **Heap snapshot** after all Ready (a full GC first): live heap ${hs['liveHeapMiB']} MiB, RSS right after ${hs['rssAfterGcMiB']} MiB. Largest self sizes: ${(hs['top'] as J[]).slice(0, 8).map((x) => `${x['kind']}${x['name'] ? ` ${x['name']}` : ''} ${x['selfMiB']} MiB (${x['count']})`).join('; ')}.`);
+    }
+    if (mem['k8sWritesPerNewStack']) out.push(`- **Work per new Stack** (phase 3, create → Ready): Kubernetes writes \`${JSON.stringify(mem['k8sWritesPerNewStack'])}\`; provider requests \`${JSON.stringify(mem['providerRequestsPerNewStack'])}\`.`);
   }
   if (st) {
     out.push(`- **Steady state**: writes by verb/resource \`${JSON.stringify(st['k8sWritesByVerbResource'])}\`; per minute \`${JSON.stringify(st['k8sWritesPerMin'])}\`; provider requests \`${JSON.stringify(st['providerRequestsByOperation'])}\`; resync ${st['resync']?.bulk} (bulk) / ${st['resync']?.tp} (throughput Stacks), jitter ${st['resync']?.jitter}; Ready flips ${st['readyDips']}; operator CPU ${st['operatorCpuPerMinS']} s/min; RSS at the end ${st['rssAfterMiB']?.rssMiB} MiB.`);
