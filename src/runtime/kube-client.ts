@@ -9,7 +9,7 @@
 // so `errors.ts` classifies them exactly like errors from the generated clients.
 import { ApiException, type KubeConfig } from '@kubernetes/client-node';
 import { RequestContext, HttpMethod } from '@kubernetes/client-node';
-import { fetch, type Dispatcher } from 'undici';
+import { Agent, fetch, type Dispatcher } from 'undici';
 
 /** Identifies a resource type. `group` is '' for the core API. */
 export interface ResourceRef {
@@ -131,14 +131,41 @@ export class KubeClient {
    * otherwise. The caller reads `lines` and aborts through its own signal.
    */
   async stream(opts: Omit<RequestOptions, 'method' | 'body' | 'contentType'>): Promise<AsyncIterable<string>> {
-    const res = await this.#send({ ...opts, method: 'GET', timeoutMs: 0 });
+    // Each stream gets a connection of its own, closed when the stream ends: undici keeps a socket
+    // after an aborted fetch and hands it to the next request, so a watch aborted by the informer's
+    // watchdog (a silently dead connection) would be re-opened on that same dead socket, for ever
+    // (docs/reliability.md, T9).
+    const own: { d?: Dispatcher } = {};
+    const dispose = (): void => {
+      const d = own.d;
+      own.d = undefined;
+      if (d) void d.destroy().catch(() => undefined);
+    };
+    opts.signal?.addEventListener('abort', dispose, { once: true });
+    let res: Awaited<ReturnType<typeof fetch>>;
+    try {
+      res = await this.#send({ ...opts, method: 'GET', timeoutMs: 0 }, own);
+    } catch (err) {
+      dispose();
+      throw err;
+    }
     if (res.status !== 200) {
       const text = await res.text().catch(() => '');
+      dispose();
       throw toApiException(res.status, { ...opts, method: 'GET' }, text, res.headers);
     }
     const body = res.body;
-    if (!body) throw new Error('watch response has no body');
-    return splitLines(body);
+    if (!body) {
+      dispose();
+      throw new Error('watch response has no body');
+    }
+    return (async function* () {
+      try {
+        yield* splitLines(body);
+      } finally {
+        dispose();
+      }
+    })();
   }
 
   get<T extends KubeObject>(r: ResourceRef, namespace: string | undefined, name: string, signal?: AbortSignal): Promise<T> {
@@ -173,13 +200,18 @@ export class KubeClient {
     return this.request({ method: 'DELETE', path: resourcePath(r, namespace, name), body, signal });
   }
 
-  async #send(opts: RequestOptions): Promise<Awaited<ReturnType<typeof fetch>>> {
+  /** With `own`, the request runs on a dispatcher of its own (returned in `own.d`; the caller destroys it). */
+  async #send(opts: RequestOptions, own?: { d?: Dispatcher }): Promise<Awaited<ReturnType<typeof fetch>>> {
     const url = new URL(this.#server + opts.path);
     for (const [k, v] of Object.entries(opts.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
     const ctx = new RequestContext(url.toString(), HttpMethod.GET);
     await this.kubeConfig.applySecurityAuthentication(ctx);
     let cached = dispatchers.get(this.kubeConfig);
-    if (!cached) {
+    if (own) {
+      // applySecurityAuthentication built a fresh dispatcher (TLS options included) for this context.
+      own.d = ctx.getDispatcher() ?? new Agent();
+      cached = { d: own.d };
+    } else if (!cached) {
       cached = { d: ctx.getDispatcher() };
       dispatchers.set(this.kubeConfig, cached);
     }
@@ -194,13 +226,25 @@ export class KubeClient {
     const signals: AbortSignal[] = [];
     if (opts.signal) signals.push(opts.signal);
     if (timeoutMs > 0) signals.push(AbortSignal.timeout(timeoutMs));
-    return await fetch(url, {
-      method: opts.method,
-      headers,
-      body,
-      dispatcher: cached.d,
-      signal: signals.length === 0 ? undefined : signals.length === 1 ? signals[0] : AbortSignal.any(signals),
-    });
+    try {
+      return await fetch(url, {
+        method: opts.method,
+        headers,
+        body,
+        dispatcher: cached.d,
+        signal: signals.length === 0 ? undefined : signals.length === 1 ? signals[0] : AbortSignal.any(signals),
+      });
+    } catch (err) {
+      // A request that timed out may sit on a connection that died silently (no FIN / RST); undici
+      // would keep handing that connection out. Start a fresh pool; the old one is destroyed after a
+      // grace that lets its healthy in-flight requests finish (docs/reliability.md, T9).
+      if (!own && (err as { name?: string } | undefined)?.name === 'TimeoutError' && dispatchers.get(this.kubeConfig) === cached) {
+        dispatchers.delete(this.kubeConfig);
+        const old = cached.d;
+        if (old) setTimeout(() => void old.destroy().catch(() => undefined), 30_000).unref();
+      }
+      throw err;
+    }
   }
 }
 
