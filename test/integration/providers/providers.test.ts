@@ -220,7 +220,7 @@ describe.each(cases)('$name adapter against the emulator', (c) => {
     expect(updated?.phase).toBe('Complete');
 
     if (c.cancel && client.capabilities.cancelModes.length) {
-      await client.update({ name, id }, input(name, uid, c.template('three', 3000)), { token: `${uid}-3-update` });
+      await client.update({ name, id }, input(name, uid, c.template('three', 300)), { token: `${uid}-3-update` });
       await until(client, { name, id }, (v) => v?.phase === 'InProgress');
       await client.cancelUpdate({ name, id }, 'Rollback', { token: `${uid}-3-cancel` });
       const after = await until(client, { name, id }, (v) => v?.phase !== 'InProgress');

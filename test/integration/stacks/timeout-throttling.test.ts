@@ -27,10 +27,11 @@ const counts = (provider: 'heat' | 'ros', name: string) =>
 
 describe('timeout cancel', () => {
   it('an update running past timeoutMinutes is cancelled: Stalled UpdateTimedOut, not re-applied', async () => {
-    // -1 waits forever: only a cancel ends the update.
-    await env.apply(stackManifest('slow', 'heat', { template: { inline: templateFor('heat', 'a', { update: -1 }) }, parameters: { message: 'one' }, timeoutMinutes: 1 }));
+    // 400 emulated seconds at speed 0.05 = 20 s: longer than the 5 s the operator waits. Like real Heat,
+    // the emulator lets the in-flight resource step finish before the rollback completes.
+    await env.apply(stackManifest('slow', 'heat', { template: { inline: templateFor('heat', 'a', { update: 400 }) }, parameters: { message: 'one' }, timeoutMinutes: 1 }));
     await env.waitStack('slow', isReady, 'Ready');
-    await env.apply(stackManifest('slow', 'heat', { template: { inline: templateFor('heat', 'a', { update: -1 }) }, parameters: { message: 'two' }, timeoutMinutes: 1 }));
+    await env.apply(stackManifest('slow', 'heat', { template: { inline: templateFor('heat', 'a', { update: 400 }) }, parameters: { message: 'two' }, timeoutMinutes: 1 }));
     const s = await env.waitStack('slow', (x) => cond(x, 'Stalled')?.reason === 'UpdateTimedOut', 'UpdateTimedOut', 60_000);
     expect(cond(s, 'Stalled')?.message).toContain('timeoutMinutes');
     expect(cond(s, 'Ready')?.status).toBe('False');
@@ -62,7 +63,7 @@ describe('throttling', () => {
     } finally {
       env.emu.control.setRateLimit(null);
     }
-    const r = await kubectl(['wait', '--for=condition=Ready', 'stack', '--all', '-n', env.ns, '--timeout=30s']);
+    const r = await kubectl(['wait', '--for=condition=Ready', ...Array.from({ length: n }, (_, i) => `stack/busy-${i}`), '-n', env.ns, '--timeout=30s']);
     expect(r.code, r.stderr).toBe(0);
   });
 });
