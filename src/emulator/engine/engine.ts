@@ -161,6 +161,8 @@ export interface UpdateInput {
   timeoutMins?: number;
   /** what to do with an operation in progress: reject (InProgress) or supersede it (Heat convergence, CF) */
   whileInProgress?: 'reject' | 'supersede';
+  /** With supersede: resource steps already running finish before the new update's steps start (Heat convergence). */
+  waitInFlight?: boolean;
   pauseBeforeComplete?: boolean;
   info?: Record<string, unknown>;
 }
@@ -420,8 +422,16 @@ export class StackEngine {
           throw new EngineError('ImmutableParameterModified', `The following parameters are immutable and may not be updated: ${immutable.join(', ')}`);
         }
       }
-      if (running && stack.op) this.#stopOp(stack, 'SUPERSEDED');
-      else stack.previous = { template: stack.template, params: stack.params };
+      // Heat convergence: a superseding update does not interrupt resource actions already running; its
+      // own steps begin after them (verified against real Heat, docs/real-heat.md).
+      let inFlight = 0;
+      if (running && stack.op) {
+        if (input.waitInFlight) {
+          const now = this.clock.now();
+          for (const name of stack.op.pending) inFlight = Math.max(inFlight, (stack.op.endsAt.get(name) ?? now) - now);
+        }
+        this.#stopOp(stack, 'SUPERSEDED');
+      } else stack.previous = { template: stack.template, params: stack.params };
       if (input.tags !== undefined) stack.tags = input.tags;
       if (input.disableRollback !== undefined) stack.disableRollback = input.disableRollback;
       if (input.timeoutMins !== undefined) stack.timeoutMins = input.timeoutMins;
@@ -432,6 +442,7 @@ export class StackEngine {
       return this.#startOp(stack, 'UPDATE', template, params, {
         pauseBeforeComplete: input.pauseBeforeComplete ?? false,
         info: input.info ?? {},
+        extraDelayMs: inFlight,
       });
     });
   }

@@ -294,6 +294,7 @@ export class HeatFrontEnd implements FrontEnd {
       ...(body.disable_rollback !== undefined ? { disableRollback: truthy(body.disable_rollback) } : {}),
       ...(body.timeout_mins !== undefined && body.timeout_mins !== null ? { timeoutMins: Number(body.timeout_mins) } : {}),
       whileInProgress: 'supersede',
+      waitInFlight: this.#ctx.options.heatCancelInterruptsInFlight !== true,
     });
     if (body.timeout_mins !== undefined && body.timeout_mins !== null) stack.extra.timeoutGiven = true;
     if (!wantsJson(req)) {

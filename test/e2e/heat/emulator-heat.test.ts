@@ -35,8 +35,5 @@ function target(): HeatTarget {
 
 defineHeatScenarios(target, {
   prefix: 'emu',
-  knownDifferences: {
-    'update-during-update':
-      'real Heat lets the in-flight resource update (5 s wait) finish before the newest update takes over (~4.5 s after the second PATCH); the emulator completes the newest update ~1 s after it',
-  },
+  knownDifferences: {},
 });
