@@ -93,7 +93,7 @@ describe('crash at each step, then restart (T1, T2, T3)', () => {
     const first = operator();
     await env.apply(stackManifest(name, 'heat', spec('one')));
     await env.waitStack(name, isReady, 'Ready');
-    await first.stop();
+    await first.kill();
     const restarted = await crashThenRestart(crashAt, () => env.apply(stackManifest(name, 'heat', spec('two'))));
     await env.waitStack(name, (s) => isReady(s) && s.status?.outputs?.message === 'two' && s.status.lastAppliedGeneration === 2, 'updated after restart');
     await sleep(500);
@@ -108,7 +108,7 @@ describe('crash at each step, then restart (T1, T2, T3)', () => {
       const first = operator();
       await env.apply(stackManifest(name, 'heat', spec('one', { delete: 20 })));
       const ready = await env.waitStack(name, isReady, 'Ready');
-      await first.stop();
+      await first.kill();
       const restarted = await crashThenRestart(crashAt, async () => {
         await env.kubectl(['delete', 'stack', name, '-n', env.ns, '--wait=false']);
       });
@@ -126,7 +126,7 @@ describe('crash at each step, then restart (T1, T2, T3)', () => {
     const first = operator();
     await env.apply(stackManifest(name, 'ros', { template: { inline: templateFor('ros', 'p') } }));
     await env.waitStack(name, isReady, 'Ready');
-    await first.stop();
+    await first.kill();
     const before = env.counts('ros', name).other;
     const restarted = await crashThenRestart('after-provider-call:setDeletionProtection', () =>
       env.apply(stackManifest(name, 'ros', { template: { inline: templateFor('ros', 'p') }, deletionProtection: true })),
@@ -152,7 +152,7 @@ describe('crash during cancel-update (T4)', () => {
       const first = operator();
       await env.apply(stackManifest(name, 'heat', spec('one', { update: 250 })));
       await env.waitStack(name, isReady, 'Ready');
-      await first.stop();
+      await first.kill();
       const restarted = await crashThenRestart(crashAt, async () => {
         await env.apply(stackManifest(name, 'heat', spec('two', { update: 250 })));
         await env.waitStack(name, (s) => s.status?.operation?.type === 'Update' && !!s.status.operation.issuedAt, 'update issued');
