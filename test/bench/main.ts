@@ -396,7 +396,7 @@ async function main(): Promise<void> {
   const memAtQueued = procMemory(op3.pid);
   const heapAtQueued = await opMetric('nodejs_heap_size_used_bytes');
   say(`phase 3: cold start ${JSON.stringify(cold)} rss ${memAtQueued?.rssMiB} MiB`);
-  const readyTimeout = QUICK ? 300_000 : 900_000;
+  const readyTimeout = QUICK ? 300_000 : 720_000;
   await waitUntil(
     () => {
       if (cold['allFinalizedMs'] === undefined && countIn(finalized, BULK) >= C.memStacks) cold['allFinalizedMs'] = since();
