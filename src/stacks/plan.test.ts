@@ -385,10 +385,24 @@ describe('plan: spec changed during an update', () => {
   });
 
   it('does not cancel twice while the cancel settles', () => {
-    const st = { ...appliedOld, operation: updateOp(H_OLD, { cancelRequested: true, cancelReason: 'SpecChanged' }) };
+    const st = { ...appliedOld, operation: updateOp(H_OLD, { cancelRequested: true, cancelReason: 'SpecChanged', cancelIssuedAt: '2026-11-22T11:59:00Z' }) };
     const step = plan(input(stack({ status: st }), found(view('InProgress', 'rollback'))));
     expect(step.action.type).toBe('none');
     expectHealth(step, 'progressing', 'Cancelling');
+    // Heat reads UPDATE_IN_PROGRESS for a moment after an acknowledged cancel: still no second cancel.
+    expect(plan(input(stack({ status: st }), found(view('InProgress', 'update')))).action.type).toBe('none');
+  });
+
+  it('a cancel recorded but never acknowledged (crash before the call) is sent again with the same token', () => {
+    const first = plan(input(stack({ status: running }), found(view('InProgress', 'update'))));
+    expect(first.action.type).toBe('cancelUpdate');
+    expect(first.afterCall?.operation?.cancelIssuedAt).toBeDefined();
+    // Crash: the record (first.status) was written, the call and afterCall were not.
+    const again = plan(input(stack({ status: first.status }), found(view('InProgress', 'update'))));
+    expect(again.action).toEqual(first.action);
+    // Acknowledged: no second cancel.
+    const acked = plan(input(stack({ status: { ...first.status, ...first.afterCall } }), found(view('InProgress', 'update'))));
+    expect(acked.action.type).toBe('none');
   });
 
   it('after a superseding cancel settles, the newest spec is applied (not a failure)', () => {
@@ -687,6 +701,15 @@ describe('planCallFailure: errors classified once', () => {
     expectHealth(f, 'stalled', 'InvalidSpec');
     expect(cond(f, 'Stalled')?.message).toContain('parameters.size');
     expect(f.status.blockedHash).toBe(H_NEW);
+  });
+
+  it('a refused cancel (the update just ended) polls instead of stalling', () => {
+    const i = input(stack({ status: { ...appliedOld, operation: updateOp(H_OLD) } }), found(view('InProgress', 'update')));
+    const step = plan(i);
+    expect(step.action.type).toBe('cancelUpdate');
+    const f = planCallFailure(i, step, { kind: 'Invalid', message: 'Cancelling update when stack is UPDATE_COMPLETE is not supported' });
+    expectHealth(f, 'progressing', 'WaitingForOperation');
+    expect(f.requeueAfterMs).toBe(5000);
   });
 
   it('Unauthorized is Stalled until credentials change', () => {

@@ -667,10 +667,17 @@ function planInProgress(
     return {
       action: { type: 'cancelUpdate', mode: cancelMode, token },
       status: next,
+      afterCall: { operation: { ...operation, cancelIssuedAt: nowIso } },
       requeueAfterMs: provider.pollIntervalMs,
       events: [...events, { type: 'Normal', reason: 'CancelRequested', message }],
     };
   };
+
+  // A cancel recorded but not known to have reached the provider (crash between the record and the
+  // call): send it again; the token is the same, so a service that got it sees a replay.
+  if (isUpdate && op?.cancelRequested && !op.cancelIssuedAt && canCancel) {
+    return cancel((op.cancelReason as Reason | undefined) ?? REASONS.CancelRequested, `resuming the cancel of the update of generation ${op.generation}`);
+  }
 
   if (isUpdate && !op?.cancelRequested) {
     if (cancelRequest !== undefined) {
@@ -790,7 +797,7 @@ function planDeletion(ctx: Ctx): Step {
       return { action: { type: 'none' }, status: st, requeueAfterMs: provider.pollIntervalMs, events };
     }
     // An update runs: cancel it (design.md 3.4, fourth case), or wait where the provider cannot.
-    if (view.operation === 'update' && provider.capabilities.cancelModes.length > 0 && !op?.cancelRequested) {
+    if (view.operation === 'update' && provider.capabilities.cancelModes.length > 0 && (!op?.cancelRequested || !op.cancelIssuedAt)) {
       const token = operationToken(stack.metadata.uid ?? '', op?.generation ?? ctx.gen, 'cancel', op?.attempt ?? 0, status.lastHandledReconcileRequest);
       const operation: OperationRecord = {
         ...(op ?? { type: 'Update', generation: ctx.gen, token, startedAt: ctx.nowIso }),
@@ -801,6 +808,7 @@ function planDeletion(ctx: Ctx): Step {
       return {
         action: { type: 'cancelUpdate', mode: pickCancelMode(stack, provider.capabilities), token },
         status: st,
+        afterCall: { operation: { ...operation, cancelIssuedAt: nowIso } },
         requeueAfterMs: provider.pollIntervalMs,
         events: [{ type: 'Normal', reason: 'CancelRequested', message: 'cancelling the running update before deleting' }],
       };
@@ -895,6 +903,11 @@ export function planCallFailure(input: PlanInput, step: Step, failure: CallFailu
       return { action: { type: 'none' }, status: st, events: eventOnce(input.stack.status ?? {}, REASONS.Unauthorized, [], text) };
     }
     case 'Invalid': {
+      if (action === 'cancelUpdate') {
+        // The update ended between the read and the cancel ("nothing to cancel"): read again.
+        const st = withConditions(base, stack, 'progressing', REASONS.WaitingForOperation, `the provider refused the cancel: ${message}`, nowIso);
+        return { action: { type: 'none' }, status: st, requeueAfterMs: poll, events: [] };
+      }
       const hash = 'error' in input.desired ? undefined : input.desired.hash;
       const where = failure.field ? ` (${failure.field})` : '';
       const text = `the provider rejected the ${action === 'create' ? 'create' : action === 'update' ? 'update' : action}${where}: ${message}`;

@@ -158,6 +158,7 @@ export interface OperationRecord {
   attempt?: number;
   issuedAt?: string;
   cancelRequested?: boolean;
+  cancelIssuedAt?: string;
   cancelReason?: string;
 }
 
