@@ -480,6 +480,10 @@ describe('plan: cancel-update annotation', () => {
     const step = plan(input(stack({ status: st, annotations: { [ANNOTATION_CANCEL_UPDATE]: 'c1' } }), found(view('RolledBack', 'rollback'))));
     expectHealth(step, 'stalled', 'UpdateCancelled');
     expect(step.status.blockedHash).toBe(H_NEW);
+    expect(step.requeueAfterMs).toBe(600_000);
+    // Read *_FAILED "cancelled" before the rollback showed: keep polling to see it.
+    const early = plan(input(stack({ status: st, annotations: { [ANNOTATION_CANCEL_UPDATE]: 'c1' } }), found(view('Failed', 'update'))));
+    expect(early.requeueAfterMs).toBe(5000);
     const again = plan(input(stack({ status: step.status, annotations: { [ANNOTATION_CANCEL_UPDATE]: 'c1' } }), found(view('RolledBack', 'rollback'))));
     expect(again.action.type).toBe('none');
   });

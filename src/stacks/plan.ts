@@ -578,7 +578,15 @@ function planSettled(
           ? `the update of generation ${op.generation} ran past timeoutMinutes and was cancelled (${view.rawStatus}); change the spec or set ${ANNOTATION_RECONCILE_REQUESTED_AT} to retry`
           : `the update of generation ${op.generation} was cancelled on request (${view.rawStatus}); change the spec or set ${ANNOTATION_RECONCILE_REQUESTED_AT} to apply it again`;
       const st = withConditions({ ...base, blockedHash: op.hash }, stack, 'stalled', reason, message, nowIso);
-      return { action: { type: 'none' }, status: st, events: [...events, { type: 'Warning', reason, message }] };
+      // A cancelled update may read *_FAILED just before the provider's rollback starts: keep reading at
+      // the poll interval until the rollback shows, then at the resync interval.
+      const rollbackPending = view.phase === 'Failed' && stack.spec.disableRollback !== true && stack.spec.updatePolicy?.cancelMode !== 'NoRollback';
+      return {
+        action: { type: 'none' },
+        status: st,
+        events: [...events, { type: 'Warning', reason, message }],
+        requeueAfterMs: rollbackPending ? provider.pollIntervalMs : resyncDelay(provider, input.jitter),
+      };
     }
 
     if (succeeded(view)) {
