@@ -223,6 +223,9 @@ interface ProfileNode {
 export interface ProfileSummary {
   file: string;
   totalMs: number;
+  /** Sampled while the event loop had nothing to do; percentages below are of the busy time. */
+  idleMs: number;
+  busyMs: number;
   topFunctions: { name: string; where: string; selfMs: number; selfPct: number }[];
   topFiles: { where: string; selfMs: number; selfPct: number }[];
 }
@@ -237,6 +240,7 @@ export function summariseProfile(file: string, top = 15): ProfileSummary {
   const byFn = new Map<string, { name: string; where: string; us: number }>();
   const byFile = new Map<string, number>();
   let total = 0;
+  let idle = 0;
   const short = (url: string): string => {
     if (!url) return '(native/vm)';
     const u = url.replace(/^file:\/\//, '');
@@ -248,6 +252,10 @@ export function summariseProfile(file: string, top = 15): ProfileSummary {
     const us = selfUs.get(n.id) ?? 0;
     if (us === 0) continue;
     total += us;
+    if (n.callFrame.functionName === '(idle)') {
+      idle += us;
+      continue;
+    }
     const where = short(n.callFrame.url);
     const name = n.callFrame.functionName || '(anonymous)';
     const key = `${name}@${where}:${n.callFrame.lineNumber + 1}`;
@@ -257,10 +265,13 @@ export function summariseProfile(file: string, top = 15): ProfileSummary {
     const fileKey = name.startsWith('(') && !n.callFrame.url ? name : where;
     byFile.set(fileKey, (byFile.get(fileKey) ?? 0) + us);
   }
-  const pct = (us: number): number => Math.round((us / Math.max(1, total)) * 1000) / 10;
+  const busy = total - idle;
+  const pct = (us: number): number => Math.round((us / Math.max(1, busy)) * 1000) / 10;
   return {
     file,
     totalMs: Math.round(total / 1000),
+    idleMs: Math.round(idle / 1000),
+    busyMs: Math.round(busy / 1000),
     topFunctions: [...byFn.values()]
       .sort((a, b) => b.us - a.us)
       .slice(0, top)

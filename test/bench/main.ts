@@ -239,7 +239,7 @@ async function main(): Promise<void> {
       pollInterval: C.pollInterval,
       resyncInterval: C.defaultResync,
       logFile,
-      ...(profile ? { cpuProfDir: join(resultsDir, `profile-${MODE}`) } : {}),
+      ...(profile ? { cpuProfDir: join(resultsDir, 'tmp', `profile-${MODE}`) } : {}),
       nodeOptions,
     });
     op.exited.then((code) => say(`operator ${op.pid} exited (${code})`)).catch(() => undefined);
@@ -406,6 +406,7 @@ async function main(): Promise<void> {
     200,
   );
   cold['allReadyMs'] = countIn(ready, BULK) >= C.memStacks ? since() : undefined;
+  const readyAtWaitEnd = countIn(ready, BULK);
   say(`phase 3: all ready ${JSON.stringify(cold)} (${countIn(ready, BULK)}/${C.memStacks})`);
   // Kubernetes writes and provider requests the operator made to get every new Stack Ready.
   const w3 = writesDelta(a3, await scrapeApiserver());
@@ -419,6 +420,8 @@ async function main(): Promise<void> {
     stacks: total,
     created: created3,
     coldStart: cold,
+    readyAtWaitEnd,
+    readyWaitS: readyTimeout / 1000,
     coldStartDefinition: 'operator spawn -> its /metrics shows workqueue_adds_total{name="stack"} >= number of Stacks in the cluster',
     targetColdStartMs: 10_000,
     coldStartMet: cold['queuedMs'] !== undefined && cold['queuedMs'] < 10_000,
@@ -511,14 +514,6 @@ async function main(): Promise<void> {
   await op3.stop();
   operator = undefined;
 
-  if (argv.profile) {
-    const dir = join(resultsDir, `profile-${MODE}`);
-    const files = readdirSync(dir)
-      .filter((f) => f.endsWith('.cpuprofile'))
-      .sort();
-    const last = files[files.length - 1];
-    if (last) results['profile'] = { phase: argv.profile, ...summariseProfile(join(dir, last)) };
-  }
   await emu.close();
 }
 
@@ -541,12 +536,21 @@ try {
 } finally {
   await operator?.stop().catch(() => undefined);
   await informer.stop().catch(() => undefined);
+  if (argv.profile) {
+    // Written by the operator child when it exits (phase 1's operator for tp, phase 3's for mem).
+    const dir = join(resultsDir, 'tmp', `profile-${MODE}`);
+    const files = readdirSync(dir)
+      .filter((f) => f.endsWith('.cpuprofile'))
+      .sort();
+    const last = files[files.length - 1];
+    if (last) results['profile'] = { phase: argv.profile, ...summariseProfile(join(dir, last)) };
+  }
   results['finishedAt'] = new Date().toISOString();
   results['durationS'] = Math.round((performance.now() - t00) / 1000);
-  writeFileSync(join(resultsDir, 'latest.json'), `${JSON.stringify(results, null, 2)}\n`);
+  if (!argv.out) writeFileSync(join(resultsDir, 'latest.json'), `${JSON.stringify(results, null, 2)}\n`);
   writeFileSync(join(resultsDir, `${MODE}.json`), `${JSON.stringify(results, null, 2)}\n`);
   writeReport(resultsDir, join(repoRoot, 'docs/benchmarks.md'));
   await cp.stop();
-  say(`done in ${results['durationS']} s; wrote test/bench/results/${MODE}.json and docs/benchmarks.md`);
+  say(`done in ${String(results['durationS'])} s; wrote test/bench/results/${MODE}.json and docs/benchmarks.md`);
 }
 process.exit(failed ? 1 : 0);
