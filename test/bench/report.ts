@@ -34,7 +34,7 @@ function section(r: J): string {
   if (mem) {
     const cs = mem['coldStart'] as J;
     out.push(`| 3a | cold start with ${mem['stacks']} Stacks (spawn → every Stack queued) | ${ms(cs['queuedMs'])} | < 10 s | ${ok(mem['coldStartMet'])} | ${L(mem)} |`);
-    out.push(`| 3b | operator RSS with ${mem['stacks']} Stacks: after sync / peak (VmHWM) / end of steady state | ${mem['afterSync']?.rssMiB} / ${mem['afterSync']?.hwmMiB} MiB (heap used ${mem['afterSync']?.heapUsedMiB} MiB; live heap after a full GC ${mem['heapSnapshot']?.liveHeapMiB ?? '–'} MiB); ${st?.['rssAfterMiB'] ? `${st['rssAfterMiB'].rssMiB} MiB at the end of the steady state` : ''} | < 150 MiB | ${ok(mem['rssMet'])} | ${L(mem)} |`);
+    out.push(`| 3b | operator RSS with ${mem['stacks']} Stacks: after sync / peak (VmHWM) / end of steady state | ${mem['afterSync']?.rssMiB} / ${mem['afterSync']?.hwmMiB} MiB (heap used ${mem['afterSync']?.heapUsedMiB} MiB${mem['heapSnapshot'] ? `; live heap after a full GC ${mem['heapSnapshot'].liveHeapMiB} MiB` : ''})${st?.['rssAfterMiB'] ? `; ${st['rssAfterMiB'].rssMiB} MiB at the end of the steady state` : ''} | < 150 MiB | ${ok(mem['rssMet'])} | ${L(mem)} |`);
   }
   if (st) {
     out.push(`| 4a | steady state, ${st['stacks']} Ready Stacks, ${st['windowS']} s: Kubernetes writes/min (leases excepted) | ${st['k8sWritesExceptLeasesPerMin']} | 0 | ${ok(st['k8sWritesExceptLeasesPerMin'] === 0)} | ${L(st)} |`);
