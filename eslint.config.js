@@ -3,7 +3,7 @@
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'charts/**', 'config/**', 'crds/**'] },
+  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'charts/**', 'config/**', 'crds/**', 'test/bench/results/**'] },
   ...tseslint.configs.recommendedTypeChecked,
   {
     languageOptions: {

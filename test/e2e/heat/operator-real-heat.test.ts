@@ -152,7 +152,7 @@ describe('the operator against real Heat', () => {
     await env.waitGone('real', 120_000);
     const client = createProviderClient(config('password'), { logger: silentLogger });
     try {
-      const after = await client.get({ name: 'real', id: s.status?.stackId as string });
+      const after = await client.get({ name: 'real', id: s.status?.stackId ?? '' });
       expect(after === null || after.phase === 'Deleted').toBe(true);
     } finally {
       await client.close();

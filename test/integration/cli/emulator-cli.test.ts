@@ -1,7 +1,7 @@
 // `stack-operator emulator` from the CLI: it prints endpoints and credentials, and a plain HTTP client
 // (with the providers' own signing, from the emulator tests' helpers) creates and cancels a stack on
 // each provider type with them. RFS has no cancel API: there the stack is created, deployed and deleted.
-/* eslint-disable @typescript-eslint/no-explicit-any, @typescript-eslint/no-unsafe-assignment, @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-argument -- tests read untyped JSON bodies */
+/* eslint-disable @typescript-eslint/no-unsafe-assignment, @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-return -- tests read untyped JSON bodies */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
