@@ -274,3 +274,71 @@ describe('throttling', () => {
     }
   });
 });
+
+// Every error class and the remaining read/mutation operations, per adapter: the emulator injects the
+// service's own error answers (before the engine, so nothing changes on the stack).
+const SERVICE: Record<string, 'heat' | 'rfs' | 'ros' | 'rosLegacy'> = {
+  heat: 'heat',
+  rfs: 'rfs',
+  ros: 'ros',
+  'ros (HMAC-SHA1 RPC signature)': 'ros',
+  'ros 2015-09-01 (legacy REST)': 'rosLegacy',
+};
+
+describe.each(cases)('$name adapter: error classes, events, outputs, protection', (c) => {
+  let client: StackProviderClient;
+  let ref: { name: string; id: string };
+  beforeAll(async () => {
+    client = createProviderClient(c.config(), { logger, http: { ...http, maxAttempts: 2 } });
+    const name = `e${c.name.replace(/[^a-z]/g, '')}${Date.now() % 100000}`;
+    const uid = `33333333-2222-4333-8444-${String(cases.indexOf(c)).padStart(12, '0')}`;
+    const { id } = await client.create(input(name, uid, c.template('one', 0)), { token: `${uid}-create` });
+    ref = { name, id };
+    await until(client, ref, (v) => v?.phase === 'Complete');
+  });
+  afterAll(async () => {
+    emu.control.clearFaults();
+    await client?.delete(ref, { retainResources: false }, { token: `${ref.id}-delete` }).catch(() => undefined);
+    await client?.close();
+  });
+
+  it('a 5xx answer is Transient; a dropped connection is Transient; a missing stack reads as null', async () => {
+    emu.control.addFault({ service: SERVICE[c.name] ?? 'heat', kind: 'error', status: 503, times: 10 });
+    await expectError(client.get(ref), 'Transient');
+    emu.control.clearFaults();
+    emu.control.addFault({ service: SERVICE[c.name] ?? 'heat', kind: 'drop', times: 10 });
+    await expectError(client.get(ref), 'Transient');
+    emu.control.clearFaults();
+    expect(await client.get({ name: `${ref.name}x` })).toBeNull();
+  });
+
+  it('creating a stack whose name is taken is a Conflict', async () => {
+    await expectError(client.create(input(ref.name, '44444444-2222-4333-8444-000000000000', c.template('x', 0)), { token: `${ref.id}-dup` }), 'Conflict');
+  });
+
+  it('a 429 answer is Throttled', async () => {
+    emu.control.addFault({ service: SERVICE[c.name] ?? 'heat', kind: 'error', status: 429, times: 10 });
+    await expectError(client.get(ref), 'Throttled');
+    emu.control.clearFaults();
+  });
+
+  it('outputs() and events() read the stack', async () => {
+    const outs = await client.outputs(ref);
+    expect(Array.isArray(outs)).toBe(true);
+    const events = await client.events(ref, { limit: 10 });
+    expect(events.length).toBeGreaterThan(0);
+    expect(events[0]?.status).toBeTruthy();
+  });
+
+  it('setDeletionProtection mirrors to the native flag where the provider has one', async () => {
+    await client.setDeletionProtection(ref, true, { token: `${ref.id}-protect` });
+    const v = await client.get(ref);
+    if (client.capabilities.nativeDeletionProtection) {
+      expect(v?.deletionProtection).toBe(true);
+      await client.setDeletionProtection(ref, false, { token: `${ref.id}-unprotect` });
+      expect((await client.get(ref))?.deletionProtection).toBe(false);
+    } else {
+      expect(v?.deletionProtection).toBeUndefined();
+    }
+  });
+});
