@@ -132,7 +132,8 @@ describe('Informer (shared apiserver)', () => {
     inf.start();
     try {
       await inf.waitForSync({ timeoutMs: 30_000 });
-      await waitFor('two periodic relists', () => inf.stats.periodicRelists >= 2, 10_000);
+      // The relist counter moves when a relist starts, `lists` when its LIST finished: wait for both.
+      await waitFor('two periodic relists', () => inf.stats.periodicRelists >= 2 && inf.stats.lists >= 3, 10_000);
       expect(inf.stats.lists).toBeGreaterThanOrEqual(3);
       expect(events).toEqual([`add ${ns1}/periodic`]);
     } finally {
