@@ -23,6 +23,7 @@ import type {
   StackView,
 } from '../providers/types.ts';
 import { effectiveStackName, operationToken } from './desired.ts';
+import { setCondition as setRuntimeCondition } from '../runtime/conditions.ts';
 import { REASONS, type Reason } from './reasons.ts';
 
 export interface ProviderInfo {
@@ -117,7 +118,10 @@ export function truncate(message: string, limit = MESSAGE_LIMIT): string {
   return message.length <= limit ? message : `${message.slice(0, limit - 1)}…`;
 }
 
-/** Sets one condition; lastTransitionTime moves only when the status flips. */
+/**
+ * Sets one condition through the runtime's helper (lastTransitionTime moves only when the status
+ * flips), with the planner's clock and a truncated message.
+ */
 export function setCondition(
   conditions: Condition[] | undefined,
   type: string,
@@ -127,20 +131,11 @@ export function setCondition(
   generation: number,
   nowIso: string,
 ): Condition[] {
-  const list = [...(conditions ?? [])];
-  const i = list.findIndex((c) => c.type === type);
-  const prev = i >= 0 ? list[i] : undefined;
-  const next: Condition = {
-    type,
-    status,
-    observedGeneration: generation,
-    lastTransitionTime: prev && prev.status === status ? prev.lastTransitionTime : nowIso,
-    reason,
-    message: truncate(message),
-  };
-  if (i >= 0) list[i] = next;
-  else list.push(next);
-  return list;
+  return setRuntimeCondition(
+    conditions,
+    { type, status, reason, message: truncate(message), observedGeneration: generation, lastTransitionTime: nowIso },
+    Date.parse(nowIso),
+  );
 }
 
 type Health = 'ready' | 'progressing' | 'stalled' | 'suspended' | 'failing';
