@@ -6,7 +6,7 @@ import { collectDefaultMetrics, register } from 'prom-client';
 import { createLogger } from '../runtime/logging.ts';
 import { LeaderElectionLostError, Manager } from '../runtime/manager.ts';
 import { buildOperator } from '../stacks/operator.ts';
-import type { CrashPoint } from '../stacks/reconciler.ts';
+import type { CrashPoint } from '../stacks/context.ts';
 import { parseDuration } from '../stacks/resolve.ts';
 
 const HELP = `usage: stack-operator run [flags]

@@ -2,6 +2,7 @@
 // message truncation and "which field is wrong" extraction.
 import { createHash } from 'node:crypto';
 import { parse as parseYaml } from 'yaml';
+import { oneLine } from '../lib/text.ts';
 import { ProviderError, type StackOutput } from './types.ts';
 
 /** Tag key (ROS, CF label/annotation, Heat `key=value` tag) carrying the owning Stack's UID. */
@@ -39,9 +40,9 @@ export function shapeToken(token: string, opts: { maxLen: number; minLen?: numbe
   return sha256Hex(token).slice(0, opts.maxLen);
 }
 
+/** Provider messages as one line of at most n characters. */
 export function truncate(s: string, n = 500): string {
-  const one = s.replace(/\s+/g, ' ').trim();
-  return one.length <= n ? one : `${one.slice(0, n - 1)}…`;
+  return oneLine(s, n);
 }
 
 /** The template as a string (JSON for objects, the user's text for strings). */

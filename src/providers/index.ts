@@ -1,22 +1,20 @@
-// Entry point of the provider layer: build the adapter for a resolved provider config, and the
+// Entry point of the provider layer: the provider modules, building the adapter for a resolved config, and the
 // registry that shares one client (one keep-alive pool, one token bucket) between every Stack that
 // uses the same provider object, replacing (and closing) it when the config or credentials change.
 import { createHash } from 'node:crypto';
 import type { Dispatcher } from 'undici';
 import type { Logger } from 'pino';
-import type { ResolvedProviderConfig } from './config.ts';
-import { HttpClient, type HttpResponse } from './http/client.ts';
+import type { StackProvider } from '../api/v1alpha1/types.ts';
+import { canonicalJson } from '../lib/canonical-json.ts';
+import { type ResolvedProviderConfig, providerBlock, providerIdentity } from './config.ts';
+import { HttpClient } from './http/client.ts';
 import { TokenBucket } from './http/token-bucket.ts';
-import type { ProviderError, StackProviderClient } from './types.ts';
-import { HeatClient } from './heat/client.ts';
-import { heatError } from './heat/errors.ts';
-import { RfsClient } from './rfs/client.ts';
-import { rfsError } from './rfs/errors.ts';
-import { RosRpcClient } from './ros/rpc-client.ts';
-import { RosLegacyClient } from './ros/legacy-client.ts';
-import { rosError } from './ros/errors.ts';
-import { CloudFoundryClient } from './cloudfoundry/client.ts';
-import { cfError } from './cloudfoundry/errors.ts';
+import type { ProviderModule, ProviderModules } from './module.ts';
+import type { ProviderType, StackProviderClient } from './types.ts';
+import { heatProvider } from './heat/provider.ts';
+import { rfsProvider } from './rfs/provider.ts';
+import { rosProvider } from './ros/provider.ts';
+import { cloudFoundryProvider } from './cloudfoundry/provider.ts';
 
 export interface ProviderDeps {
   logger: Logger;
@@ -26,50 +24,59 @@ export interface ProviderDeps {
   http?: { maxAttempts?: number; maxRetryWaitMs?: number; maxQueueWaitMs?: number; connectTimeoutMs?: number; headersTimeoutMs?: number; bodyTimeoutMs?: number };
 }
 
-const CLASSIFIERS: Record<ResolvedProviderConfig['type'], (res: HttpResponse) => ProviderError> = {
-  heat: heatError,
-  rfs: rfsError,
-  ros: rosError,
-  cloudfoundry: cfError,
+/** Every provider type. Adding one: a folder with its ProviderModule, a line here, the API schema. */
+export const PROVIDERS: ProviderModules = {
+  heat: heatProvider,
+  rfs: rfsProvider,
+  ros: rosProvider,
+  cloudfoundry: cloudFoundryProvider,
 };
+
+export function providerModule(type: ProviderType): ProviderModule {
+  return PROVIDERS[type];
+}
 
 export function createProviderClient(config: ResolvedProviderConfig, deps: ProviderDeps): StackProviderClient {
   const logger = deps.logger.child({ provider: config.type, providerKey: config.key });
+  const module = providerModule(config.type);
   const http = new HttpClient({
     provider: config.type,
     logger,
     bucket: new TokenBucket(config.rateLimit.qps, config.rateLimit.burst),
-    classify: CLASSIFIERS[config.type],
+    classify: (res) => module.classify(res),
     tls: config.tls,
     dispatcher: deps.fetchDispatcher,
     ...deps.http,
   });
-  switch (config.type) {
-    case 'heat':
-      return new HeatClient(config, http);
-    case 'rfs':
-      return new RfsClient(config, http);
-    case 'ros':
-      return config.ros.apiVersion === '2015-09-01' ? new RosLegacyClient(config, http) : new RosRpcClient(config, http);
-    case 'cloudfoundry':
-      return new CloudFoundryClient(config, http);
-  }
+  return module.createClient(config, http);
+}
+
+/**
+ * A provider object plus the decoded data of its credentials Secret, as an adapter config; or a
+ * message saying what the Secret lacks.
+ */
+export function resolveConfig(provider: StackProvider, secretData: Record<string, string>): { ok: ResolvedProviderConfig } | { error: string } {
+  const block = providerBlock(provider.spec);
+  if (!block) return { error: `${providerIdentity(provider)} sets no provider block` };
+  const module = providerModule(block.type);
+  const credentials = module.credentials(secretData);
+  if ('error' in credentials) return credentials;
+  const { credentialsSecretRef: _ref, ...settings } = block.value;
+  const spec = provider.spec;
+  const config = {
+    key: `${providerIdentity(provider)}@${provider.metadata.generation ?? 0}/${provider.metadata.uid ?? ''}`,
+    ...(spec.tls ? { tls: spec.tls } : {}),
+    rateLimit: { qps: spec.rateLimit?.qps ?? 10, burst: spec.rateLimit?.burst ?? 20 },
+    type: block.type,
+    [module.block]: settings,
+    credentials: credentials.ok,
+  };
+  return { ok: config as unknown as ResolvedProviderConfig };
 }
 
 /** Fingerprint of everything that shapes a client (spec, TLS, rate limit, credentials), never logged. */
 export function configFingerprint(config: ResolvedProviderConfig): string {
-  return createHash('sha256').update(stableJson(config)).digest('hex');
-}
-
-function stableJson(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(stableJson).join(',')}]`;
-  if (v && typeof v === 'object') {
-    return `{${Object.keys(v)
-      .sort()
-      .map((k) => `${JSON.stringify(k)}:${stableJson((v as Record<string, unknown>)[k])}`)
-      .join(',')}}`;
-  }
-  return JSON.stringify(v) ?? 'null';
+  return createHash('sha256').update(canonicalJson(config)).digest('hex');
 }
 
 /**

@@ -4,16 +4,7 @@
 import { createHash } from 'node:crypto';
 import type { Stack } from '../api/v1alpha1/types.ts';
 import type { StackInput } from '../providers/types.ts';
-
-/** JSON with object keys sorted, so equal values hash equally whatever the key order. */
-export function canonicalJson(value: unknown): string {
-  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  const entries = Object.entries(value as Record<string, unknown>)
-    .filter(([, v]) => v !== undefined)
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
-}
+import { canonicalJson } from '../lib/canonical-json.ts';
 
 /**
  * Hash of what a provider update would change: template, files, environment, parameters, update
@@ -45,7 +36,7 @@ export function operationToken(uid: string, generation: number, op: TokenOperati
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-8${h.slice(13, 16)}-${((parseInt(h.slice(16, 17), 16) & 0x3) | 0x8).toString(16)}${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }
 
-/** The cloud stack name: spec.stackName, defaulting to metadata.name (design.md section 2). */
+/** The cloud stack name: spec.stackName, defaulting to metadata.name (docs/api.md). */
 export function effectiveStackName(stack: Stack): string {
   return stack.spec.stackName ?? stack.metadata.name ?? '';
 }

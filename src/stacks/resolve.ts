@@ -3,10 +3,11 @@
 // ConfigMaps). Reads go through the narrow `ResolveReader`, so this file is testable without a cluster.
 import { MAX_TEMPLATE_BYTES } from '../api/v1alpha1/schemas.ts';
 import type { Stack, StackProvider } from '../api/v1alpha1/types.ts';
-import type { ResolvedProviderConfig } from '../providers/config.ts';
+import { type ResolvedProviderConfig, credentialsRef, providerBlock, providerIdentity } from '../providers/config.ts';
+import { providerModule, resolveConfig } from '../providers/index.ts';
 import type { ProviderType, StackInput } from '../providers/types.ts';
 import { desiredHash, effectiveStackName } from './desired.ts';
-import type { ResolveError } from './plan.ts';
+import type { ResolveError } from './plan/index.ts';
 import { REASONS } from './reasons.ts';
 
 export interface KeyedData {
@@ -37,106 +38,21 @@ export function parseDuration(text: string | undefined, fallbackMs: number): num
 }
 
 export function providerType(spec: StackProvider['spec']): ProviderType | undefined {
-  if (spec.heat) return 'heat';
-  if (spec.rfs) return 'rfs';
-  if (spec.ros) return 'ros';
-  if (spec.cloudFoundry) return 'cloudfoundry';
-  return undefined;
-}
-
-function need(data: Record<string, string>, keys: string[], where: string): ResolveError | undefined {
-  const missing = keys.filter((k) => !data[k]);
-  if (missing.length === 0) return undefined;
-  return {
-    reason: REASONS.CredentialsInvalid,
-    message: `credentials Secret ${where} lacks key${missing.length > 1 ? 's' : ''} ${missing.join(', ')}`,
-  };
+  return providerBlock(spec)?.type;
 }
 
 /** A provider object plus its credentials Secret, as an adapter config. */
-export async function resolveProviderConfig(
-  provider: StackProvider,
-  reader: ResolveReader,
-): Promise<Resolved<ResolvedProviderConfig>> {
-  const spec = provider.spec;
-  const type = providerType(spec);
-  const cluster = provider.kind === 'ClusterStackProvider';
-  const id = `${provider.kind}/${cluster ? '' : `${provider.metadata.namespace ?? ''}/`}${provider.metadata.name ?? ''}`;
-  if (!type) return { error: { reason: REASONS.InvalidSpec, message: `${id} sets no provider block` } };
-  const block = (spec.heat ?? spec.rfs ?? spec.ros ?? spec.cloudFoundry) as { credentialsSecretRef: { name: string; namespace?: string } };
-  const ref = block.credentialsSecretRef;
-  const secretNs = cluster ? (ref.namespace ?? '') : (provider.metadata.namespace ?? '');
-  const secret = await reader.secret(secretNs, ref.name);
-  const where = `${secretNs}/${ref.name}`;
-  if (!secret) {
-    return { error: { reason: REASONS.CredentialsInvalid, message: `credentials Secret ${where} of ${id} not found` } };
-  }
-  const d = secret.data;
-  const common = {
-    key: `${id}@${provider.metadata.generation ?? 0}/${provider.metadata.uid ?? ''}`,
-    ...(spec.tls ? { tls: spec.tls } : {}),
-    rateLimit: { qps: spec.rateLimit?.qps ?? 10, burst: spec.rateLimit?.burst ?? 20 },
-  };
-  const { credentialsSecretRef: _ignored, ...rest } = block;
-  switch (type) {
-    case 'heat': {
-      const hasPassword = !!d.username && !!d.password;
-      const hasAppCred = !!d.applicationCredentialSecret && (!!d.applicationCredentialId || (!!d.applicationCredentialName && !!d.username));
-      if (!hasPassword && !hasAppCred) {
-        return {
-          error: {
-            reason: REASONS.CredentialsInvalid,
-            message: `credentials Secret ${where} needs username + password, or applicationCredentialId + applicationCredentialSecret`,
-          },
-        };
-      }
-      const credentials = Object.fromEntries(
-        ['username', 'password', 'applicationCredentialId', 'applicationCredentialName', 'applicationCredentialSecret']
-          .filter((k) => d[k])
-          .map((k) => [k, d[k] as string]),
-      );
-      return { ok: { ...common, type, heat: rest as NonNullable<typeof spec.heat>, credentials } };
-    }
-    case 'rfs': {
-      const err = need(d, ['accessKeyId', 'secretAccessKey'], where);
-      if (err) return { error: err };
-      const credentials = {
-        accessKeyId: d.accessKeyId as string,
-        secret: d.secretAccessKey as string,
-        ...(d.securityToken ? { securityToken: d.securityToken } : {}),
-      };
-      return { ok: { ...common, type, rfs: rest as NonNullable<typeof spec.rfs>, credentials } };
-    }
-    case 'ros': {
-      const err = need(d, ['accessKeyId', 'accessKeySecret'], where);
-      if (err) return { error: err };
-      const credentials = {
-        accessKeyId: d.accessKeyId as string,
-        secret: d.accessKeySecret as string,
-        ...(d.securityToken ? { securityToken: d.securityToken } : {}),
-      };
-      return { ok: { ...common, type, ros: rest as NonNullable<typeof spec.ros>, credentials } };
-    }
-    case 'cloudfoundry': {
-      const hasClient = !!d.clientId && !!d.clientSecret;
-      const hasPassword = !!d.username && !!d.password;
-      if (!hasClient && !hasPassword) {
-        return {
-          error: { reason: REASONS.CredentialsInvalid, message: `credentials Secret ${where} needs clientId + clientSecret, or username + password` },
-        };
-      }
-      const credentials = Object.fromEntries(['clientId', 'clientSecret', 'username', 'password'].filter((k) => d[k]).map((k) => [k, d[k] as string]));
-      return { ok: { ...common, type, cloudFoundry: rest as NonNullable<typeof spec.cloudFoundry>, credentials } };
-    }
-  }
+export async function resolveProviderConfig(provider: StackProvider, reader: ResolveReader): Promise<Resolved<ResolvedProviderConfig>> {
+  const id = providerIdentity(provider);
+  const ref = credentialsRef(provider);
+  if (!ref) return { error: { reason: REASONS.InvalidSpec, message: `${id} sets no provider block` } };
+  const where = `${ref.namespace}/${ref.name}`;
+  const secret = await reader.secret(ref.namespace, ref.name);
+  if (!secret) return { error: { reason: REASONS.CredentialsInvalid, message: `credentials Secret ${where} of ${id} not found` } };
+  const config = resolveConfig(provider, secret.data);
+  if ('error' in config) return { error: { reason: REASONS.CredentialsInvalid, message: `credentials Secret ${where} ${config.error}` } };
+  return config;
 }
-
-const OPTION_BLOCK: Record<ProviderType, 'heat' | 'rfs' | 'ros' | 'cloudFoundry'> = {
-  heat: 'heat',
-  rfs: 'rfs',
-  ros: 'ros',
-  cloudfoundry: 'cloudFoundry',
-};
 
 function invalid(message: string): { error: ResolveError } {
   return { error: { reason: REASONS.InvalidSpec, message } };
@@ -144,17 +60,12 @@ function invalid(message: string): { error: ResolveError } {
 
 /** Checks the Stack against rules only the provider type knows (admission cannot see the provider). */
 export function validateForProvider(stack: Stack, type: ProviderType): ResolveError | undefined {
-  const name = effectiveStackName(stack);
-  if (type === 'rfs' && (name.length > 128 || name.includes('.'))) {
-    return { reason: REASONS.InvalidSpec, message: `stack name ${name} is not valid for rfs: at most 128 characters and no dots; set spec.stackName` };
-  }
-  if (type === 'ros' && name.length > 255) {
-    return { reason: REASONS.InvalidSpec, message: `stack name ${name} is too long for ros (at most 255 characters)` };
-  }
-  const opts = stack.spec.providerOptions ?? {};
-  for (const [block, value] of Object.entries(opts)) {
-    if (value !== undefined && block !== OPTION_BLOCK[type]) {
-      return { reason: REASONS.InvalidSpec, message: `spec.providerOptions.${block} does not apply to a ${type} provider; use spec.providerOptions.${OPTION_BLOCK[type]}` };
+  const module = providerModule(type);
+  const nameProblem = module.checkStackName(effectiveStackName(stack));
+  if (nameProblem) return { reason: REASONS.InvalidSpec, message: nameProblem };
+  for (const [block, value] of Object.entries(stack.spec.providerOptions ?? {})) {
+    if (value !== undefined && block !== module.block) {
+      return { reason: REASONS.InvalidSpec, message: `spec.providerOptions.${block} does not apply to a ${type} provider; use spec.providerOptions.${module.block}` };
     }
   }
   return undefined;
@@ -219,22 +130,14 @@ export async function resolveDesired(
   Object.assign(parameters, spec.parameters ?? {});
   if (Object.keys(parameters).length > 200) return invalid(`${Object.keys(parameters).length} parameters after merging parametersFrom; at most 200`);
 
-  const block = OPTION_BLOCK[type];
-  const options = { ...((spec.providerOptions?.[block] as Record<string, unknown> | undefined) ?? {}) };
-  let files: Record<string, string> | undefined;
-  let environment: unknown;
-  if (type === 'heat') {
-    files = options.files as Record<string, string> | undefined;
-    environment = options.environment;
-    delete options.files;
-    delete options.environment;
-  }
+  const module = providerModule(type);
+  const split = module.inputOptions({ ...((spec.providerOptions?.[module.block] as Record<string, unknown> | undefined) ?? {}) });
   const input: StackInput = {
     name: effectiveStackName(stack),
     template,
     ...(templateUrl ? { templateUrl } : {}),
-    ...(files ? { files } : {}),
-    ...(environment !== undefined ? { environment } : {}),
+    ...(split.files ? { files: split.files } : {}),
+    ...(split.environment !== undefined ? { environment: split.environment } : {}),
     parameters,
     usePreviousParameters: spec.usePreviousParameters ?? false,
     disableRollback: spec.disableRollback ?? false,
@@ -242,7 +145,7 @@ export async function resolveDesired(
     tags: spec.tags ?? {},
     ownerUid: stack.metadata.uid ?? '',
     deletionProtection: spec.deletionProtection ?? false,
-    options,
+    options: split.options,
   };
   return { ok: { hash: desiredHash(input), input } };
 }

@@ -1,4 +1,4 @@
-// `npm run bench [-- --quick] [-- --profile=tp|mem]`: the performance targets of design.md section 6,
+// `npm run bench [-- --quick] [-- --profile=tp|mem]`: the performance targets of docs/benchmarks.md,
 // measured against a real kube-apiserver + etcd (started here), the provider emulator (in this
 // process, with latency, operation duration and a rate limit) and the operator as a CHILD process
 // (so its RSS / heap / CPU are its own). Writes test/bench/results/{latest,<mode>}.json and
@@ -15,7 +15,8 @@ import { Informer } from '../../src/runtime/informer.ts';
 import { KubeClient, MERGE_PATCH } from '../../src/runtime/kube-client.ts';
 import { silentLogger } from '../../src/runtime/logging.ts';
 import { FINALIZER } from '../../src/api/v1alpha1/types.ts';
-import { STACKS, STACK_PROVIDERS, SECRETS, type StackObject } from '../../src/stacks/reconciler.ts';
+import { SECRETS, STACKS, STACK_PROVIDERS } from '../../src/api/v1alpha1/resources.ts';
+import type { StackObject } from '../../src/stacks/context.ts';
 import { freePort, startControlPlane } from '../env/control-plane.ts';
 import { installCrds } from '../env/crds.ts';
 import { buildScript, repoRoot } from '../env/paths.ts';

@@ -192,7 +192,7 @@ export interface Stack {
   status?: StackStatus;
 }
 
-// Annotations and finalizer names are part of the public contract (design.md section 2).
+// Annotations and finalizer names are part of the public contract (docs/api.md).
 export const FINALIZER = 'stackoperator.dev/finalizer';
 export const ANNOTATION_CANCEL_UPDATE = 'stackoperator.dev/cancel-update';
 export const ANNOTATION_RECONCILE_REQUESTED_AT = 'stackoperator.dev/reconcile-requested-at';

@@ -93,7 +93,7 @@ describe('npm run dev (src/cli/dev.ts) against the shared cluster', () => {
     // deletionProtection=false && delete` that dev prints leaves demo-rfs Stalled/DeletionProtected for
     // ever at the time of writing: RFS's own protection flag, set by the create call, is taken for one
     // set outside Kubernetes (status.mirroredDeletionProtection is never recorded; reported against
-    // src/stacks/plan.ts). Retain does not need the provider at all.
+    // src/stacks/plan/delete.ts). Retain does not need the provider at all.
     const unprotect = await kubectl(['patch', 'stack', 'demo-rfs', '-n', 'default', '--type=merge', '-p', '{"spec":{"deletionProtection":false,"deletionPolicy":"Retain"}}']);
     expect(unprotect.code, unprotect.stderr).toBe(0);
     const del = await kubectl(['delete', 'stack', ...SAMPLES, '-n', 'default', '--wait=false']);

@@ -4,7 +4,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Informer } from '../../../src/runtime/informer.ts';
 import { silentLogger } from '../../../src/runtime/logging.ts';
-import { STACKS, type StackObject } from '../../../src/stacks/reconciler.ts';
+import { STACKS } from '../../../src/api/v1alpha1/resources.ts';
+import type { StackObject } from '../../../src/stacks/context.ts';
 import { freePort } from '../../env/control-plane.ts';
 import { testKubeconfigPath } from '../../env/kube.ts';
 import { cond, hot, stackManifest } from '../stacks/harness.ts';

@@ -3,7 +3,8 @@
 // shared control plane or a dedicated one (pass its kubeconfig). No vitest imports beyond kube.ts.
 import { type Emulator, startEmulator } from '../../../src/emulator/index.ts';
 import { KubeClient } from '../../../src/runtime/kube-client.ts';
-import { STACKS, type StackObject } from '../../../src/stacks/reconciler.ts';
+import { STACKS } from '../../../src/api/v1alpha1/resources.ts';
+import type { StackObject } from '../../../src/stacks/context.ts';
 import { freePort } from '../../env/control-plane.ts';
 import { installCrds } from '../../env/crds.ts';
 import { kubectl, testKubeConfig, uniqueName } from '../../env/kube.ts';

@@ -6,8 +6,10 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConflictError } from '../../../src/runtime/errors.ts';
-import { CachedReader } from '../../../src/stacks/operator.ts';
-import { type ProviderObject, STACK_PROVIDERS, type StackContext, type StackObject, reconcileStack } from '../../../src/stacks/reconciler.ts';
+import { STACK_PROVIDERS } from '../../../src/api/v1alpha1/resources.ts';
+import { CachedReader } from '../../../src/stacks/cached-reader.ts';
+import type { ProviderObject, StackContext, StackObject } from '../../../src/stacks/context.ts';
+import { StackReconciler } from '../../../src/stacks/reconciler.ts';
 import { silentLogger } from '../../../src/runtime/logging.ts';
 import { kubectl, uniqueName } from '../../env/kube.ts';
 import { repoRoot } from '../../env/paths.ts';
@@ -43,19 +45,22 @@ async function staleContext(stale: StackObject): Promise<StackContext> {
     reader: new CachedReader(env.client, 0),
     providerClients: env.operator.providerClients,
     events: { publish: async () => undefined },
-    now: () => Date.now(),
+    clock: { now: () => Date.now() },
     random: () => 0.5,
     log: silentLogger,
-    defaults: { pollIntervalMs: 200, resyncIntervalMs: 1_000 },
-    planner: { retryBaseMs: 300, retryCapMs: 2000, createVisibilityGraceMs: 2000, timeoutGraceMs: 0 },
   };
 }
+
+const replayReconciler = new StackReconciler({
+  defaults: { pollIntervalMs: 200, resyncIntervalMs: 1_000 },
+  planner: { retryBaseMs: 300, retryCapMs: 2000, createVisibilityGraceMs: 2000, timeoutGraceMs: 0 },
+});
 
 async function replay(stale: StackObject): Promise<unknown> {
   const ctx = await staleContext(stale);
   const info = { reconcileID: 'replay', log: silentLogger, requeues: 0 };
   try {
-    return await reconcileStack(`${env.ns}/${stale.metadata.name}`, ctx, new AbortController().signal, info);
+    return await replayReconciler.reconcile(`${env.ns}/${stale.metadata.name}`, ctx, new AbortController().signal, info);
   } catch (err) {
     return err;
   }

@@ -6,7 +6,8 @@ import { KubeClient } from '../../../src/runtime/kube-client.ts';
 import { silentLogger, createLogger } from '../../../src/runtime/logging.ts';
 import { Manager } from '../../../src/runtime/manager.ts';
 import { type Operator, buildOperator, type OperatorOptions } from '../../../src/stacks/operator.ts';
-import { STACKS, type StackObject } from '../../../src/stacks/reconciler.ts';
+import { STACKS } from '../../../src/api/v1alpha1/resources.ts';
+import type { StackObject } from '../../../src/stacks/context.ts';
 import { installCrds } from '../../env/crds.ts';
 import { deleteNamespace, kubectl, testKubeConfig, uniqueNamespace } from '../../env/kube.ts';
 

@@ -1,0 +1,108 @@
+// A settled stack of ours with nothing in flight: apply a new desired state, mirror deletion
+// protection, or report Ready (docs/stack-controller.md §3.3, §3.6, §3.9).
+import type { OperationRecord, StackStatus } from '../../api/v1alpha1/types.ts';
+import type { StackInput, StackView } from '../../providers/types.ts';
+import { effectiveStackName, operationToken } from '../desired.ts';
+import { REASONS } from '../reasons.ts';
+import { withConditions } from './conditions.ts';
+import { RETRY_HINT, blockedStep, resyncDelay, retryWait, statusOutputs, targetOf, viewFields } from './rules.ts';
+import { type EventSpec, type PlanCtx, type ProviderInfo, type Step, after, idle, mutate } from './step.ts';
+
+export interface Desired {
+  hash: string;
+  input: StackInput;
+}
+
+/** Start a create or update of `desired`, recording the operation before the call. */
+export function startOperation(
+  ctx: PlanCtx,
+  provider: ProviderInfo,
+  status: StackStatus,
+  events: EventSpec[],
+  type: 'Create' | 'Update',
+  desired: Desired,
+  view: StackView | undefined,
+): Step {
+  const { stack, nowIso, gen } = ctx;
+  const attempt = status.failures ?? 0;
+  const token = operationToken(stack.metadata.uid ?? '', gen, type === 'Create' ? 'create' : 'update', attempt, status.lastHandledReconcileRequest);
+  const operation: OperationRecord = { type, generation: gen, hash: desired.hash, token, startedAt: nowIso, attempt };
+  const st = withConditions(
+    { ...status, ...viewFields(view), operation, nextRetryAt: undefined },
+    stack,
+    'progressing',
+    type === 'Create' ? REASONS.Creating : REASONS.Updating,
+    `${type === 'Create' ? 'creating' : 'updating'} stack ${effectiveStackName(stack)} (generation ${gen})`,
+    nowIso,
+  );
+  // A create sets the provider's own protection flag from the spec: record it as mirrored by us.
+  const mirrored =
+    type === 'Create' && provider.capabilities.nativeDeletionProtection ? { mirroredDeletionProtection: stack.spec.deletionProtection ?? false } : {};
+  const started: EventSpec = { type: 'Normal', reason: type === 'Create' ? 'CreateStarted' : 'UpdateStarted', message: `${type.toLowerCase()} of generation ${gen} started` };
+  return mutate(
+    resendAction(ctx, type, token, desired.input, view),
+    st,
+    { operation: { ...operation, issuedAt: nowIso }, ...mirrored },
+    after(provider.pollIntervalMs),
+    [...events, started],
+  );
+}
+
+/** The create / update call for a recorded token (also when resuming a call that may not have landed). */
+export function resendAction(ctx: PlanCtx, type: 'Create' | 'Update', token: string, input: StackInput, view: StackView | undefined) {
+  if (type === 'Create' || !view) return { type: 'create' as const, token, input };
+  return { type: 'update' as const, token, ref: targetOf(ctx, view), input };
+}
+
+/** Outputs go to the Secret / ConfigMap named in spec.outputs, when the Stack names any. */
+export function outputsStep(ctx: PlanCtx, view: StackView, base: Step): Step {
+  const targets = ctx.stack.spec.outputs;
+  if (!targets?.secretName && !targets?.configMapName) return base;
+  const pick = { ...(targets.secretName ? { secretName: targets.secretName } : {}), ...(targets.configMapName ? { configMapName: targets.configMapName } : {}) };
+  return { ...base, action: { type: 'writeOutputs', ref: targetOf(ctx, view), targets: pick, ...(view.outputs ? { outputs: view.outputs } : {}) } };
+}
+
+/** At rest, owned, nothing in flight. */
+export function planAtRest(ctx: PlanCtx, provider: ProviderInfo, view: StackView, status0: StackStatus, events: EventSpec[], desired: Desired): Step {
+  const { input, stack, nowIso } = ctx;
+  let status: StackStatus = { ...status0, ...viewFields(view) };
+  if (status.blockedHash !== undefined && status.blockedHash === desired.hash) return blockedStep(ctx, status, events, resyncDelay(provider, input.jitter));
+  if (status.lastAppliedHash !== desired.hash) {
+    return retryWait(ctx, status, events) ?? startOperation(ctx, provider, status, events, 'Update', desired, view);
+  }
+  const mirror = mirrorProtection(ctx, provider, view, status, events);
+  if ('action' in mirror) return mirror;
+  status = mirror.status;
+  if (view.phase === 'Complete') {
+    const outputs = statusOutputs(view);
+    const st = withConditions({ ...status, failures: 0, lastError: undefined, nextRetryAt: undefined, ...(outputs ? { outputs } : {}) }, stack, 'ready', REASONS.Succeeded, `stack ${view.rawStatus}`, nowIso);
+    const step = idle(st, after(resyncDelay(provider, input.jitter)), events);
+    return outputsChanged(ctx.status0, st) ? outputsStep(ctx, view, step) : step;
+  }
+  // Settled but not Complete, with nothing of ours in flight: changed outside, or failed earlier.
+  const why = `the stack is ${view.rawStatus}${view.reason ? `: ${view.reason}` : ''}; ${RETRY_HINT} to re-apply`;
+  return idle(withConditions(status, stack, 'stalled', REASONS.ProviderStackFailed, why, nowIso), after(resyncDelay(provider, input.jitter)), events);
+}
+
+/**
+ * Deletion protection mirror (docs/stack-controller.md §3.6, provider layer): only on spec transitions, so a flag set
+ * outside Kubernetes is left alone (and blocks deletion).
+ */
+function mirrorProtection(ctx: PlanCtx, provider: ProviderInfo, view: StackView, status: StackStatus, events: EventSpec[]): Step | { status: StackStatus } {
+  const want = ctx.stack.spec.deletionProtection ?? false;
+  if (!provider.capabilities.nativeDeletionProtection || (status.mirroredDeletionProtection ?? false) === want) return { status };
+  if (view.deletionProtection === want) return { status: { ...status, mirroredDeletionProtection: want } };
+  const token = operationToken(ctx.stack.metadata.uid ?? '', ctx.gen, 'protect', want ? 1 : 0);
+  const st = withConditions(status, ctx.stack, 'progressing', REASONS.Progressing, `setting the provider's deletion protection to ${want}`, ctx.nowIso);
+  return mutate(
+    { type: 'setDeletionProtection', token, ref: targetOf(ctx, view), enabled: want },
+    st,
+    { mirroredDeletionProtection: want, deletionProtection: want },
+    after(0),
+    [...events, { type: 'Normal', reason: 'DeletionProtectionSet', message: `provider deletion protection set to ${want}` }],
+  );
+}
+
+function outputsChanged(before: StackStatus, after: StackStatus): boolean {
+  return JSON.stringify(before.outputs ?? null) !== JSON.stringify(after.outputs ?? null) || before.lastAppliedHash !== after.lastAppliedHash;
+}

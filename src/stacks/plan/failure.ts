@@ -1,0 +1,74 @@
+// Provider call failures, classified once (docs/stack-controller.md §3.8): the single home of every rule for
+// a failed mutation and for a failed read of the provider's view. Pure, like the rest of the planner.
+import { ANNOTATION_RECONCILE_REQUESTED_AT, type StackStatus } from '../../api/v1alpha1/types.ts';
+import { REASONS } from '../reasons.ts';
+import { bounded, eventOnce, withConditions } from './conditions.ts';
+import { AWAIT, type CallFailure, type PlanInput, type Step, after, idle } from './step.ts';
+
+/**
+ * The Step after a provider call failed. `step` is the Step that was being executed (its status, with
+ * the operation record, may already be written); for a failed read it is the Step planned without
+ * the provider's view.
+ */
+export function planCallFailure(input: PlanInput, step: Step, failure: CallFailure): Step {
+  const stack = input.stack;
+  const nowIso = new Date(input.now).toISOString();
+  const poll = 'error' in input.provider ? 30_000 : input.provider.pollIntervalMs;
+  const message = bounded(failure.message.replace(/[.\s]+$/, ''));
+  const action = step.action.type;
+  // The call did not land (it failed): forget an operation record it created, keep one that existed.
+  const base: StackStatus = { ...step.status, operation: input.stack.status?.operation, lastError: message };
+  const progressing = (reason: (typeof REASONS)[keyof typeof REASONS], text: string) => withConditions(base, stack, 'progressing', reason, text, nowIso);
+
+  switch (failure.kind) {
+    case 'Throttled':
+      return idle(progressing(REASONS.Throttled, `the provider is throttling requests: ${message}`), after(Math.max(failure.retryAfterMs ?? 0, 1000)));
+    case 'Conflict':
+      return idle(progressing(REASONS.WaitingForOperation, `the provider reports a conflicting operation: ${message}`), after(poll));
+    case 'NotFound':
+      // The stack vanished between the read and the call: look again, at the poll interval so that a
+      // provider answering 404 to a mutation forever can never become a hot loop.
+      return idle(progressing(REASONS.Progressing, `the provider answered not found: ${message}`), after(poll));
+    case 'Unauthorized': {
+      const text = `the provider rejected the credentials: ${message}. Fix the credentials Secret or the provider's settings`;
+      return idle(withConditions(base, stack, 'stalled', REASONS.Unauthorized, text, nowIso), AWAIT, eventOnce(input.stack.status ?? {}, REASONS.Unauthorized, [], text));
+    }
+    case 'Invalid':
+      if (action === 'cancelUpdate') {
+        // The update ended between the read and the cancel ("nothing to cancel"): read again.
+        return idle(progressing(REASONS.WaitingForOperation, `the provider refused the cancel: ${message}`), after(poll));
+      }
+      return invalid(input, step, base, failure, message);
+    case 'Transient':
+      // The work queue backs off (exponential, capped) from the reconcile's failure.
+      return idle(progressing(REASONS.ProviderUnavailable, `provider call failed, retrying: ${message}`), { type: 'backoff', message: `provider call failed: ${message}` });
+  }
+}
+
+/** The provider refused the request itself: Stalled, and a refused create / update blocks that desired state. */
+function invalid(input: PlanInput, step: Step, base: StackStatus, failure: CallFailure, message: string): Step {
+  const action = step.action.type;
+  const hash = 'error' in input.desired ? undefined : input.desired.hash;
+  const where = failure.field ? ` (${failure.field})` : '';
+  const text = `the provider rejected the ${action === 'none' ? 'request' : action}${where}: ${message}`;
+  const blocks = action === 'create' || action === 'update';
+  const st = withConditions(
+    { ...base, ...(blocks && hash ? { blockedHash: hash } : {}) },
+    input.stack,
+    'stalled',
+    REASONS.InvalidSpec,
+    `${text}. Fix the spec${blocks ? '' : ` or set ${ANNOTATION_RECONCILE_REQUESTED_AT} to retry`}`,
+    new Date(input.now).toISOString(),
+  );
+  return idle(st, AWAIT, [{ type: 'Warning', reason: REASONS.InvalidSpec, message: text }]);
+}
+
+/**
+ * The provider's view could not be read: the Step planned without it is replaced by the failure's
+ * Step (never acting on a guess), except for finalizer Steps, which need no view.
+ */
+export function withReadFailure(input: PlanInput, step: Step): Step {
+  const failure = input.readFailure;
+  if (!failure || step.action.type === 'addFinalizer' || step.action.type === 'removeFinalizer') return step;
+  return planCallFailure(input, { ...step, action: { type: 'none' } }, failure);
+}

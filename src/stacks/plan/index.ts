@@ -1,0 +1,104 @@
+// The Stack planner: a PURE function from (Stack, provider view, clock) to the next Step. It performs
+// no I/O; the executor runs the Step through the context. Every rule of docs/stack-controller.md "Semantics" lives in
+// this folder (one file per phase), so the table-driven tests beside each file are the specification
+// in executable form.
+//
+// One reconcile takes at most one provider mutation. Long operations are state, not awaits: the Step
+// records the operation in status and asks to be requeued to poll.
+import { ANNOTATION_ADOPT, ANNOTATION_CANCEL_UPDATE, ANNOTATION_RECONCILE_REQUESTED_AT, FINALIZER, type StackStatus } from '../../api/v1alpha1/types.ts';
+import type { StackView } from '../../providers/types.ts';
+import { effectiveStackName } from '../desired.ts';
+import { REASONS } from '../reasons.ts';
+import { planAbsent } from './absent.ts';
+import { planAtRest } from './apply.ts';
+import { eventOnce, withConditions } from './conditions.ts';
+import { planDeletion } from './delete.ts';
+import { withReadFailure } from './failure.ts';
+import { planInProgress } from './in-progress.ts';
+import { isOwned, isSettled } from './rules.ts';
+import { planSettled } from './settled.ts';
+import { AWAIT, DEFAULT_SETTINGS, type EventSpec, type PlanCtx, type PlanInput, type ResolveError, REPLAN, type Step, after, idle } from './step.ts';
+
+export function plan(input: PlanInput): Step {
+  return withReadFailure(input, planWithoutReadFailure(input));
+}
+
+function planWithoutReadFailure(input: PlanInput): Step {
+  const { stack } = input;
+  const ctx: PlanCtx = {
+    input,
+    stack,
+    s: { ...DEFAULT_SETTINGS, ...input.settings },
+    nowIso: new Date(input.now).toISOString(),
+    gen: stack.metadata.generation ?? 0,
+    status0: { ...(stack.status ?? {}) },
+  };
+  const hasFinalizer = (stack.metadata.finalizers ?? []).includes(FINALIZER);
+  if (stack.metadata.deletionTimestamp) return hasFinalizer ? planDeletion(ctx) : idle(ctx.status0, AWAIT);
+  // Finalizer first: persisted before any provider mutation (docs/stack-controller.md §3.1).
+  if (!hasFinalizer) return { action: { type: 'addFinalizer' }, status: ctx.status0, events: [], next: REPLAN };
+  if (stack.spec.suspend) {
+    return idle(withConditions(ctx.status0, stack, 'suspended', REASONS.Suspended, 'spec.suspend is true: no provider calls are made', ctx.nowIso), AWAIT);
+  }
+  if ('error' in input.provider) return resolveFailure(ctx, ctx.status0, input.provider.error, []);
+  const provider = input.provider;
+  const events: EventSpec[] = [];
+  let status = reconcileRequest(ctx, { ...ctx.status0, providerType: provider.type, stackName: effectiveStackName(stack) }, events);
+  if (input.observed.kind === 'unknown') {
+    // Not read: never act on a guess (a failed read is planned by withReadFailure).
+    return idle(withConditions(status, stack, 'progressing', REASONS.Progressing, 'waiting for the provider to answer', ctx.nowIso), after(provider.pollIntervalMs), events);
+  }
+  const view = input.observed.kind === 'found' ? input.observed.view : undefined;
+  if (view && !isOwned(ctx, status, view)) {
+    const adopted = adoptOrConflict(ctx, view, status, events);
+    if ('action' in adopted) return adopted;
+    status = adopted.status;
+  }
+  // Cancel request annotation (docs/stack-controller.md §3.4, third case).
+  const cancelReq = stack.metadata.annotations?.[ANNOTATION_CANCEL_UPDATE];
+  const newCancelRequest = cancelReq !== undefined && cancelReq !== status.lastHandledCancelRequest ? cancelReq : undefined;
+  if (view && !isSettled(view)) return planInProgress(ctx, provider, view, status, events, newCancelRequest);
+  if (newCancelRequest !== undefined) {
+    status = { ...status, lastHandledCancelRequest: newCancelRequest };
+    events.push({ type: 'Normal', reason: 'NothingToCancel', message: `cancel request ${newCancelRequest}: no update is running` });
+  }
+  if ('error' in input.desired) return resolveFailure(ctx, status, input.desired.error, events);
+  // An operation we recorded has settled: account for it first.
+  if (status.operation && view) return planSettled(ctx, provider, view, status, events, input.desired);
+  if (!view) return planAbsent(ctx, provider, status, events, input.desired);
+  return planAtRest(ctx, provider, view, status, events, input.desired);
+}
+
+/** A new reconcile-requested-at value clears a blocked state and the failure count, once. */
+function reconcileRequest(ctx: PlanCtx, status: StackStatus, events: EventSpec[]): StackStatus {
+  const req = ctx.stack.metadata.annotations?.[ANNOTATION_RECONCILE_REQUESTED_AT];
+  if (req === undefined || req === status.lastHandledReconcileRequest) return status;
+  events.push({ type: 'Normal', reason: 'ReconcileRequested', message: `reconcile requested (${req})` });
+  return { ...status, lastHandledReconcileRequest: req, blockedHash: undefined, failures: 0, nextRetryAt: undefined };
+}
+
+/** Ownership (docs/stack-controller.md §3.2): never touch a stack owned by another UID; adopt an unowned one on request. */
+function adoptOrConflict(ctx: PlanCtx, view: StackView, status: StackStatus, events: EventSpec[]): Step | { status: StackStatus } {
+  if (ctx.stack.metadata.annotations?.[ANNOTATION_ADOPT] === 'true' && view.ownerUid === undefined) {
+    events.push({ type: 'Normal', reason: 'Adopted', message: `adopted existing stack ${view.name} (${view.id})` });
+    return { status: { ...status, stackId: view.id } };
+  }
+  const who = view.ownerUid ? `another Stack (uid ${view.ownerUid})` : 'nobody (created outside stack-operator)';
+  const message =
+    `a stack named ${view.name} (${view.id}) already exists and belongs to ${who}; ` +
+    `choose another spec.stackName, or set the annotation ${ANNOTATION_ADOPT}: "true" to adopt an unowned stack`;
+  const st = withConditions({ ...status, stackStatus: view.rawStatus }, ctx.stack, 'stalled', REASONS.StackNameConflict, message, ctx.nowIso);
+  return idle(st, AWAIT, eventOnce(ctx.status0, REASONS.StackNameConflict, events));
+}
+
+/** The provider or the desired state could not be resolved: retried when it may fix itself, else Stalled. */
+function resolveFailure(ctx: PlanCtx, status: StackStatus, err: ResolveError, events: EventSpec[]): Step {
+  if (err.transient) return idle(withConditions(status, ctx.stack, 'progressing', err.reason, err.message, ctx.nowIso), after(30_000), events);
+  // Waits for a change: the Stack, or a watched provider / Secret / ConfigMap it references.
+  return idle(withConditions(status, ctx.stack, 'stalled', err.reason, err.message, ctx.nowIso), AWAIT, eventOnce(ctx.status0, err.reason, events, err.message));
+}
+
+export { planCallFailure } from './failure.ts';
+export { bounded, setCondition, withConditions, MESSAGE_LIMIT } from './conditions.ts';
+export { statusOutputs } from './rules.ts';
+export * from './step.ts';

@@ -1,0 +1,163 @@
+// The planner's vocabulary: what it reads (PlanInput), what it returns (Step) and the constructors
+// every phase uses, so no Step is built by hand elsewhere. A Step carries everything the executor
+// needs: the provider call with its full input, the status to write before and after it, the events,
+// and what happens next. The executor maps it to effects and decides nothing.
+import type { OperationRecord, Stack, StackStatus } from '../../api/v1alpha1/types.ts';
+import type {
+  CancelMode,
+  ProviderCapabilities,
+  ProviderErrorKind,
+  ProviderType,
+  StackInput,
+  StackOutput,
+  StackView,
+} from '../../providers/types.ts';
+import type { Reason } from '../reasons.ts';
+
+export interface ProviderInfo {
+  type: ProviderType;
+  capabilities: ProviderCapabilities;
+  pollIntervalMs: number;
+  resyncIntervalMs: number;
+}
+
+/** A problem found before the provider is asked anything (missing provider, template, Secret...). */
+export interface ResolveError {
+  reason: Reason;
+  message: string;
+  /** True when it may fix itself (e.g. a provider not Ready yet): retried with backoff, not Stalled. */
+  transient?: boolean;
+}
+
+export type Observed =
+  | { kind: 'found'; view: StackView }
+  | { kind: 'absent' }
+  /** Not read (suspended, provider unresolved) or the read failed; the planner must not act on it. */
+  | { kind: 'unknown' };
+
+/** A failed provider call (a read or a mutation), as classified by the provider layer. */
+export interface CallFailure {
+  kind: ProviderErrorKind;
+  message: string;
+  retryAfterMs?: number;
+  field?: string;
+}
+
+export interface PlanInput {
+  stack: Stack;
+  provider: ProviderInfo | { error: ResolveError };
+  desired: { hash: string; input: StackInput } | { error: ResolveError };
+  observed: Observed;
+  /** Set when reading the provider's view failed: the planner never acts on a guess. */
+  readFailure?: CallFailure;
+  /** Milliseconds since the epoch. */
+  now: number;
+  /** A random number in [0, 1), used to jitter the resync interval. */
+  jitter: number;
+  settings?: Partial<PlannerSettings>;
+}
+
+export interface PlannerSettings {
+  /** Attempts of one desired state (create/update that ended Failed) before Stalled RetriesExhausted. */
+  maxAttempts: number;
+  /** First retry delay after a failed operation; doubles per attempt, capped. */
+  retryBaseMs: number;
+  retryCapMs: number;
+  /** Grace after timeoutMinutes before the operator cancels an update itself. */
+  timeoutGraceMs: number;
+  /** How long a just-created stack may stay invisible (eventual consistency) before the create is retried. */
+  createVisibilityGraceMs: number;
+}
+
+export const DEFAULT_SETTINGS: PlannerSettings = {
+  maxAttempts: 3,
+  retryBaseMs: 30_000,
+  retryCapMs: 10 * 60_000,
+  timeoutGraceMs: 5 * 60_000,
+  createVisibilityGraceMs: 60_000,
+};
+
+/** The cloud stack a call addresses: its name and the id guard (a same-name stack with another id is never hit). */
+export interface TargetRef {
+  name: string;
+  id: string;
+}
+
+export interface OutputTargets {
+  secretName?: string;
+  configMapName?: string;
+}
+
+export type MutationAction =
+  | { type: 'create'; token: string; input: StackInput }
+  | { type: 'update'; token: string; ref: TargetRef; input: StackInput }
+  | { type: 'cancelUpdate'; token: string; ref: TargetRef; mode: CancelMode; options?: Record<string, unknown> }
+  | { type: 'delete'; token: string; ref: TargetRef; retainResources: boolean }
+  | { type: 'setDeletionProtection'; token: string; ref: TargetRef; enabled: boolean };
+
+export type Action =
+  | { type: 'none' }
+  | { type: 'addFinalizer' }
+  | { type: 'removeFinalizer' }
+  /** Write the outputs to the Secret / ConfigMap named in spec.outputs; `outputs` unset: read them first. */
+  | { type: 'writeOutputs'; ref: TargetRef; targets: OutputTargets; outputs?: StackOutput[] }
+  | MutationAction;
+
+/** What happens once the Step is taken. */
+export type Next =
+  /** Wait for a change of the object or of a watched source. */
+  | { type: 'await' }
+  | { type: 'requeue'; afterMs: number }
+  /** Plan again in this reconcile with the object as written (never after a provider mutation). */
+  | { type: 'replan' }
+  /** Fail the reconcile so that the work queue's per-key exponential backoff applies. */
+  | { type: 'backoff'; message: string };
+
+export interface EventSpec {
+  type: 'Normal' | 'Warning';
+  reason: string;
+  message: string;
+}
+
+export interface Step {
+  action: Action;
+  /**
+   * The status to hold once the Step is taken. For a provider mutation this is written BEFORE the call
+   * (it carries the operation record); `afterCall` is merged in once the provider accepted it.
+   */
+  status: StackStatus;
+  afterCall?: Partial<StackStatus>;
+  events: EventSpec[];
+  next: Next;
+}
+
+export const AWAIT: Next = { type: 'await' };
+export const REPLAN: Next = { type: 'replan' };
+export const after = (afterMs: number): Next => ({ type: 'requeue', afterMs: Math.max(0, afterMs) });
+
+/** A Step without a provider call: write the status (when it changed) and the events. */
+export function idle(status: StackStatus, next: Next, events: EventSpec[] = []): Step {
+  return { action: { type: 'none' }, status, events, next };
+}
+
+/** A provider mutation: `status` (with the operation record) first, the call, then `afterCall`. */
+export function mutate(action: MutationAction, status: StackStatus, afterCall: Partial<StackStatus>, next: Next, events: EventSpec[]): Step {
+  return { action, status, afterCall, events, next };
+}
+
+export function isMutation(action: Action): action is MutationAction {
+  return action.type === 'create' || action.type === 'update' || action.type === 'cancelUpdate' || action.type === 'delete' || action.type === 'setDeletionProtection';
+}
+
+/** What every phase function receives: the input and values derived once per plan. */
+export interface PlanCtx {
+  input: PlanInput;
+  stack: Stack;
+  s: PlannerSettings;
+  nowIso: string;
+  gen: number;
+  /** The status as it was read, before this plan changed anything. */
+  status0: StackStatus;
+}
+
+export type { OperationRecord };
