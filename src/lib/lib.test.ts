@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { canonicalJson, jsonEqual } from './canonical-json.ts';
 import { oneLine, truncate } from './text.ts';
+import { matchesSelector, selectorText } from './label-selector.ts';
 
 describe('canonicalJson', () => {
   it('sorts keys at every depth and drops undefined members', () => {
@@ -19,5 +20,33 @@ describe('text', () => {
   });
   it('oneLine folds whitespace before cutting', () => {
     expect(oneLine('  a \n\t b  ', 10)).toBe('a b');
+  });
+});
+
+describe('label selectors (apimachinery semantics)', () => {
+  const ns = { team: 'a', env: 'prod' };
+  it('matchLabels needs every label', () => {
+    expect(matchesSelector({ matchLabels: { team: 'a' } }, ns)).toBe(true);
+    expect(matchesSelector({ matchLabels: { team: 'a', env: 'dev' } }, ns)).toBe(false);
+    expect(matchesSelector({}, undefined)).toBe(true);
+  });
+  it.each([
+    ['In', ['prod', 'stage'], true],
+    ['In', ['dev'], false],
+    ['NotIn', ['dev'], true],
+    ['NotIn', ['prod'], false],
+  ] as const)('env %s %j -> %s', (operator, values, want) => {
+    expect(matchesSelector({ matchExpressions: [{ key: 'env', operator, values: [...values] }] }, ns)).toBe(want);
+  });
+  it('Exists / DoesNotExist, and NotIn holds for a missing label', () => {
+    expect(matchesSelector({ matchExpressions: [{ key: 'team', operator: 'Exists' }] }, ns)).toBe(true);
+    expect(matchesSelector({ matchExpressions: [{ key: 'team', operator: 'DoesNotExist' }] }, ns)).toBe(false);
+    expect(matchesSelector({ matchExpressions: [{ key: 'tier', operator: 'NotIn', values: ['x'] }] }, ns)).toBe(true);
+    expect(matchesSelector({ matchExpressions: [{ key: 'tier', operator: 'In', values: ['x'] }] }, ns)).toBe(false);
+  });
+  it('prints like kubectl', () => {
+    expect(selectorText({ matchLabels: { team: 'a' }, matchExpressions: [{ key: 'env', operator: 'In', values: ['prod'] }, { key: 'x', operator: 'DoesNotExist' }] })).toBe(
+      'team=a,env in (prod),!x',
+    );
   });
 });

@@ -24,6 +24,10 @@ export interface ProviderModule<C extends ResolvedProviderConfig = ResolvedProvi
   checkStackName(name: string): string | undefined;
   /** spec.providerOptions.<block> as the service receives it. */
   inputOptions(options: Record<string, unknown>): InputOptions;
+  /** Option keys never sent on create / update (used by other calls): they do not count as a change. */
+  readonly unsentOptions: readonly string[];
+  /** Whether the service fetches a template from a URL itself (spec.template.url). */
+  readonly templateUrl: boolean;
   /** The provider's error body and status as a classified ProviderError. */
   classify(res: HttpResponse): ProviderError;
   createClient(config: C, http: HttpClient): StackProviderClient;

@@ -1,6 +1,6 @@
 // Reads Secrets and ConfigMaps for resolution, with a short cache, so 1,000 Stacks sharing one Secret
 // read it once per TTL. Secret values are decoded here, so nothing downstream sees base64.
-import { CONFIG_MAPS, SECRETS } from '../api/v1alpha1/resources.ts';
+import { CONFIG_MAPS, NAMESPACES, SECRETS } from '../api/v1alpha1/resources.ts';
 import { isNotFound } from '../runtime/errors.ts';
 import type { KubeClient, KubeObject } from '../runtime/kube-client.ts';
 import type { KeyedData, ResolveReader } from './resolve.ts';
@@ -25,7 +25,11 @@ export class CachedReader implements ResolveReader {
     return this.#get('c', namespace, name);
   }
 
-  #get(kind: 's' | 'c', namespace: string, name: string): Promise<KeyedData | undefined> {
+  async namespaceLabels(name: string): Promise<Record<string, string>> {
+    return (await this.#get('n', '', name))?.data ?? {};
+  }
+
+  #get(kind: 's' | 'c' | 'n', namespace: string, name: string): Promise<KeyedData | undefined> {
     const key = `${kind}/${namespace}/${name}`;
     const now = this.#now();
     const hit = this.#cache.get(key);
@@ -37,15 +41,32 @@ export class CachedReader implements ResolveReader {
     return value;
   }
 
-  async #fetch(kind: 's' | 'c', namespace: string, name: string): Promise<KeyedData | undefined> {
+  async #fetch(kind: 's' | 'c' | 'n', namespace: string, name: string): Promise<KeyedData | undefined> {
+    const resource = kind === 's' ? SECRETS : kind === 'c' ? CONFIG_MAPS : NAMESPACES;
+    let obj: KubeObject & { data?: Record<string, string> };
     try {
-      const obj = await this.#client.get<KubeObject & { data?: Record<string, string> }>(kind === 's' ? SECRETS : CONFIG_MAPS, namespace, name);
-      const raw = obj.data ?? {};
-      const data = kind === 's' ? Object.fromEntries(Object.entries(raw).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')])) : raw;
-      return { data };
+      obj = await this.#client.get(resource, kind === 'n' ? undefined : namespace, name);
     } catch (err) {
       if (isNotFound(err)) return undefined;
       throw err;
     }
+    if (kind === 'n') return { data: obj.metadata.labels ?? {} };
+    return kind === 's' ? decodeSecret(obj.data ?? {}) : { data: obj.data ?? {} };
   }
+}
+
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
+/** Secret values as text; a value that is not UTF-8 is left out and named, never silently mangled. */
+function decodeSecret(raw: Record<string, string>): KeyedData {
+  const data: Record<string, string> = {};
+  const binaryKeys: string[] = [];
+  for (const [k, v] of Object.entries(raw)) {
+    try {
+      data[k] = UTF8.decode(Buffer.from(v, 'base64'));
+    } catch {
+      binaryKeys.push(k);
+    }
+  }
+  return binaryKeys.length > 0 ? { data, binaryKeys } : { data };
 }

@@ -38,6 +38,8 @@ export interface StackContext {
   /** A random number in [0, 1) (jitter). */
   random(): number;
   log: Logger;
+  /** The Stack cache covers every namespace (no namespace restriction): it can tell that a UID is gone. */
+  seesAllNamespaces: boolean;
   /** Test-only fault injection; inert unless STACK_OPERATOR_CRASH_AT is set. */
   crashPoint?: (point: CrashPoint, action: string) => void;
 }

@@ -29,10 +29,14 @@ export type TokenOperation = 'create' | 'update' | 'cancel' | 'delete' | 'protec
  * takes up to 64 ASCII characters, RFS Client-Request-Id is conventionally a UUID). The same inputs give
  * the same token, so a call repeated after a crash is recognised by the service as a replay.
  */
-export function operationToken(uid: string, generation: number, op: TokenOperation, attempt: number, epoch = ''): string {
+export function operationToken(uid: string, generation: number, op: TokenOperation, attempt: number, epoch = '', contentHash = ''): string {
   // `epoch` is the last handled reconcile request: re-applying after a cancel at the same generation
   // must not reuse the cancelled call's token, or the service would answer it as a replay.
-  const h = createHash('sha256').update(`${uid}/${generation}/${op}/${attempt}${epoch ? `/${epoch}` : ''}`).digest('hex');
+  // `contentHash` is the desired-state hash of a create / update: a parametersFrom Secret that changes
+  // within one generation sends other content, which must not look like a replay of the first call.
+  const h = createHash('sha256')
+    .update(`${uid}/${generation}/${op}/${attempt}${epoch ? `/${epoch}` : ''}${contentHash ? `#${contentHash}` : ''}`)
+    .digest('hex');
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-8${h.slice(13, 16)}-${((parseInt(h.slice(16, 17), 16) & 0x3) | 0x8).toString(16)}${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }
 

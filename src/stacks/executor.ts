@@ -13,7 +13,7 @@ import { mergePatchDiff } from '../runtime/merge-patch.ts';
 import { patchStatus } from '../runtime/status.ts';
 import type { StackContext, StackObject } from './context.ts';
 import { writeOutputs } from './outputs.ts';
-import { type CallFailure, type MutationAction, type Next, type PlanInput, type Step, type TargetRef, planCallFailure } from './plan/index.ts';
+import { type CallFailure, type MutationAction, type Next, type PlanInput, type Step, type TargetRef, planCallFailure, planOutputsFailure } from './plan/index.ts';
 
 export type ExecResult = { kind: 'done'; action: RuntimeAction } | { kind: 'replan'; stack: StackObject };
 
@@ -53,7 +53,15 @@ export async function execute(step: Step, run: Execution): Promise<ExecResult> {
       const written = await writeStatus(ctx, run.stack, step.status, false, signal);
       await publish(ctx, written, step, 'Reconcile');
       const outputs = a.outputs ?? (await readOutputs(run, a.ref));
-      if (outputs) await writeOutputs(ctx.client, written, a.targets, outputs, signal);
+      if (!outputs) return follow(step.next, written, true);
+      try {
+        await writeOutputs(ctx.client, written, a.targets, outputs, signal);
+      } catch (err) {
+        const fstep = planOutputsFailure(run.input, { ...step, status: written.status ?? {} }, err instanceof Error ? err.message : String(err));
+        const failed = await writeStatus(ctx, written, fstep.status, false, signal);
+        await publish(ctx, failed, fstep, 'Reconcile');
+        return follow(fstep.next, failed, false);
+      }
       return follow(step.next, written, true);
     }
     default:

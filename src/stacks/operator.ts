@@ -72,6 +72,7 @@ export function buildOperator(manager: Manager, opts: OperatorOptions = {}): Ope
     clock: realClock,
     random: Math.random,
     log: manager.log,
+    seesAllNamespaces: namespaces.length === 0,
     ...(opts.crashPoint ? { crashPoint: opts.crashPoint } : {}),
   };
   const settings = {
@@ -101,10 +102,15 @@ export function buildOperator(manager: Manager, opts: OperatorOptions = {}): Ope
   return { stacks, stackController, providerClients: registry, close: async () => registry.close?.() };
 }
 
-/** A provider created, changed or deleted re-plans every Stack that references it. */
+const isReady = (p: ProviderObject | undefined): boolean => p?.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
+
+/**
+ * A provider created, changed or deleted re-plans every Stack that references it, and so does its
+ * Ready condition turning True: Stacks Stalled on its credentials recover at once.
+ */
 function stacksOfProvider(stacks: Informer<StackObject>, kind: ProviderKind) {
   return (p: ProviderObject, event: EventType, old?: ProviderObject): string[] => {
-    if (event === 'update' && old && old.metadata.generation === p.metadata.generation) return [];
+    if (event === 'update' && old && old.metadata.generation === p.metadata.generation && (isReady(old) || !isReady(p))) return [];
     const out: string[] = [];
     for (const s of kind === 'StackProvider' ? stacks.list(p.metadata.namespace) : stacks.list()) {
       const ref = s.spec.providerRef;

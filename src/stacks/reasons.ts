@@ -17,6 +17,7 @@ export const REASONS = {
   UpdateFailed: 'UpdateFailed',
   DeleteFailed: 'DeleteFailed',
   ProviderNotReady: 'ProviderNotReady',
+  OutputsFailed: 'OutputsFailed',
   // Stalled=True: needs a change to the spec, a credential, or an explicit retry
   InvalidSpec: 'InvalidSpec',
   TemplateNotFound: 'TemplateNotFound',
@@ -32,6 +33,8 @@ export const REASONS = {
   ProviderStackFailed: 'ProviderStackFailed',
   DeletionProtected: 'DeletionProtected',
   RetainResourcesUnsupported: 'RetainResourcesUnsupported',
+  OutputTargetConflict: 'OutputTargetConflict',
+  ProviderNotAllowed: 'ProviderNotAllowed',
   // Ready keeps its status
   Suspended: 'Suspended',
   // operation.cancelReason values

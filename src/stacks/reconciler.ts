@@ -2,9 +2,11 @@
 // hands it to the executor. A few non-provider Steps (finalizer, status-only transitions) may chain in
 // one reconcile; a provider mutation always ends it.
 import { FINALIZER, type Stack } from '../api/v1alpha1/types.ts';
-import type { StackProviderClient } from '../providers/types.ts';
+import type { ProviderType, StackProviderClient, StackView } from '../providers/types.ts';
+import { matchesSelector, selectorText } from '../lib/label-selector.ts';
 import { awaitChange, requeueAfter, type Action as RuntimeAction, type ReconcileInfo, type Reconciler } from '../runtime/controller.ts';
-import type { StackContext, StackObject, StackSettings } from './context.ts';
+import type { ProviderObject, StackContext, StackObject, StackSettings } from './context.ts';
+import { observeOutputTargets } from './outputs.ts';
 import { effectiveStackName } from './desired.ts';
 import { execute, failureOf } from './executor.ts';
 import { type CallFailure, type Observed, type PlanInput, type ProviderInfo, type ResolveError, plan } from './plan/index.ts';
@@ -19,6 +21,7 @@ interface ResolvedProvider {
 interface Reads {
   observed: Observed;
   readFailure?: CallFailure;
+  outputTargets?: PlanInput['outputTargets'];
 }
 
 export class StackReconciler implements Reconciler<StackContext> {
@@ -33,9 +36,9 @@ export class StackReconciler implements Reconciler<StackContext> {
     let stack = ctx.stacks.get(key);
     if (!stack) return awaitChange();
     const provider = await this.#resolveProvider(stack, ctx);
-    const desired = 'error' in provider ? ({ error: provider.error } as const) : await resolveDesired(stack, provider.info.type, ctx.reader).then((r) => ('ok' in r ? r.ok : r));
+    const desired = 'error' in provider ? ({ error: provider.error } as const) : await desiredOf(stack, provider.info.type, ctx);
     let reads: Reads = { observed: { kind: 'unknown' } };
-    if (!('error' in provider) && needsRead(stack)) reads = await readProvider(provider.client, stack, signal);
+    if (!('error' in provider) && needsRead(stack)) reads = await readProvider(provider.client, stack, ctx, signal);
 
     for (let round = 0; round < 4; round++) {
       const input: PlanInput = {
@@ -45,7 +48,7 @@ export class StackReconciler implements Reconciler<StackContext> {
         ...reads,
         now: ctx.clock.now(),
         jitter: ctx.random(),
-        ...(this.#settings.planner ? { settings: this.#settings.planner } : {}),
+        settings: { recheckCapMs: this.#settings.defaults.resyncIntervalMs, ...this.#settings.planner },
       };
       const client = 'error' in provider ? undefined : provider.client;
       const result = await execute(plan(input), { input, stack, client, ctx, signal, log: info.log });
@@ -53,7 +56,7 @@ export class StackReconciler implements Reconciler<StackContext> {
       // The finalizer was just persisted: read the provider now rather than a poll interval later
       // (docs/benchmarks.md: one status write and one poll interval less per new Stack).
       if (client && reads.observed.kind === 'unknown' && !reads.readFailure && !needsRead(stack) && needsRead(result.stack)) {
-        reads = await readProvider(client, result.stack, signal);
+        reads = await readProvider(client, result.stack, ctx, signal);
       }
       stack = result.stack;
     }
@@ -68,6 +71,8 @@ export class StackReconciler implements Reconciler<StackContext> {
       const where = kind === 'ClusterStackProvider' ? ref.name : `${stack.metadata.namespace ?? ''}/${ref.name}`;
       return { error: { reason: REASONS.ProviderNotFound, message: `${kind} ${where} not found; create it or fix spec.providerRef` } };
     }
+    const notAllowed = await namespaceNotAllowed(obj, stack, ctx);
+    if (notAllowed) return { error: notAllowed };
     const resolved = await resolveProviderConfig(obj, ctx.reader);
     if ('error' in resolved) return resolved;
     const type = providerType(obj.spec);
@@ -81,6 +86,7 @@ export class StackReconciler implements Reconciler<StackContext> {
         capabilities: client.capabilities,
         pollIntervalMs: parseDuration(obj.spec.pollInterval, defaults.pollIntervalMs),
         resyncIntervalMs: parseDuration(obj.spec.resyncInterval, defaults.resyncIntervalMs),
+        adoption: obj.spec.adoption ?? (kind === 'ClusterStackProvider' ? 'Disallowed' : 'Allowed'),
       },
     };
   }
@@ -97,13 +103,52 @@ function needsRead(stack: Stack): boolean {
   return (stack.metadata.finalizers ?? []).includes(FINALIZER);
 }
 
-async function readProvider(client: StackProviderClient, stack: StackObject, signal: AbortSignal): Promise<Reads> {
+async function readProvider(client: StackProviderClient, stack: StackObject, ctx: StackContext, signal: AbortSignal): Promise<Reads> {
+  let view: StackView | null;
   try {
-    const view = await client.get(refOf(stack), { signal });
-    return { observed: view ? { kind: 'found', view } : { kind: 'absent' } };
+    view = await client.get(refOf(stack), { signal });
   } catch (err) {
     const failure = failureOf(err);
     if (failure.kind === 'NotFound') return { observed: { kind: 'absent' } };
     return { observed: { kind: 'unknown' }, readFailure: failure };
   }
+  if (!view) return { observed: { kind: 'absent' } };
+  const foreignOwner = view.ownerUid !== undefined && view.ownerUid !== stack.metadata.uid;
+  const observed: Observed = { kind: 'found', view, ...(foreignOwner ? { ownerLive: ownerIsLive(view.ownerUid as string, ctx) } : {}) };
+  // The outputs objects matter once the stack is complete (the planner ensures them then).
+  const outputTargets = view.phase === 'Complete' && !stack.metadata.deletionTimestamp ? await observeOutputTargets(ctx.client, stack, signal) : undefined;
+  return { observed, ...(outputTargets ? { outputTargets } : {}) };
+}
+
+/**
+ * Whether a cloud stack's owner UID is a Stack that exists. Only a cache that sees every namespace can
+ * say no; a namespace-restricted operator answers "live" (never adopt what it cannot see).
+ */
+function ownerIsLive(uid: string, ctx: StackContext): boolean {
+  if (!ctx.seesAllNamespaces) return true;
+  return ctx.stacks.list().some((s) => s.metadata.uid === uid);
+}
+
+/** The desired state; a template that cannot even be hashed (pathological nesting) is InvalidSpec, never a crash. */
+async function desiredOf(stack: Stack, type: ProviderType, ctx: StackContext): Promise<PlanInput['desired']> {
+  try {
+    const r = await resolveDesired(stack, type, ctx.reader);
+    return 'ok' in r ? r.ok : r;
+  } catch (err) {
+    if (err instanceof RangeError) return { error: { reason: REASONS.InvalidSpec, message: `the template cannot be processed: ${err.message}` } };
+    throw err;
+  }
+}
+
+/** A ClusterStackProvider's namespaceSelector that does not select the Stack's namespace. */
+async function namespaceNotAllowed(provider: ProviderObject, stack: Stack, ctx: StackContext): Promise<ResolveError | undefined> {
+  const selector = provider.kind === 'ClusterStackProvider' ? provider.spec.namespaceSelector : undefined;
+  if (!selector) return undefined;
+  const ns = stack.metadata.namespace ?? '';
+  const labels = await ctx.reader.namespaceLabels(ns);
+  if (matchesSelector(selector, labels)) return undefined;
+  return {
+    reason: REASONS.ProviderNotAllowed,
+    message: `ClusterStackProvider ${provider.metadata.name ?? ''} does not serve namespace ${ns} (its namespaceSelector is ${selectorText(selector)}); use a provider this namespace may use`,
+  };
 }

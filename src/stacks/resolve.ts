@@ -5,6 +5,7 @@ import { MAX_TEMPLATE_BYTES } from '../api/v1alpha1/schemas.ts';
 import type { Stack, StackProvider } from '../api/v1alpha1/types.ts';
 import { type ResolvedProviderConfig, credentialsRef, providerBlock, providerIdentity } from '../providers/config.ts';
 import { providerModule, resolveConfig } from '../providers/index.ts';
+import { withoutKeys } from '../providers/module.ts';
 import type { ProviderType, StackInput } from '../providers/types.ts';
 import { desiredHash, effectiveStackName } from './desired.ts';
 import type { ResolveError } from './plan/index.ts';
@@ -13,12 +14,21 @@ import { REASONS } from './reasons.ts';
 export interface KeyedData {
   /** Decoded values (Secret data is base64-decoded by the reader). */
   data: Record<string, string>;
+  /** Secret keys whose values are not UTF-8 text (left out of data). */
+  binaryKeys?: string[];
 }
+
+/** The merged parameters may hold at most this many bytes (values from parametersFrom included). */
+export const MAX_PARAMETER_BYTES = 256 * 1024;
+/** Objects and arrays nested deeper than this in an inline template are refused (no template needs it). */
+export const MAX_TEMPLATE_DEPTH = 100;
 
 export interface ResolveReader {
   /** undefined when the object does not exist. */
   secret(namespace: string, name: string): Promise<KeyedData | undefined>;
   configMap(namespace: string, name: string): Promise<KeyedData | undefined>;
+  /** The labels of a namespace (empty when it cannot be found). */
+  namespaceLabels(name: string): Promise<Record<string, string>>;
 }
 
 export type Resolved<T> = { ok: T } | { error: ResolveError };
@@ -72,73 +82,23 @@ export function validateForProvider(stack: Stack, type: ProviderType): ResolveEr
 }
 
 /** Template, parameters and options as the provider will receive them, with their hash. */
-export async function resolveDesired(
-  stack: Stack,
-  type: ProviderType,
-  reader: ResolveReader,
-): Promise<Resolved<{ hash: string; input: StackInput }>> {
-  const ns = stack.metadata.namespace ?? '';
-  const spec = stack.spec;
+export async function resolveDesired(stack: Stack, type: ProviderType, reader: ResolveReader): Promise<Resolved<{ hash: string; input: StackInput }>> {
   const problem = validateForProvider(stack, type);
   if (problem) return { error: problem };
-
-  let template: unknown;
-  let templateUrl: string | undefined;
-  if (spec.template.inline !== undefined) {
-    template = spec.template.inline;
-  } else if (spec.template.configMapRef) {
-    const ref = spec.template.configMapRef;
-    const cm = await reader.configMap(ns, ref.name);
-    if (!cm) return { error: { reason: REASONS.TemplateNotFound, message: `template ConfigMap ${ns}/${ref.name} not found` } };
-    const body = cm.data[ref.key];
-    if (body === undefined) {
-      return { error: { reason: REASONS.TemplateNotFound, message: `template ConfigMap ${ns}/${ref.name} has no key ${ref.key}` } };
-    }
-    template = body;
-  } else if (spec.template.url) {
-    templateUrl = spec.template.url;
-  } else {
-    return invalid('spec.template sets none of inline, configMapRef or url');
-  }
-  if (template !== undefined) {
-    const size = Buffer.byteLength(typeof template === 'string' ? template : JSON.stringify(template));
-    if (size > MAX_TEMPLATE_BYTES) {
-      return { error: { reason: REASONS.TemplateTooLarge, message: `the template is ${size} bytes; at most ${MAX_TEMPLATE_BYTES} (512 KiB) are allowed` } };
-    }
-    if (typeof template === 'string' && template.trim() === '') return invalid('the template is empty');
-  }
-
-  // parametersFrom first, in order; spec.parameters wins (like Flux valuesFrom + values).
-  const parameters: Record<string, string> = {};
-  for (const [i, src] of (spec.parametersFrom ?? []).entries()) {
-    const obj = src.kind === 'Secret' ? await reader.secret(ns, src.name) : await reader.configMap(ns, src.name);
-    if (!obj) {
-      if (src.optional) continue;
-      return { error: { reason: REASONS.ParametersNotFound, message: `spec.parametersFrom[${i}]: ${src.kind} ${ns}/${src.name} not found` } };
-    }
-    if (src.key) {
-      const v = obj.data[src.key];
-      if (v === undefined) {
-        if (src.optional) continue;
-        return { error: { reason: REASONS.ParametersNotFound, message: `spec.parametersFrom[${i}]: ${src.kind} ${ns}/${src.name} has no key ${src.key}` } };
-      }
-      parameters[src.parameter ?? src.key] = v;
-    } else {
-      Object.assign(parameters, obj.data);
-    }
-  }
-  Object.assign(parameters, spec.parameters ?? {});
-  if (Object.keys(parameters).length > 200) return invalid(`${Object.keys(parameters).length} parameters after merging parametersFrom; at most 200`);
-
+  const template = await resolveTemplate(stack, type, reader);
+  if ('error' in template) return template;
+  const parameters = await resolveParameters(stack, reader);
+  if ('error' in parameters) return parameters;
+  const spec = stack.spec;
   const module = providerModule(type);
   const split = module.inputOptions({ ...((spec.providerOptions?.[module.block] as Record<string, unknown> | undefined) ?? {}) });
   const input: StackInput = {
     name: effectiveStackName(stack),
-    template,
-    ...(templateUrl ? { templateUrl } : {}),
+    template: template.ok.template,
+    ...(template.ok.templateUrl ? { templateUrl: template.ok.templateUrl } : {}),
     ...(split.files ? { files: split.files } : {}),
     ...(split.environment !== undefined ? { environment: split.environment } : {}),
-    parameters,
+    parameters: parameters.ok,
     usePreviousParameters: spec.usePreviousParameters ?? false,
     disableRollback: spec.disableRollback ?? false,
     timeoutMinutes: spec.timeoutMinutes ?? 60,
@@ -147,5 +107,76 @@ export async function resolveDesired(
     deletionProtection: spec.deletionProtection ?? false,
     options: split.options,
   };
-  return { ok: { hash: desiredHash(input), input } };
+  // Options the service never receives (e.g. ros cancelType) are left out of the hash: changing them
+  // must not cause an update call.
+  const hashed = { ...input, options: withoutKeys(split.options, module.unsentOptions) };
+  return { ok: { hash: desiredHash(hashed), input } };
+}
+
+async function resolveTemplate(stack: Stack, type: ProviderType, reader: ResolveReader): Promise<Resolved<{ template?: unknown; templateUrl?: string }>> {
+  const ns = stack.metadata.namespace ?? '';
+  const source = stack.spec.template;
+  if (source.url) {
+    if (!providerModule(type).templateUrl) return invalid(`spec.template.url: a ${type} provider has no template URL; use spec.template.inline or configMapRef`);
+    return { ok: { templateUrl: source.url } };
+  }
+  let template: unknown = source.inline;
+  if (template === undefined && source.configMapRef) {
+    const ref = source.configMapRef;
+    const cm = await reader.configMap(ns, ref.name);
+    if (!cm) return { error: { reason: REASONS.TemplateNotFound, message: `template ConfigMap ${ns}/${ref.name} not found` } };
+    template = cm.data[ref.key];
+    if (template === undefined) return { error: { reason: REASONS.TemplateNotFound, message: `template ConfigMap ${ns}/${ref.name} has no key ${ref.key}` } };
+  }
+  if (template === undefined) return invalid('spec.template sets none of inline, configMapRef or url');
+  if (nestingDepth(template) > MAX_TEMPLATE_DEPTH) return invalid(`the inline template nests objects or arrays more than ${MAX_TEMPLATE_DEPTH} levels deep`);
+  const size = Buffer.byteLength(typeof template === 'string' ? template : JSON.stringify(template));
+  if (size > MAX_TEMPLATE_BYTES) {
+    return { error: { reason: REASONS.TemplateTooLarge, message: `the template is ${size} bytes; at most ${MAX_TEMPLATE_BYTES} (512 KiB) are allowed` } };
+  }
+  if (typeof template === 'string' && template.trim() === '') return invalid('the template is empty');
+  return { ok: { template } };
+}
+
+/** Depth of nested objects / arrays, without recursion (a hostile template must not overflow the stack). */
+export function nestingDepth(value: unknown): number {
+  let max = 0;
+  const todo: [unknown, number][] = [[value, 0]];
+  while (todo.length > 0) {
+    const [v, d] = todo.pop() as [unknown, number];
+    if (v === null || typeof v !== 'object') continue;
+    max = Math.max(max, d + 1);
+    if (max > MAX_TEMPLATE_DEPTH) return max;
+    for (const child of Object.values(v as Record<string, unknown>)) todo.push([child, d + 1]);
+  }
+  return max;
+}
+
+/** parametersFrom first, in order; spec.parameters wins (like Flux valuesFrom + values). */
+async function resolveParameters(stack: Stack, reader: ResolveReader): Promise<Resolved<Record<string, string>>> {
+  const ns = stack.metadata.namespace ?? '';
+  const parameters: Record<string, string> = {};
+  for (const [i, src] of (stack.spec.parametersFrom ?? []).entries()) {
+    const where = `spec.parametersFrom[${i}]: ${src.kind} ${ns}/${src.name}`;
+    const obj = src.kind === 'Secret' ? await reader.secret(ns, src.name) : await reader.configMap(ns, src.name);
+    if (!obj) {
+      if (src.optional) continue;
+      return { error: { reason: REASONS.ParametersNotFound, message: `${where} not found` } };
+    }
+    const binary = (obj.binaryKeys ?? []).filter((k) => !src.key || k === src.key);
+    if (binary.length > 0) return invalid(`${where}: key${binary.length > 1 ? 's' : ''} ${binary.join(', ')} hold binary data; parameters must be UTF-8 text`);
+    if (!src.key) {
+      Object.assign(parameters, obj.data);
+      continue;
+    }
+    const v = obj.data[src.key];
+    if (v !== undefined) parameters[src.parameter ?? src.key] = v;
+    else if (!src.optional) return { error: { reason: REASONS.ParametersNotFound, message: `${where} has no key ${src.key}` } };
+  }
+  Object.assign(parameters, stack.spec.parameters ?? {});
+  const count = Object.keys(parameters).length;
+  if (count > 200) return invalid(`${count} parameters after merging parametersFrom; at most 200`);
+  const bytes = Object.entries(parameters).reduce((n, [k, v]) => n + Buffer.byteLength(k) + Buffer.byteLength(v), 0);
+  if (bytes > MAX_PARAMETER_BYTES) return invalid(`the parameters hold ${bytes} bytes after merging parametersFrom; at most ${MAX_PARAMETER_BYTES} (256 KiB)`);
+  return { ok: parameters };
 }

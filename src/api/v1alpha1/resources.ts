@@ -1,8 +1,6 @@
 // The REST coordinates of every kind the operator reads or writes. They belong with the API, so the
 // controller, the tests and the tools name a resource one way. Structurally a runtime ResourceRef.
-
-export const GROUP = 'stackoperator.dev';
-export const VERSION = 'v1alpha1';
+import { GROUP, VERSION } from './schemas.ts';
 
 export const STACKS = { group: GROUP, version: VERSION, plural: 'stacks', kind: 'Stack' };
 export const STACK_PROVIDERS = { group: GROUP, version: VERSION, plural: 'stackproviders', kind: 'StackProvider' };

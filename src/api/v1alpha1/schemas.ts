@@ -155,6 +155,48 @@ function providerSpec(cluster: boolean): JSONSchemaProps {
       ),
       pollInterval: duration('How often a Stack with a running operation is polled.', '5s'),
       resyncInterval: duration('How often a Stack at rest is re-read to detect drift (jittered).', '10m'),
+      adoption: enumOf(
+        'Whether Stacks using this provider may adopt an existing cloud stack with the stackoperator.dev/adopt annotation. ' +
+          'Allowed: an unowned stack, or one whose owning Stack no longer exists (e.g. left by deletionPolicy Retain), may be adopted; ' +
+          'a stack owned by a live Stack never is. Disallowed: the annotation is refused (Stalled/StackNameConflict). ' +
+          (cluster
+            ? 'Default Disallowed: the credentials are shared by every namespace, so one tenant must not take over stacks another created.'
+            : 'Default Allowed: the namespace owns these credentials.'),
+        ['Allowed', 'Disallowed'],
+        cluster ? 'Disallowed' : 'Allowed',
+      ),
+      ...(cluster
+        ? {
+            namespaceSelector: obj(
+              'Namespaces whose Stacks may use this provider (a label selector on the Namespace). Absent: every namespace. ' +
+                'A Stack in a namespace it does not select is Stalled with reason ProviderNotAllowed.',
+              {
+                matchLabels: stringMap('Labels the namespace must carry, all of them.'),
+                matchExpressions: arr(
+                  'Label requirements, all of which must hold.',
+                  obj(
+                    'A label requirement.',
+                    {
+                      key: str('The label key.', { minLength: 1, maxLength: 317 }),
+                      operator: enumOf('In, NotIn, Exists or DoesNotExist.', ['In', 'NotIn', 'Exists', 'DoesNotExist']),
+                      values: arr('Values for In / NotIn (non-empty); empty for Exists / DoesNotExist.', str('A value.', { maxLength: 63 }), { maxItems: 64 }),
+                    },
+                    {
+                      required: ['key', 'operator'],
+                      'x-kubernetes-validations': [
+                        {
+                          rule: "(self.operator in ['In', 'NotIn']) == (has(self.values) && size(self.values) > 0)",
+                          message: 'values must be non-empty for In and NotIn, and empty for Exists and DoesNotExist',
+                        },
+                      ],
+                    },
+                  ),
+                  { maxItems: 32 },
+                ),
+              },
+            ),
+          }
+        : {}),
     },
     {
       'x-kubernetes-validations': [
@@ -389,6 +431,10 @@ const stackStatus = obj('Observed state of the stack.', {
     cancelRequested: bool('A cancel of this operation was decided (recorded before the call).'),
     cancelIssuedAt: str('When the provider accepted the cancel; unset while the cancel may not have landed.', { format: 'date-time' }),
     cancelReason: str('Why it was cancelled: SpecChanged, UpdateTimedOut, CancelRequested or Deleting.'),
+    sentAt: str('When the call was sent although its reply was lost (a timeout or reset after sending): it may have landed.', { format: 'date-time' }),
+    observedUpdatedAt: str(
+      "The stack's update time as the provider reported it when the operation was recorded (the provider's clock): a later value means the call landed.",
+    ),
   }, { required: ['type', 'generation', 'token', 'startedAt'] }),
   lastAppliedGeneration: int('Generation whose desired state was last applied successfully.', { minimum: 0 }),
   lastAppliedHash: str('Hash of the desired state last applied successfully.'),

@@ -71,6 +71,14 @@ export interface StackProviderSpec {
   rateLimit?: { qps?: number; burst?: number };
   pollInterval?: string;
   resyncInterval?: string;
+  adoption?: 'Allowed' | 'Disallowed';
+  /** ClusterStackProvider only. */
+  namespaceSelector?: LabelSelector;
+}
+
+export interface LabelSelector {
+  matchLabels?: Record<string, string>;
+  matchExpressions?: { key: string; operator: 'In' | 'NotIn' | 'Exists' | 'DoesNotExist'; values?: string[] }[];
 }
 
 export interface StackProviderStatus {
@@ -160,6 +168,8 @@ export interface OperationRecord {
   cancelRequested?: boolean;
   cancelIssuedAt?: string;
   cancelReason?: string;
+  sentAt?: string;
+  observedUpdatedAt?: string;
 }
 
 export interface StackStatus {

@@ -14,6 +14,8 @@ export const cloudFoundryProvider: ProviderModule<Extract<ResolvedProviderConfig
     return { ok: pickKeys(d, ['clientId', 'clientSecret', 'username', 'password']) };
   },
   checkStackName: () => undefined,
+  unsentOptions: [],
+  templateUrl: false,
   inputOptions: (options) => ({ options }),
   classify: cfError,
   createClient: (config, http) => new CloudFoundryClient(config, http),

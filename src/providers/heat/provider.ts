@@ -16,6 +16,8 @@ export const heatProvider: ProviderModule<Extract<ResolvedProviderConfig, { type
     return { ok: pickKeys(d, CREDENTIAL_KEYS) };
   },
   checkStackName: () => undefined,
+  unsentOptions: [],
+  templateUrl: true,
   inputOptions(options) {
     // Heat takes files and environment as top-level request fields, not as options.
     const files = options.files as Record<string, string> | undefined;

@@ -13,6 +13,8 @@ export const rfsProvider: ProviderModule<Extract<ResolvedProviderConfig, { type:
     if (name.length > 128 || name.includes('.')) return `stack name ${name} is not valid for rfs: at most 128 characters and no dots; set spec.stackName`;
     return undefined;
   },
+  unsentOptions: [],
+  templateUrl: true,
   inputOptions: (options) => ({ options }),
   classify: rfsError,
   createClient: (config, http) => new RfsClient(config, http),

@@ -14,6 +14,8 @@ export const rosProvider: ProviderModule<Extract<ResolvedProviderConfig, { type:
     if (name.length > 255) return `stack name ${name} is too long for ros (at most 255 characters)`;
     return undefined;
   },
+  unsentOptions: ['cancelType'],
+  templateUrl: true,
   inputOptions: (options) => ({ options }),
   classify: rosError,
   createClient: (config, http) => (config.ros.apiVersion === '2015-09-01' ? new RosLegacyClient(config, http) : new RosRpcClient(config, http)),

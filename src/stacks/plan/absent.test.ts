@@ -8,7 +8,7 @@ import { plan } from './index.ts';
 describe('plan: new Stack', () => {
   it.each(TYPES)('%s: absent stack is created with a token derived from uid/generation', (t) => {
     const step = plan({ ...input(stack(), absent), provider: provider(t) });
-    expect(step.action).toEqual({ type: 'create', token: operationToken(UID, 2, 'create', 0), input: INPUT });
+    expect(step.action).toEqual({ type: 'create', token: operationToken(UID, 2, 'create', 0, '', H_NEW), input: INPUT });
     // The operation record is in the status written BEFORE the call.
     expect(step.status.operation).toMatchObject({ type: 'Create', generation: 2, hash: H_NEW });
     expect(step.status.operation?.issuedAt).toBeUndefined();

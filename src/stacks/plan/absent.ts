@@ -1,6 +1,6 @@
 // No stack at the provider (docs/stack-controller.md §3.3): create it, resume a recorded create, or wait for
 // a new stack to become visible.
-import type { StackStatus } from '../../api/v1alpha1/types.ts';
+import type { OperationRecord, StackStatus } from '../../api/v1alpha1/types.ts';
 import { REASONS } from '../reasons.ts';
 import { type Desired, resendAction, startOperation } from './apply.ts';
 import { withConditions } from './conditions.ts';
@@ -12,7 +12,7 @@ export function planAbsent(ctx: PlanCtx, provider: ProviderInfo, status: StackSt
   const op = status.operation;
   // Failed for good at this desired state (e.g. the provider rejected the template): wait for a change.
   if (status.blockedHash === desired.hash) return blockedStep(ctx, status, events);
-  if (op?.type === 'Create' && op.issuedAt && input.now - Date.parse(op.issuedAt) < s.createVisibilityGraceMs) {
+  if (op?.type === 'Create' && createMayBeInvisible(op, input.now, s.createVisibilityGraceMs)) {
     // Just created; some services list a new stack a moment later.
     const st = withConditions(status, stack, 'progressing', REASONS.Creating, 'waiting for the new stack to appear', nowIso);
     return idle(st, after(provider.pollIntervalMs), events);
@@ -39,4 +39,10 @@ export function planAbsent(ctx: PlanCtx, provider: ProviderInfo, status: StackSt
   if (status.stackId === undefined) return step;
   const missing: EventSpec = { type: 'Warning', reason: 'StackMissing', message: `stack ${status.stackId} is gone from the provider; creating it again` };
   return { ...step, events: [missing, ...step.events] };
+}
+
+/** A create was accepted, or sent with its reply lost, so recently that the new stack may not be listed yet. */
+export function createMayBeInvisible(op: OperationRecord, now: number, graceMs: number): boolean {
+  const sent = op.issuedAt ?? op.sentAt;
+  return sent !== undefined && now - Date.parse(sent) < graceMs;
 }

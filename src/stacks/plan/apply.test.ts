@@ -1,8 +1,9 @@
 // Planner table tests: at rest: Ready, resync, outputs, failed outside. Pure: no I/O.
 import { describe, expect, it } from 'vitest';
+import { outputsHash } from '../output-data.ts';
 import type { StackPhase } from '../../providers/types.ts';
 import { CAPS, TYPES, provider, stack, view, found, input, cond, expectHealth, applied, REF, requeueOf } from './fixtures.test-util.ts';
-import { plan } from './index.ts';
+import { type PlanInput, plan, planOutputsFailure } from './index.ts';
 
 describe('plan: unchanged spec at rest', () => {
   it.each(TYPES)('%s: complete and applied is Ready, resynced slowly with jitter, no mutation', (t) => {
@@ -31,8 +32,9 @@ describe('plan: unchanged spec at rest', () => {
     const outputs = { configMapName: 'web-out' };
     const step = plan(input(stack({ status: applied, spec: { outputs } }), found(v)));
     expect(step.status.outputs).toEqual({ url: 'http://x', n: '3' });
-    expect(step.action).toEqual({ type: 'writeOutputs', ref: REF, targets: outputs, outputs: v.outputs });
-    const again = plan(input(stack({ status: step.status, spec: { outputs } }), found(v)));
+    expect(step.action).toEqual({ type: 'writeOutputs', ref: REF, targets: { configMap: { name: 'web-out' } }, outputs: v.outputs });
+    const written = { configMap: { kind: 'ours' as const, resourceVersion: '7', hash: outputsHash(v.outputs ?? [], 'configMap') } };
+    const again = plan({ ...input(stack({ status: step.status, spec: { outputs } }), found(v)), outputTargets: written });
     expect(again.action.type).toBe('none');
     const noTargets = plan(input(stack({ status: applied }), found(v)));
     expect(noTargets.action.type).toBe('none');
@@ -48,5 +50,52 @@ describe('plan: unchanged spec at rest', () => {
   it.each(['RolledBack', 'RollbackFailed'] as StackPhase[])('at rest in %s without our operation is Stalled', (phase) => {
     const step = plan(input(stack({ status: applied }), found(view(phase, 'rollback'))));
     expectHealth(step, 'stalled', 'ProviderStackFailed');
+  });
+});
+
+describe('plan: outputs are ensured and never take over', () => {
+  const v = view('Complete', 'update', { outputs: [{ key: 'url', value: 'http://x' }, { key: 'pw', value: 's3cret', sensitive: true }] });
+  const spec = { outputs: { secretName: 'web-secret', configMapName: 'web-cm' } };
+  const ours = (kind: 'secret' | 'configMap', hash = outputsHash(v.outputs ?? [], kind)) => ({ kind: 'ours' as const, resourceVersion: '5', hash });
+  const at = (outputTargets: PlanInput['outputTargets']) => plan({ ...input(stack({ status: { ...applied, outputs: { url: 'http://x' } }, spec }), found(v)), outputTargets });
+
+  it('a Ready Stack whose outputs objects are in place writes nothing', () => {
+    expect(at({ secret: ours('secret'), configMap: ours('configMap') }).action.type).toBe('none');
+  });
+
+  it('an outputs object deleted by hand (or outputs added to a Ready Stack) is created again', () => {
+    const step = at({ secret: ours('secret'), configMap: { kind: 'absent' } });
+    expect(step.action).toEqual({ type: 'writeOutputs', ref: REF, targets: { configMap: { name: 'web-cm' } }, outputs: v.outputs });
+    expectHealth(step, 'ready', 'Succeeded');
+  });
+
+  it('an object of ours holding something else is replaced at the version it was read at', () => {
+    const step = at({ secret: ours('secret', 'stale'), configMap: ours('configMap') });
+    expect(step.action).toMatchObject({ type: 'writeOutputs', targets: { secret: { name: 'web-secret', resourceVersion: '5' } } });
+  });
+
+  it("someone else's object is never written: Stalled OutputTargetConflict naming the owner, re-checked later", () => {
+    const step = at({ secret: { kind: 'foreign', owner: 'controlled by Stack other' }, configMap: { kind: 'absent' } });
+    expect(step.action.type).toBe('none');
+    expectHealth(step, 'stalled', 'OutputTargetConflict');
+    expect(cond(step, 'Stalled')?.message).toContain('controlled by Stack other');
+    expect(cond(step, 'Stalled')?.message).toContain('spec.outputs.secretName');
+    expect(step.events.map((e) => e.reason)).toEqual(['OutputTargetConflict']);
+    expect(requeueOf(step)).toBe(30_000);
+  });
+
+  it('the ConfigMap hash never covers sensitive outputs', () => {
+    const other = [{ key: 'url', value: 'http://x' }, { key: 'pw', value: 'other', sensitive: true }];
+    expect(outputsHash(other, 'configMap')).toBe(outputsHash(v.outputs ?? [], 'configMap'));
+    expect(outputsHash(other, 'secret')).not.toBe(outputsHash(v.outputs ?? [], 'secret'));
+  });
+
+  it('writing the outputs failed: Reconciling OutputsFailed with a Warning, retried through the backoff', () => {
+    const i = { ...input(stack({ status: applied, spec }), found(v)), outputTargets: { configMap: { kind: 'absent' as const } } };
+    const f = planOutputsFailure(i, plan(i), 'Secret web-secret is immutable');
+    expectHealth(f, 'progressing', 'OutputsFailed');
+    expect(cond(f, 'Reconciling')?.message).toContain('immutable');
+    expect(f.next.type).toBe('backoff');
+    expect(f.events[0]?.type).toBe('Warning');
   });
 });

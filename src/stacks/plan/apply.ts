@@ -5,6 +5,7 @@ import type { StackInput, StackView } from '../../providers/types.ts';
 import { effectiveStackName, operationToken } from '../desired.ts';
 import { REASONS } from '../reasons.ts';
 import { withConditions } from './conditions.ts';
+import { outputsStep } from './outputs.ts';
 import { RETRY_HINT, blockedStep, resyncDelay, retryWait, statusOutputs, targetOf, viewFields } from './rules.ts';
 import { type EventSpec, type PlanCtx, type ProviderInfo, type Step, after, idle, mutate } from './step.ts';
 
@@ -25,8 +26,17 @@ export function startOperation(
 ): Step {
   const { stack, nowIso, gen } = ctx;
   const attempt = status.failures ?? 0;
-  const token = operationToken(stack.metadata.uid ?? '', gen, type === 'Create' ? 'create' : 'update', attempt, status.lastHandledReconcileRequest);
-  const operation: OperationRecord = { type, generation: gen, hash: desired.hash, token, startedAt: nowIso, attempt };
+  const token = operationToken(stack.metadata.uid ?? '', gen, type === 'Create' ? 'create' : 'update', attempt, status.lastHandledReconcileRequest, desired.hash);
+  const operation: OperationRecord = {
+    type,
+    generation: gen,
+    hash: desired.hash,
+    token,
+    startedAt: nowIso,
+    attempt,
+    // The provider's own clock: whether the call landed is judged by a change of it (settled.ts).
+    ...(view?.updatedAt ? { observedUpdatedAt: view.updatedAt } : {}),
+  };
   const st = withConditions(
     { ...status, ...viewFields(view), operation, nextRetryAt: undefined },
     stack,
@@ -54,14 +64,6 @@ export function resendAction(ctx: PlanCtx, type: 'Create' | 'Update', token: str
   return { type: 'update' as const, token, ref: targetOf(ctx, view), input };
 }
 
-/** Outputs go to the Secret / ConfigMap named in spec.outputs, when the Stack names any. */
-export function outputsStep(ctx: PlanCtx, view: StackView, base: Step): Step {
-  const targets = ctx.stack.spec.outputs;
-  if (!targets?.secretName && !targets?.configMapName) return base;
-  const pick = { ...(targets.secretName ? { secretName: targets.secretName } : {}), ...(targets.configMapName ? { configMapName: targets.configMapName } : {}) };
-  return { ...base, action: { type: 'writeOutputs', ref: targetOf(ctx, view), targets: pick, ...(view.outputs ? { outputs: view.outputs } : {}) } };
-}
-
 /** At rest, owned, nothing in flight. */
 export function planAtRest(ctx: PlanCtx, provider: ProviderInfo, view: StackView, status0: StackStatus, events: EventSpec[], desired: Desired): Step {
   const { input, stack, nowIso } = ctx;
@@ -76,8 +78,7 @@ export function planAtRest(ctx: PlanCtx, provider: ProviderInfo, view: StackView
   if (view.phase === 'Complete') {
     const outputs = statusOutputs(view);
     const st = withConditions({ ...status, failures: 0, lastError: undefined, nextRetryAt: undefined, ...(outputs ? { outputs } : {}) }, stack, 'ready', REASONS.Succeeded, `stack ${view.rawStatus}`, nowIso);
-    const step = idle(st, after(resyncDelay(provider, input.jitter)), events);
-    return outputsChanged(ctx.status0, st) ? outputsStep(ctx, view, step) : step;
+    return outputsStep(ctx, view, idle(st, after(resyncDelay(provider, input.jitter)), events), outputsChanged(ctx.status0, st));
   }
   // Settled but not Complete, with nothing of ours in flight: changed outside, or failed earlier.
   const why = `the stack is ${view.rawStatus}${view.reason ? `: ${view.reason}` : ''}; ${RETRY_HINT} to re-apply`;

@@ -5,6 +5,7 @@ import type { OperationRecord, StackStatus } from '../../api/v1alpha1/types.ts';
 import type { StackView } from '../../providers/types.ts';
 import { effectiveStackName, operationToken } from '../desired.ts';
 import { REASONS } from '../reasons.ts';
+import { createMayBeInvisible } from './absent.ts';
 import { bounded, eventOnce, withConditions } from './conditions.ts';
 import { cancelStep, isOwned, isSettled, retryDelay, retryWait, targetOf, viewFields } from './rules.ts';
 import { AWAIT, type PlanCtx, type ProviderInfo, type Step, after, idle, mutate } from './step.ts';
@@ -36,6 +37,12 @@ export function planDeletion(ctx: PlanCtx): Step {
     return idle(withConditions(status, stack, 'progressing', REASONS.Deleting, 'waiting for the provider to answer', nowIso), after(provider.pollIntervalMs));
   }
   const view = input.observed.kind === 'found' ? input.observed.view : undefined;
+  const op = status.operation;
+  if (!view && op?.type === 'Create' && createMayBeInvisible(op, input.now, ctx.s.createVisibilityGraceMs)) {
+    // A create whose reply was lost may still appear: releasing now would leak the stack.
+    const message = `waiting for the create of generation ${op.generation} to show at the provider before deleting`;
+    return idle(withConditions(status, stack, 'progressing', REASONS.Deleting, message, nowIso), after(provider.pollIntervalMs));
+  }
   if (!view || view.phase === 'Deleted' || !isOwned(ctx, status, view)) {
     // Gone, never created, or not ours (a same-name stack of someone else is never deleted).
     const message = !view || view.phase === 'Deleted' ? `stack ${status.stackId ?? effectiveStackName(stack)} is deleted` : `stack ${view.name} is not owned by this Stack; left in place`;

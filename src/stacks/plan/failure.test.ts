@@ -1,6 +1,6 @@
 // Planner table tests: provider call failures, classified once. Pure: no I/O.
 import { describe, expect, it } from 'vitest';
-import { H_OLD, H_NEW, stack, view, found, absent, input, cond, expectHealth, appliedOld, updateOp } from './fixtures.test-util.ts';
+import { H_OLD, H_NEW, INPUT, NOW, stack, view, found, absent, input, cond, expectHealth, appliedOld, updateOp } from './fixtures.test-util.ts';
 import { plan, planCallFailure } from './index.ts';
 
 describe('planCallFailure: errors classified once', () => {
@@ -70,5 +70,66 @@ describe('planCallFailure: errors classified once', () => {
     const { i, step } = startUpdate();
     const f = planCallFailure(i, step, { kind: 'Invalid', message: 'x'.repeat(5000) });
     expect(cond(f, 'Ready')?.message.length).toBeLessThanOrEqual(1024);
+  });
+});
+
+describe('lost replies (tenant-safety issue, item 8): never a second conflicting mutation', () => {
+  const before = view('Complete', 'update', { updatedAt: '2026-11-22T11:00:00Z' });
+
+  it('a transient failure of an update keeps the record, marked sent', () => {
+    const i = input(stack({ status: appliedOld }), found(before));
+    const step = plan(i);
+    expect(step.status.operation?.observedUpdatedAt).toBe('2026-11-22T11:00:00Z');
+    const f = planCallFailure(i, step, { kind: 'Transient', message: 'socket hang up' });
+    expect(f.status.operation).toMatchObject({ type: 'Update', token: step.status.operation?.token, sentAt: new Date(NOW).toISOString() });
+    expect(f.status.operation?.issuedAt).toBeUndefined();
+  });
+
+  const afterLost = () => {
+    const i = input(stack({ status: appliedOld }), found(before));
+    const step = plan(i);
+    return planCallFailure(i, step, { kind: 'Transient', message: 'socket hang up' }).status;
+  };
+
+  it('the update never landed (the provider time did not move): sent again with the same token', () => {
+    const st = afterLost();
+    const next = plan({ ...input(stack({ status: st }), found(before)), now: NOW + 10_000 });
+    expect(next.action).toMatchObject({ type: 'update', token: st.operation?.token });
+  });
+
+  it('the update landed and finished: not sent again, whatever the provider clock says (5 s behind)', () => {
+    const st = afterLost();
+    const landed = view('Complete', 'update', { updatedAt: new Date(NOW - 5_000).toISOString() });
+    const next = plan({ ...input(stack({ status: st }), found(landed)), now: NOW + 10_000 });
+    expect(next.action.type).toBe('none');
+    expect(next.status.lastAppliedHash).toBe(H_NEW);
+  });
+
+  it('a lost create reply waits for the stack to show, then re-sends with the same token', () => {
+    const i = input(stack(), absent);
+    const step = plan(i);
+    const st = planCallFailure(i, step, { kind: 'Transient', message: 'timeout' }).status;
+    const soon = plan({ ...input(stack({ status: st }), absent), now: NOW + 1_000 });
+    expect(soon.action.type).toBe('none');
+    expect(cond(soon, 'Reconciling')?.message).toContain('appear');
+    const late = plan({ ...input(stack({ status: st }), absent), now: NOW + 120_000 });
+    expect(late.action).toMatchObject({ type: 'create', token: step.status.operation?.token });
+  });
+
+  it('deleting right after an unconfirmed create waits for the stack instead of leaking it', () => {
+    const i = input(stack(), absent);
+    const st = planCallFailure(i, plan(i), { kind: 'Transient', message: 'timeout' }).status;
+    const del = plan({ ...input(stack({ status: st, deleting: true }), absent), now: NOW + 1_000 });
+    expect(del.action.type).toBe('none');
+    expectHealth(del, 'progressing', 'Deleting');
+    const gone = plan({ ...input(stack({ status: st, deleting: true }), absent), now: NOW + 120_000 });
+    expect(gone.action.type).toBe('removeFinalizer');
+  });
+
+  it('a parametersFrom change within one generation sends a new token (the content differs)', () => {
+    const a = plan(input(stack({ status: appliedOld }), found(before)));
+    const b = plan({ ...input(stack({ status: appliedOld }), found(before)), desired: { hash: 'hash-other', input: INPUT } });
+    expect(a.action.type).toBe('update');
+    expect((a.action as { token: string }).token).not.toBe((b.action as { token: string }).token);
   });
 });

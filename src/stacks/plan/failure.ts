@@ -1,6 +1,6 @@
 // Provider call failures, classified once (docs/stack-controller.md §3.8): the single home of every rule for
 // a failed mutation and for a failed read of the provider's view. Pure, like the rest of the planner.
-import { ANNOTATION_RECONCILE_REQUESTED_AT, type StackStatus } from '../../api/v1alpha1/types.ts';
+import { ANNOTATION_RECONCILE_REQUESTED_AT, type OperationRecord, type StackStatus } from '../../api/v1alpha1/types.ts';
 import { REASONS } from '../reasons.ts';
 import { bounded, eventOnce, withConditions } from './conditions.ts';
 import { AWAIT, type CallFailure, type PlanInput, type Step, after, idle } from './step.ts';
@@ -16,8 +16,7 @@ export function planCallFailure(input: PlanInput, step: Step, failure: CallFailu
   const poll = 'error' in input.provider ? 30_000 : input.provider.pollIntervalMs;
   const message = bounded(failure.message.replace(/[.\s]+$/, ''));
   const action = step.action.type;
-  // The call did not land (it failed): forget an operation record it created, keep one that existed.
-  const base: StackStatus = { ...step.status, operation: input.stack.status?.operation, lastError: message };
+  const base: StackStatus = { ...step.status, operation: recordAfterFailure(input, step, failure, nowIso), lastError: message };
   const progressing = (reason: (typeof REASONS)[keyof typeof REASONS], text: string) => withConditions(base, stack, 'progressing', reason, text, nowIso);
 
   switch (failure.kind) {
@@ -43,6 +42,19 @@ export function planCallFailure(input: PlanInput, step: Step, failure: CallFailu
       // The work queue backs off (exponential, capped) from the reconcile's failure.
       return idle(progressing(REASONS.ProviderUnavailable, `provider call failed, retrying: ${message}`), { type: 'backoff', message: `provider call failed: ${message}` });
   }
+}
+
+/**
+ * A refused call did not land: forget the operation record it created, keep one that existed. A
+ * transient failure of a create, update or delete may have landed with its reply lost (a reset or a
+ * timeout after the service acted): keep the record, marked sent, so the next reconcile decides from
+ * the provider's view and never sends a second, conflicting mutation (docs/stack-controller.md §3.3).
+ */
+function recordAfterFailure(input: PlanInput, step: Step, failure: CallFailure, nowIso: string): OperationRecord | undefined {
+  const recorded = step.status.operation;
+  const type = step.action.type;
+  if (failure.kind === 'Transient' && recorded && (type === 'create' || type === 'update' || type === 'delete')) return { ...recorded, sentAt: nowIso };
+  return input.stack.status?.operation;
 }
 
 /** The provider refused the request itself: Stalled, and a refused create / update blocks that desired state. */

@@ -18,7 +18,7 @@ export const CAPS: Record<ProviderType, ProviderCapabilities> = {
 export const TYPES: ProviderType[] = ['heat', 'rfs', 'ros', 'cloudfoundry'];
 
 export function provider(type: ProviderType = 'heat'): ProviderInfo {
-  return { type, capabilities: CAPS[type], pollIntervalMs: 5000, resyncIntervalMs: 600_000 };
+  return { type, capabilities: CAPS[type], pollIntervalMs: 5000, resyncIntervalMs: 600_000, adoption: 'Allowed' };
 }
 
 export function stack(opts: {

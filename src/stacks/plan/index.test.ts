@@ -1,7 +1,8 @@
 // Planner table tests: finalizer, suspend and resolution problems (the dispatcher). Pure: no I/O.
 import { describe, expect, it } from 'vitest';
-import { H_NEW, INPUT, TYPES, provider, stack, view, found, absent, input, cond, expectHealth, applied, appliedOld, updateOp } from './fixtures.test-util.ts';
-import { plan } from './index.ts';
+import { ANNOTATION_ADOPT } from '../../api/v1alpha1/types.ts';
+import { H_NEW, INPUT, NOW, TYPES, provider, stack, view, found, absent, input, cond, expectHealth, applied, appliedOld, updateOp, requeueOf } from './fixtures.test-util.ts';
+import { type Observed, plan } from './index.ts';
 
 describe('plan: finalizer and suspend', () => {
   it('adds the finalizer before anything else, even with a stack present', () => {
@@ -34,7 +35,8 @@ describe('plan: resolution problems', () => {
   it('a missing provider is Stalled ProviderNotFound with one Warning', () => {
     const step = plan({ ...input(stack({ status: applied }), { kind: 'unknown' }), provider: { error: { reason: 'ProviderNotFound', message: 'StackProvider p not found' } } });
     expectHealth(step, 'stalled', 'ProviderNotFound');
-    expect(step.next.type).toBe('await');
+    // Re-checked by itself (the object may appear): 30 s after stalling at first.
+    expect(step.next).toEqual({ type: 'requeue', afterMs: 30_000 });
     expect(step.events[0]?.type).toBe('Warning');
   });
 
@@ -60,5 +62,58 @@ describe('plan: resolution problems', () => {
     const step = plan({ ...input(stack({ status: st }), found(view('InProgress'))), desired: { error: { reason: 'TemplateNotFound', message: 'gone' } } });
     expect(step.action.type).toBe('none');
     expect(step.next).toEqual({ type: 'requeue', afterMs: 5000 });
+  });
+});
+
+describe('plan: recovery from a Stalled reference', () => {
+  const missing = { error: { reason: 'TemplateNotFound' as const, message: 'template ConfigMap ns/tpl not found' } };
+  const stalledSince = (ms: number) => plan({ ...input(stack({ status: applied }), found(view('Complete'))), desired: missing, now: NOW - ms }).status;
+
+  it('re-checks as long again as it has been stalled, at least 30 s', () => {
+    const fresh = plan({ ...input(stack({ status: stalledSince(5_000) }), found(view('Complete'))), desired: missing });
+    expect(requeueOf(fresh)).toBe(30_000);
+    const older = plan({ ...input(stack({ status: stalledSince(120_000) }), found(view('Complete'))), desired: missing });
+    expect(requeueOf(older)).toBe(120_000);
+  });
+
+  it('never waits longer than the resync cap', () => {
+    const old = plan({ ...input(stack({ status: stalledSince(86_400_000) }), found(view('Complete'))), desired: missing, settings: { recheckCapMs: 600_000 } });
+    expect(requeueOf(old)).toBe(600_000);
+  });
+
+  it('becomes Ready by itself once the reference resolves', () => {
+    const step = plan(input(stack({ status: stalledSince(60_000) }), found(view('Complete'))));
+    expectHealth(step, 'ready', 'Succeeded');
+  });
+});
+
+describe('plan: adoption (tenant safety)', () => {
+  const foreign = (ownerUid: string | undefined, ownerLive?: boolean): Observed => ({
+    kind: 'found',
+    view: { ...view('Complete'), ownerUid },
+    ...(ownerLive === undefined ? {} : { ownerLive }),
+  });
+  const adopt = { [ANNOTATION_ADOPT]: 'true' };
+
+  it('adopts a stack left by a Stack that no longer exists (Retain, then adopt)', () => {
+    const step = plan(input(stack({ annotations: adopt }), foreign('uid-gone', false)));
+    expect(step.status.stackId).toBe('id-1');
+    expect(step.events.map((e) => e.reason)).toContain('Adopted');
+  });
+
+  it('never adopts a stack owned by a live Stack', () => {
+    const step = plan(input(stack({ annotations: adopt }), foreign('uid-live', true)));
+    expectHealth(step, 'stalled', 'StackNameConflict');
+    expect(cond(step, 'Stalled')?.message).toContain('never adopted');
+  });
+
+  it('an owner that could not be looked up counts as live', () => {
+    expectHealth(plan(input(stack({ annotations: adopt }), foreign('uid-unknown'))), 'stalled', 'StackNameConflict');
+  });
+
+  it('a provider with adoption Disallowed refuses the annotation, and says so', () => {
+    const step = plan({ ...input(stack({ annotations: adopt }), foreign(undefined)), provider: { ...provider(), adoption: 'Disallowed' } });
+    expectHealth(step, 'stalled', 'StackNameConflict');
+    expect(cond(step, 'Stalled')?.message).toContain('adoption: Disallowed');
   });
 });

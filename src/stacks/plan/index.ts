@@ -15,9 +15,9 @@ import { eventOnce, withConditions } from './conditions.ts';
 import { planDeletion } from './delete.ts';
 import { withReadFailure } from './failure.ts';
 import { planInProgress } from './in-progress.ts';
-import { isOwned, isSettled } from './rules.ts';
+import { isOwned, isSettled, recheckDelay } from './rules.ts';
 import { planSettled } from './settled.ts';
-import { AWAIT, DEFAULT_SETTINGS, type EventSpec, type PlanCtx, type PlanInput, type ResolveError, REPLAN, type Step, after, idle } from './step.ts';
+import { AWAIT, DEFAULT_SETTINGS, type EventSpec, type PlanCtx, type PlanInput, type ProviderInfo, type ResolveError, REPLAN, type Step, after, idle } from './step.ts';
 
 export function plan(input: PlanInput): Step {
   return withReadFailure(input, planWithoutReadFailure(input));
@@ -50,7 +50,7 @@ function planWithoutReadFailure(input: PlanInput): Step {
   }
   const view = input.observed.kind === 'found' ? input.observed.view : undefined;
   if (view && !isOwned(ctx, status, view)) {
-    const adopted = adoptOrConflict(ctx, view, status, events);
+    const adopted = adoptOrConflict(ctx, provider, view, status, events);
     if ('action' in adopted) return adopted;
     status = adopted.status;
   }
@@ -77,28 +77,42 @@ function reconcileRequest(ctx: PlanCtx, status: StackStatus, events: EventSpec[]
   return { ...status, lastHandledReconcileRequest: req, blockedHash: undefined, failures: 0, nextRetryAt: undefined };
 }
 
-/** Ownership (docs/stack-controller.md §3.2): never touch a stack owned by another UID; adopt an unowned one on request. */
-function adoptOrConflict(ctx: PlanCtx, view: StackView, status: StackStatus, events: EventSpec[]): Step | { status: StackStatus } {
-  if (ctx.stack.metadata.annotations?.[ANNOTATION_ADOPT] === 'true' && view.ownerUid === undefined) {
+/**
+ * Ownership (docs/stack-controller.md §3.2): never touch a stack owned by another UID. The adopt
+ * annotation takes an unowned stack, or one whose owning Stack no longer exists (left by Retain), and
+ * only where the provider object allows adoption (spec.adoption).
+ */
+function adoptOrConflict(ctx: PlanCtx, provider: ProviderInfo, view: StackView, status: StackStatus, events: EventSpec[]): Step | { status: StackStatus } {
+  const ownerLive = ctx.input.observed.kind === 'found' && ctx.input.observed.ownerLive !== false;
+  const orphan = view.ownerUid === undefined || !ownerLive;
+  const wantsAdopt = ctx.stack.metadata.annotations?.[ANNOTATION_ADOPT] === 'true';
+  if (wantsAdopt && orphan && provider.adoption === 'Allowed') {
     events.push({ type: 'Normal', reason: 'Adopted', message: `adopted existing stack ${view.name} (${view.id})` });
     return { status: { ...status, stackId: view.id } };
   }
-  const who = view.ownerUid ? `another Stack (uid ${view.ownerUid})` : 'nobody (created outside stack-operator)';
-  const message =
-    `a stack named ${view.name} (${view.id}) already exists and belongs to ${who}; ` +
-    `choose another spec.stackName, or set the annotation ${ANNOTATION_ADOPT}: "true" to adopt an unowned stack`;
+  const who = view.ownerUid ? `${ownerLive ? 'another Stack' : 'a Stack that no longer exists'} (uid ${view.ownerUid})` : 'nobody (created outside stack-operator)';
+  const advice =
+    provider.adoption === 'Disallowed'
+      ? `choose another spec.stackName (the provider sets spec.adoption: Disallowed, so the ${ANNOTATION_ADOPT} annotation is not honoured)`
+      : orphan
+        ? `choose another spec.stackName, or set the annotation ${ANNOTATION_ADOPT}: "true" to adopt it`
+        : 'choose another spec.stackName (a stack owned by an existing Stack is never adopted)';
+  const message = `a stack named ${view.name} (${view.id}) already exists and belongs to ${who}; ${advice}`;
   const st = withConditions({ ...status, stackStatus: view.rawStatus }, ctx.stack, 'stalled', REASONS.StackNameConflict, message, ctx.nowIso);
-  return idle(st, AWAIT, eventOnce(ctx.status0, REASONS.StackNameConflict, events));
+  return idle(st, after(recheckDelay(ctx, REASONS.StackNameConflict)), eventOnce(ctx.status0, REASONS.StackNameConflict, events));
 }
 
 /** The provider or the desired state could not be resolved: retried when it may fix itself, else Stalled. */
 function resolveFailure(ctx: PlanCtx, status: StackStatus, err: ResolveError, events: EventSpec[]): Step {
   if (err.transient) return idle(withConditions(status, ctx.stack, 'progressing', err.reason, err.message, ctx.nowIso), after(30_000), events);
-  // Waits for a change: the Stack, or a watched provider / Secret / ConfigMap it references.
-  return idle(withConditions(status, ctx.stack, 'stalled', err.reason, err.message, ctx.nowIso), AWAIT, eventOnce(ctx.status0, err.reason, events, err.message));
+  // Recovers by itself once the missing object appears: re-checked with a growing delay (a change of
+  // the Stack or of its provider is seen at once through the watches).
+  const st = withConditions(status, ctx.stack, 'stalled', err.reason, err.message, ctx.nowIso);
+  return idle(st, after(recheckDelay(ctx, err.reason)), eventOnce(ctx.status0, err.reason, events, err.message));
 }
 
 export { planCallFailure } from './failure.ts';
+export { planOutputsFailure } from './outputs.ts';
 export { bounded, setCondition, withConditions, MESSAGE_LIMIT } from './conditions.ts';
 export { statusOutputs } from './rules.ts';
 export * from './step.ts';

@@ -9,7 +9,7 @@ import { plan } from './index.ts';
 describe('plan: changed spec', () => {
   it.each(TYPES)('%s: a new hash starts an update with an operation record first', (t) => {
     const step = plan({ ...input(stack({ status: appliedOld }), found(view('Complete'))), provider: provider(t) });
-    expect(step.action).toEqual({ type: 'update', token: operationToken(UID, 2, 'update', 0), ref: REF, input: INPUT });
+    expect(step.action).toEqual({ type: 'update', token: operationToken(UID, 2, 'update', 0, '', H_NEW), ref: REF, input: INPUT });
     expect(step.status.operation).toMatchObject({ type: 'Update', generation: 2, hash: H_NEW, attempt: 0 });
     expectHealth(step, 'progressing', 'Updating');
   });
@@ -21,7 +21,7 @@ describe('plan: changed spec', () => {
     expect(step.status.lastAppliedGeneration).toBe(2);
     expect(step.status.operation).toBeUndefined();
     expectHealth(step, 'ready', 'Succeeded');
-    expect(step.action).toEqual({ type: 'writeOutputs', ref: REF, targets: { secretName: 'web-out' } });
+    expect(step.action).toEqual({ type: 'writeOutputs', ref: REF, targets: { secret: { name: 'web-out' } } });
     expect(step.events.map((e) => e.reason)).toContain('Updated');
   });
 
@@ -57,7 +57,7 @@ describe('plan: changed spec', () => {
     expect(wait.action.type).toBe('none');
     expect(wait.next).toEqual({ type: 'requeue', afterMs: 10_000 });
     const go = plan({ ...input(stack({ status: st }), found(view('Failed'))), now: NOW + 10_001 });
-    expect(go.action).toEqual({ type: 'update', token: operationToken(UID, 2, 'update', 1), ref: REF, input: INPUT });
+    expect(go.action).toEqual({ type: 'update', token: operationToken(UID, 2, 'update', 1, '', H_NEW), ref: REF, input: INPUT });
   });
 
   it('gives up after maxAttempts with Stalled RetriesExhausted and blocks that desired state', () => {
@@ -81,7 +81,7 @@ describe('plan: changed spec', () => {
     const st: StackStatus = { ...appliedOld, blockedHash: H_NEW, failures: 3 };
     const step = plan(input(stack({ status: st, annotations: { [ANNOTATION_RECONCILE_REQUESTED_AT]: 't1' } }), found(view('Failed'))));
     // A new token: the service must not answer the re-apply as a replay of the cancelled call.
-    expect(step.action).toEqual({ type: 'update', token: operationToken(UID, 2, 'update', 0, 't1'), ref: REF, input: INPUT });
+    expect(step.action).toEqual({ type: 'update', token: operationToken(UID, 2, 'update', 0, 't1', H_NEW), ref: REF, input: INPUT });
     expect(operationToken(UID, 2, 'update', 0, 't1')).not.toBe(operationToken(UID, 2, 'update', 0));
     expect(step.status.lastHandledReconcileRequest).toBe('t1');
     expect(step.events.map((e) => e.reason)).toContain('ReconcileRequested');

@@ -3,7 +3,8 @@
 import { ANNOTATION_RECONCILE_REQUESTED_AT, type OperationRecord, type StackStatus } from '../../api/v1alpha1/types.ts';
 import type { StackView } from '../../providers/types.ts';
 import { REASONS } from '../reasons.ts';
-import { type Desired, outputsStep, resendAction } from './apply.ts';
+import { type Desired, resendAction } from './apply.ts';
+import { outputsStep } from './outputs.ts';
 import { bounded, withConditions } from './conditions.ts';
 import { RETRY_HINT, opLabel, resyncDelay, retryDelay, statusOutputs, viewFields } from './rules.ts';
 import { type EventSpec, type PlanCtx, type ProviderInfo, REPLAN, type Step, after, idle, mutate } from './step.ts';
@@ -25,13 +26,15 @@ export function planSettled(ctx: PlanCtx, provider: ProviderInfo, view: StackVie
 
 /**
  * Whether a recorded Create / Update without issuedAt (a crash between the record and the call, or
- * right after the call) certainly never reached the provider. An update that landed makes the stack's
+ * right after the call, or a reply lost) certainly never reached the provider. An update that landed makes the stack's
  * last operation an update (or its rollback) and moves its update time to after the record. Provider
  * timestamps often have whole-second precision (Heat `updated_time`), so the record's time is compared
  * at that precision: a change within the same second counts as ours (never a second call).
  */
 export function neverLanded(op: OperationRecord, view: StackView): boolean {
   if (op.type === 'Update' && view.operation === 'create') return true;
+  // Best: the provider's own update time, unchanged since the record (no clock comparison at all).
+  if (op.observedUpdatedAt !== undefined) return view.updatedAt === op.observedUpdatedAt;
   const changed = view.updatedAt ?? (op.type === 'Update' ? view.createdAt : undefined);
   if (changed === undefined) return false;
   const changedMs = Date.parse(changed);
@@ -71,7 +74,7 @@ function succeeded(ctx: PlanCtx, provider: ProviderInfo, view: StackView, op: Op
   );
   const done: EventSpec = { type: 'Normal', reason: op.type === 'Create' ? 'Created' : 'Updated', message: `${opLabel(op)} completed: ${view.rawStatus}` };
   // The outputs are written before the newest spec is applied (a replan after a status-only Step).
-  return outputsStep(ctx, view, idle(st, current ? after(resyncDelay(provider, ctx.input.jitter)) : REPLAN, [...events, done]));
+  return outputsStep(ctx, view, idle(st, current ? after(resyncDelay(provider, ctx.input.jitter)) : REPLAN, [...events, done]), true);
 }
 
 /** Failed, rolled back, rollback failed: retry with backoff, then give up. */

@@ -19,6 +19,8 @@ export interface ProviderInfo {
   capabilities: ProviderCapabilities;
   pollIntervalMs: number;
   resyncIntervalMs: number;
+  /** spec.adoption of the provider object: whether the adopt annotation may take an existing stack. */
+  adoption: 'Allowed' | 'Disallowed';
 }
 
 /** A problem found before the provider is asked anything (missing provider, template, Secret...). */
@@ -30,7 +32,8 @@ export interface ResolveError {
 }
 
 export type Observed =
-  | { kind: 'found'; view: StackView }
+  /** ownerLive: the stack's owner UID is a Stack that exists (read from the cache); never adopted then. */
+  | { kind: 'found'; view: StackView; ownerLive?: boolean }
   | { kind: 'absent' }
   /** Not read (suspended, provider unresolved) or the read failed; the planner must not act on it. */
   | { kind: 'unknown' };
@@ -50,6 +53,8 @@ export interface PlanInput {
   observed: Observed;
   /** Set when reading the provider's view failed: the planner never acts on a guess. */
   readFailure?: CallFailure;
+  /** The outputs Secret / ConfigMap named in spec.outputs, as read (unset: not read). */
+  outputTargets?: { secret?: TargetObservation; configMap?: TargetObservation };
   /** Milliseconds since the epoch. */
   now: number;
   /** A random number in [0, 1), used to jitter the resync interval. */
@@ -67,6 +72,8 @@ export interface PlannerSettings {
   timeoutGraceMs: number;
   /** How long a just-created stack may stay invisible (eventual consistency) before the create is retried. */
   createVisibilityGraceMs: number;
+  /** Longest wait between re-checks of a Stack Stalled on something outside it (a missing Secret...). */
+  recheckCapMs: number;
 }
 
 export const DEFAULT_SETTINGS: PlannerSettings = {
@@ -75,6 +82,7 @@ export const DEFAULT_SETTINGS: PlannerSettings = {
   retryCapMs: 10 * 60_000,
   timeoutGraceMs: 5 * 60_000,
   createVisibilityGraceMs: 60_000,
+  recheckCapMs: 10 * 60_000,
 };
 
 /** The cloud stack a call addresses: its name and the id guard (a same-name stack with another id is never hit). */
@@ -83,9 +91,21 @@ export interface TargetRef {
   id: string;
 }
 
+/** An outputs target as read: missing, someone else's, or ours (controlled by this Stack). */
+export type TargetObservation =
+  | { kind: 'absent' }
+  | { kind: 'foreign'; owner: string }
+  | { kind: 'ours'; resourceVersion: string; hash?: string };
+
+/** One outputs object to write: created when resourceVersion is unset, else replaced at that version. */
+export interface OutputTarget {
+  name: string;
+  resourceVersion?: string;
+}
+
 export interface OutputTargets {
-  secretName?: string;
-  configMapName?: string;
+  secret?: OutputTarget;
+  configMap?: OutputTarget;
 }
 
 export type MutationAction =

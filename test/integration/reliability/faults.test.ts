@@ -48,6 +48,7 @@ async function staleContext(stale: StackObject): Promise<StackContext> {
     clock: { now: () => Date.now() },
     random: () => 0.5,
     log: silentLogger,
+    seesAllNamespaces: false,
   };
 }
 
