@@ -36,15 +36,23 @@ function bindAddress(text: string): { host: string; port: number } | false {
   return { host, port };
 }
 
-/** Test-only fault switch (docs/reliability.md): STACK_OPERATOR_CRASH_AT=<point>[:<action>][@<n>] exits hard there. */
+/**
+ * Test-only fault switch (docs/reliability.md): STACK_OPERATOR_CRASH_AT=<point>[:<action>][@<n>][!stop]
+ * exits hard there, or with `!stop` stops the process itself (SIGSTOP: a paused leader, for fencing).
+ */
 export function crashSwitch(spec: string | undefined): ((point: CrashPoint, action: string) => void) | undefined {
   if (!spec) return undefined;
-  const m = /^([a-z-]+)(?::([A-Za-z]+))?(?:@(\d+))?$/.exec(spec);
-  if (!m) throw new Error(`STACK_OPERATOR_CRASH_AT=${spec}: expected <point>[:<action>][@<n>]`);
+  const m = /^([a-z-]+)(?::([A-Za-z]+))?(?:@(\d+))?(!stop)?$/.exec(spec);
+  if (!m) throw new Error(`STACK_OPERATOR_CRASH_AT=${spec}: expected <point>[:<action>][@<n>][!stop]`);
   let remaining = Number(m[3] ?? 1);
   return (point, action) => {
     if (point !== m[1] || (m[2] && m[2] !== action)) return;
-    if (--remaining > 0) return;
+    if (--remaining !== 0) return;
+    if (m[4]) {
+      process.stderr.write(`STACK_OPERATOR_CRASH_AT: stopping at ${point}:${action}\n`);
+      process.kill(process.pid, 'SIGSTOP');
+      return;
+    }
     process.stderr.write(`STACK_OPERATOR_CRASH_AT: exiting at ${point}:${action}\n`);
     process.exit(137);
   };

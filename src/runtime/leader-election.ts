@@ -16,8 +16,11 @@
 //   takes over at its next retry instead of waiting out the lease.
 //
 // # Caveats
-// - No fencing (same as client-go): a paused leader may act for up to about leaseDuration after it
-//   lost the lease. External side effects must be idempotent.
+// - Fencing is the caller's: leaseRemainingMs() says how long the lease is still ours by our own
+//   clock, counted from the moment the last successful acquire / renew was *sent* (a standby waits a
+//   full leaseDuration after it saw that renew). A process paused past its lease resumes with a
+//   negative remainder, so a caller that checks it right before an external side effect never acts
+//   on a lease it lost (Manager.holdsLeadership).
 // - Defaults 15 s / 10 s / 2 s; checked: leaseDuration > renewDeadline > 1.2 × retryPeriod.
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
@@ -77,6 +80,8 @@ export class LeaderElector {
   readonly #log: Logger;
   #observed: { key: string; at: number; spec: LeaseSpec; rv: string | undefined } | undefined;
   #leader = false;
+  /** Local time at which the last successful acquire / renew was sent. */
+  #validFrom: number | undefined;
   #lastLeader: string | undefined;
 
   constructor(opts: LeaderElectorOptions) {
@@ -95,6 +100,12 @@ export class LeaderElector {
 
   isLeader(): boolean {
     return this.#leader;
+  }
+
+  /** How long the lease is still ours by the local clock (<= 0 when not leading or expired). */
+  leaseRemainingMs(): number {
+    if (!this.#leader || this.#validFrom === undefined) return 0;
+    return this.leaseDurationMs - (this.#clock.now() - this.#validFrom);
   }
 
   /** The holder seen in the last read of the Lease. */
@@ -200,6 +211,7 @@ export class LeaderElector {
           reqSignal,
         );
         this.#observe(created, this.#clock.now());
+        this.#validFrom = now;
         return 'ok';
       } catch (err2) {
         if (!isAlreadyExists(err2)) this.#log.warn({ err: errorSummary(err2) }, 'creating lease failed');
@@ -222,6 +234,7 @@ export class LeaderElector {
         reqSignal,
       );
       this.#observe(updated, this.#clock.now());
+      this.#validFrom = now;
       return 'ok';
     } catch (err) {
       if (!isConflict(err)) this.#log.warn({ err: errorSummary(err) }, 'updating lease failed');

@@ -92,6 +92,17 @@ export class Manager {
   get isLeader(): boolean {
     return this.#elector ? this.#elector.isLeader() : this.#started;
   }
+
+  /**
+   * Fencing: whether this process may cause an external side effect now. Without leader election,
+   * whether it runs. With it, whether the lease is still ours for more than the margin a renewal may
+   * take (leaseDuration - renewDeadline), so a leader that was paused past its lease never acts.
+   */
+  holdsLeadership(): boolean {
+    const e = this.#elector;
+    if (!e) return this.#started;
+    return e.leaseRemainingMs() > e.leaseDurationMs - e.renewDeadlineMs;
+  }
   /** Aborts when stop() begins. */
   get stopSignal(): AbortSignal {
     return this.#stopAbort.signal;

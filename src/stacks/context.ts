@@ -40,6 +40,8 @@ export interface StackContext {
   log: Logger;
   /** The Stack cache covers every namespace (no namespace restriction): it can tell that a UID is gone. */
   seesAllNamespaces: boolean;
+  /** Fencing: false when this process must not cause a provider mutation now (lease lost or nearly so). */
+  mayMutate(): boolean;
   /** Test-only fault injection; inert unless STACK_OPERATOR_CRASH_AT is set. */
   crashPoint?: (point: CrashPoint, action: string) => void;
 }

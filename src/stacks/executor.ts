@@ -77,6 +77,11 @@ async function mutate(step: Step, a: MutationAction, run: Execution): Promise<Ex
   if (!run.client) return follow(step.next, run.stack, false);
   let written = await writeStatus(ctx, run.stack, step.status, true, signal);
   ctx.crashPoint?.('after-operation-recorded', a.type);
+  if (!ctx.mayMutate()) {
+    // Fenced: the lease may be someone else's by now. The record stays; whoever leads resumes from it.
+    log.warn({ action: a.type }, 'not leading with time to spare: provider call skipped');
+    return { kind: 'done', action: requeueAfter(1000) };
+  }
   let created: { id: string } | undefined;
   try {
     created = await call(run.client, a, signal);

@@ -72,7 +72,9 @@ export function buildOperator(manager: Manager, opts: OperatorOptions = {}): Ope
     clock: realClock,
     random: Math.random,
     log: manager.log,
-    seesAllNamespaces: namespaces.length === 0,
+    // A label-selected (sharded) cache does not see every Stack either.
+    seesAllNamespaces: namespaces.length === 0 && !opts.labelSelector,
+    mayMutate: () => manager.holdsLeadership(),
     ...(opts.crashPoint ? { crashPoint: opts.crashPoint } : {}),
   };
   const settings = {

@@ -62,9 +62,11 @@ RBAC rules the operator needs in every namespace it serves (src/stacks/*.ts, src
   update kept for clients that replace. stacks/status: merge patch. stacks/finalizers: update, for
   clusters that enforce OwnerReferencesPermissionEnforcement on the outputs' ownerReferences.
 - stackproviders: informer; stackproviders/status: the provider controller's Ready condition.
-- secrets: get (credentials, parametersFrom), create + patch (outputs Secret, server-side apply);
+- secrets: get (credentials, parametersFrom), create + update (the outputs Secret it created, replaced at
+  the resourceVersion it read);
   never list or watch, so no Secret contents are ever bulk-readable.
-- configmaps: get (template configMapRef, parametersFrom), create + patch (outputs ConfigMap).
+- configmaps: get (template configMapRef, parametersFrom), create + update (the outputs ConfigMap).
+- namespaces: get (a ClusterStackProvider's namespaceSelector), in the cluster-scoped rules.
 - events.k8s.io events: create, patch (series count of repeated events).
 */}}
 {{- define "stack-operator.namespacedRules" -}}
@@ -85,10 +87,10 @@ RBAC rules the operator needs in every namespace it serves (src/stacks/*.ts, src
   verbs: ["patch", "update"]
 - apiGroups: [""]
   resources: ["secrets"]
-  verbs: ["get", "create", "patch"]
+  verbs: ["get", "create", "update"]
 - apiGroups: [""]
   resources: ["configmaps"]
-  verbs: ["get", "create", "patch"]
+  verbs: ["get", "create", "update"]
 - apiGroups: ["events.k8s.io"]
   resources: ["events"]
   verbs: ["create", "patch"]
@@ -102,4 +104,7 @@ RBAC rules the operator needs in every namespace it serves (src/stacks/*.ts, src
 - apiGroups: ["stackoperator.dev"]
   resources: ["clusterstackproviders/status"]
   verbs: ["patch", "update"]
+- apiGroups: [""]
+  resources: ["namespaces"]
+  verbs: ["get"]
 {{- end }}

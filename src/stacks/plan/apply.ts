@@ -34,8 +34,9 @@ export function startOperation(
     token,
     startedAt: nowIso,
     attempt,
-    // The provider's own clock: whether the call landed is judged by a change of it (settled.ts).
-    ...(view?.updatedAt ? { observedUpdatedAt: view.updatedAt } : {}),
+    // The provider's own clock ('' for a stack never updated): whether the call landed is judged by a
+    // change of it, never by comparing clocks (settled.ts).
+    ...(view ? { observedUpdatedAt: view.updatedAt ?? '' } : {}),
   };
   const st = withConditions(
     { ...status, ...viewFields(view), operation, nextRetryAt: undefined },

@@ -105,6 +105,16 @@ describe('lost replies (tenant-safety issue, item 8): never a second conflicting
     expect(next.status.lastAppliedHash).toBe(H_NEW);
   });
 
+  it('a stack never updated before (no update time): a landed update is recognised with the provider clock behind', () => {
+    const fresh = view('Complete', 'create', { updatedAt: undefined, createdAt: '2026-11-22T11:00:00Z' });
+    const i = input(stack({ status: appliedOld }), found(fresh));
+    const st = planCallFailure(i, plan(i), { kind: 'Transient', message: 'reset' }).status;
+    expect(st.operation?.observedUpdatedAt).toBe('');
+    const landed = view('Complete', 'update', { updatedAt: new Date(NOW - 5_000).toISOString() });
+    expect(plan({ ...input(stack({ status: st }), found(landed)), now: NOW + 10_000 }).action.type).toBe('none');
+    expect(plan({ ...input(stack({ status: st }), found(fresh)), now: NOW + 10_000 }).action.type).toBe('update');
+  });
+
   it('a lost create reply waits for the stack to show, then re-sends with the same token', () => {
     const i = input(stack(), absent);
     const step = plan(i);

@@ -114,11 +114,12 @@ export const RETRY_HINT = `change the spec or set ${ANNOTATION_RECONCILE_REQUEST
 /**
  * When to look again at a Stack Stalled on something outside it (a missing Secret, ConfigMap or
  * provider, an outputs object in the way): as long again as it has been stalled for this reason, at
- * least 30 s and at most recheckCapMs, so a fresh problem is re-checked soon and an old one rarely.
+ * least recheckBaseMs (30 s) and at most recheckCapMs, so a fresh problem is re-checked soon and an
+ * old one rarely.
  */
 export function recheckDelay(ctx: PlanCtx, reason: Reason): number {
   const stalled = stalledCondition(ctx.status0);
   const since = stalled?.reason === reason ? Date.parse(stalled.lastTransitionTime) : Number.NaN;
   const elapsed = Number.isFinite(since) ? ctx.input.now - since : 0;
-  return Math.min(ctx.s.recheckCapMs, Math.max(30_000, elapsed));
+  return Math.min(ctx.s.recheckCapMs, Math.max(ctx.s.recheckBaseMs, elapsed));
 }

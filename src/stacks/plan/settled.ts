@@ -34,7 +34,7 @@ export function planSettled(ctx: PlanCtx, provider: ProviderInfo, view: StackVie
 export function neverLanded(op: OperationRecord, view: StackView): boolean {
   if (op.type === 'Update' && view.operation === 'create') return true;
   // Best: the provider's own update time, unchanged since the record (no clock comparison at all).
-  if (op.observedUpdatedAt !== undefined) return view.updatedAt === op.observedUpdatedAt;
+  if (op.observedUpdatedAt !== undefined) return (view.updatedAt ?? '') === op.observedUpdatedAt;
   const changed = view.updatedAt ?? (op.type === 'Update' ? view.createdAt : undefined);
   if (changed === undefined) return false;
   const changedMs = Date.parse(changed);

@@ -72,7 +72,8 @@ export interface PlannerSettings {
   timeoutGraceMs: number;
   /** How long a just-created stack may stay invisible (eventual consistency) before the create is retried. */
   createVisibilityGraceMs: number;
-  /** Longest wait between re-checks of a Stack Stalled on something outside it (a missing Secret...). */
+  /** Shortest and longest wait between re-checks of a Stack Stalled on something outside it (a missing Secret...). */
+  recheckBaseMs: number;
   recheckCapMs: number;
 }
 
@@ -82,6 +83,7 @@ export const DEFAULT_SETTINGS: PlannerSettings = {
   retryCapMs: 10 * 60_000,
   timeoutGraceMs: 5 * 60_000,
   createVisibilityGraceMs: 60_000,
+  recheckBaseMs: 30_000,
   recheckCapMs: 10 * 60_000,
 };
 

@@ -126,6 +126,34 @@ describe('bad input corpus', () => {
     }
   });
 
+  it('an inline template nested 2,000 levels deep: Stalled InvalidSpec, and deleting it does not depend on it', async () => {
+    let deep: Record<string, unknown> = { leaf: true };
+    for (let i = 0; i < 2000; i++) deep = { d: deep };
+    await env.apply(stackManifest('too-deep', 'heat', { template: { inline: { heat_template_version: '2018-08-31', description: 'x', parameters: deep } } }));
+    await expectSettledBad('too-deep', ['InvalidSpec']);
+    const s = await env.waitStack('too-deep', (x) => cond(x, 'Stalled')?.message?.includes('levels deep') ?? false, 'depth message');
+    expect(cond(s, 'Stalled')?.message).toContain('100');
+    const d = await env.kubectl(['delete', 'stack', 'too-deep', '-n', env.ns, '--timeout=30s']);
+    expect(d.code, d.stderr).toBe(0);
+  });
+
+  it('a parametersFrom Secret value that is not text: Stalled InvalidSpec naming the key, never mangled', async () => {
+    const binary = Buffer.from([0xff, 0xfe, 0x00, 0x80, 0xc3]).toString('base64');
+    await env.apply({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'bin-params' }, data: { message: binary } });
+    await env.apply(stackManifest('bin-param', 'heat', { template: { inline: hot('b') }, parametersFrom: [{ kind: 'Secret', name: 'bin-params' }] }));
+    await expectSettledBad('bin-param', ['InvalidSpec']);
+    const s = await env.waitStack('bin-param', (x) => cond(x, 'Stalled')?.message?.includes('binary') ?? false, 'binary message');
+    expect(cond(s, 'Stalled')?.message).toContain('message');
+    expect(env.counts('heat', 'bin-param')).toMatchObject({ create: 0 });
+  });
+
+  it('parameters over 256 KiB in all after parametersFrom: Stalled InvalidSpec, nothing sent', async () => {
+    await env.apply({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'huge-params' }, data: { a: 'x'.repeat(200 * 1024), b: 'y'.repeat(100 * 1024) } });
+    await env.apply(stackManifest('huge-param', 'heat', { template: { inline: hot('h') }, parametersFrom: [{ kind: 'ConfigMap', name: 'huge-params' }] }));
+    await expectSettledBad('huge-param', ['InvalidSpec']);
+    expect(env.counts('heat', 'huge-param')).toMatchObject({ create: 0 });
+  });
+
   it('after the whole corpus the operator is alive and still converges a good Stack', async () => {
     await env.apply(stackManifest('good', 'heat', { template: { inline: hot('g') } }));
     await env.waitStack('good', (x) => cond(x, 'Ready')?.status === 'True', 'Ready', 30_000);

@@ -280,3 +280,38 @@ describe('leader failover mid-operation (T11)', () => {
     await b.stop();
   });
 });
+
+describe('fencing (tenant-safety issue, item 7)', () => {
+  it('a leader paused (SIGSTOP) past its lease after recording an update never sends it when it resumes', async () => {
+    const name = 'fenced';
+    const lease = `fence-${Date.now().toString(36)}`;
+    const le = ['--leader-elect', '--leader-election-id', lease, '--leader-election-namespace', env.ns];
+    const timing = ['--leader-election-lease-duration', '3s', '--leader-election-renew-deadline', '2s', '--leader-election-retry-period', '500ms'];
+    const a = operator('after-operation-recorded:update!stop', [...le, ...timing]);
+    const deadline = Date.now() + 30_000;
+    let holder = '';
+    while (Date.now() < deadline && !holder.endsWith(`_${a.pid}`)) {
+      holder = (await env.kubectl(['get', 'lease', lease, '-n', env.ns, '-o', 'jsonpath={.spec.holderIdentity}'])).stdout;
+      await sleep(200);
+    }
+    expect(holder.endsWith(`_${a.pid}`), `lease holder ${holder}`).toBe(true);
+    await env.apply(stackManifest(name, 'heat', spec('one')));
+    await env.waitStack(name, isReady, 'Ready (leader A)');
+    await env.apply(stackManifest(name, 'heat', spec('two')));
+    // A records the update, then stops itself before the call.
+    await env.waitStack(name, (s) => s.status?.operation?.type === 'Update', 'update recorded by A');
+    const stopDeadline = Date.now() + 10_000;
+    while (Date.now() < stopDeadline && a.grep('STACK_OPERATOR_CRASH_AT: stopping').length === 0) await sleep(100);
+    expect(a.grep('STACK_OPERATOR_CRASH_AT: stopping').length, a.logs().slice(-2000)).toBe(1);
+    // B takes over once A's lease runs out, resumes from A's record and sends the update once.
+    const b = operator(undefined, [...le, ...timing]);
+    await env.waitStack(name, (s) => isReady(s) && s.status?.outputs?.message === 'two', 'update applied under leader B', 60_000);
+    expect(env.counts('heat', name)).toMatchObject({ create: 1, update: 1 });
+    // A resumes: it must not send its recorded update.
+    a.child.kill('SIGCONT');
+    await sleep(3000);
+    expect(env.counts('heat', name)).toMatchObject({ create: 1, update: 1 });
+    expect(a.grep('provider call skipped').length + (a.alive ? 0 : 1), a.logs().slice(-3000)).toBeGreaterThan(0);
+    await b.stop();
+  });
+});

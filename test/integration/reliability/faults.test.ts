@@ -49,6 +49,7 @@ async function staleContext(stale: StackObject): Promise<StackContext> {
     random: () => 0.5,
     log: silentLogger,
     seesAllNamespaces: false,
+    mayMutate: () => true,
   };
 }
 

@@ -87,7 +87,7 @@ export async function startOperatorEnv(opts: {
     pollIntervalMs: 200,
     readCacheMs: 0,
     backoff: { baseMs: 100, capMs: 2000 },
-    planner: { retryBaseMs: 300, retryCapMs: 2000, createVisibilityGraceMs: 2000, timeoutGraceMs: 0 },
+    planner: { retryBaseMs: 300, retryCapMs: 2000, createVisibilityGraceMs: 2000, timeoutGraceMs: 0, recheckBaseMs: 500, recheckCapMs: 2000 },
     ...opts.operator,
   });
   const running = manager.start();
