@@ -143,10 +143,32 @@ export interface StackProviderClient {
   outputs(ref: Required<StackRef>, ctx?: ReadContext): Promise<StackOutput[]>;
   /** Most recent events, newest first. */
   events(ref: Required<StackRef>, opts: { limit: number }, ctx?: ReadContext): Promise<StackEvent[]>;
+  /**
+   * Optional (plan / approve, docs/plan-approve.md): what a create (`ref` unset) or an update of `ref`
+   * with this input would do, without changing the stack. Absent: the provider has no preview yet.
+   */
+  preview?(input: StackInput, ref: Required<StackRef> | undefined, ctx: CallContext): Promise<StackPreview>;
   /** Cheap authenticated call proving endpoint and credentials work (for the provider's Ready). */
   checkConnection(ctx?: ReadContext): Promise<void>;
   /** Release sockets and timers. */
   close(): Promise<void>;
+}
+
+/** What a preview says happens to one resource. */
+export type PlannedAction = 'Add' | 'Change' | 'Replace' | 'Remove';
+
+export interface PlannedChange {
+  /** Logical name in the template. */
+  name: string;
+  type: string;
+  action: PlannedAction;
+}
+
+/** A provider's preview, normalized: the resources that change (unchanged ones are left out). */
+export interface StackPreview {
+  changes: PlannedChange[];
+  /** The provider's own plan reference, where it keeps one (ROS ChangeSetId, RFS execution plan id). */
+  providerPlanId?: string;
 }
 
 export type ProviderErrorKind =

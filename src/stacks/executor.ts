@@ -4,7 +4,7 @@
 import { STACKS } from '../api/v1alpha1/resources.ts';
 import { FINALIZER, type StackStatus } from '../api/v1alpha1/types.ts';
 import { truncate } from '../lib/text.ts';
-import { ProviderError, type StackOutput, type StackProviderClient } from '../providers/types.ts';
+import { ProviderError, type StackOutput, type StackPreview, type StackProviderClient } from '../providers/types.ts';
 import { awaitChange, requeueAfter, type Action as RuntimeAction } from '../runtime/controller.ts';
 import { TransientError } from '../runtime/errors.ts';
 import { addFinalizer, removeFinalizer } from '../runtime/finalizers.ts';
@@ -13,7 +13,7 @@ import { mergePatchDiff } from '../runtime/merge-patch.ts';
 import { patchStatus } from '../runtime/status.ts';
 import type { StackContext, StackObject } from './context.ts';
 import { writeOutputs } from './outputs.ts';
-import { type CallFailure, type MutationAction, type Next, type PlanInput, type Step, type TargetRef, planCallFailure, planOutputsFailure } from './plan/index.ts';
+import { type CallFailure, type MutationAction, type Next, type PlanInput, type Step, type TargetRef, planCallFailure, planOutputsFailure, planRecord } from './plan/index.ts';
 
 export type ExecResult = { kind: 'done'; action: RuntimeAction } | { kind: 'replan'; stack: StackObject };
 
@@ -64,9 +64,32 @@ export async function execute(step: Step, run: Execution): Promise<ExecResult> {
       }
       return follow(step.next, written, true);
     }
+    case 'preview':
+      return preview(step, a, run);
     default:
       return mutate(step, a, run);
   }
+}
+
+/** A plan (docs/plan-approve.md): the provider's preview, recorded as status.plan with the Step's status. */
+async function preview(step: Step, a: Extract<Step['action'], { type: 'preview' }>, run: Execution): Promise<ExecResult> {
+  const { ctx, signal } = run;
+  const client = run.client;
+  if (!client?.preview) return follow(step.next, run.stack, false);
+  let answer: StackPreview;
+  try {
+    answer = await client.preview(a.input, a.ref, { token: a.plan.id, signal });
+  } catch (err) {
+    const failure = failureOf(err);
+    const fstep = planCallFailure(run.input, step, failure);
+    const written = await writeStatus(ctx, run.stack, fstep.status, false, signal);
+    await publish(ctx, written, fstep, 'Preview');
+    run.log.warn({ action: a.type, kind: failure.kind, message: truncate(failure.message, 300) }, 'provider preview failed');
+    return follow(fstep.next, written, false);
+  }
+  const written = await writeStatus(ctx, run.stack, { ...step.status, plan: planRecord(a.plan, a.operation, answer) }, false, signal);
+  await publish(ctx, written, step, 'Preview');
+  return follow(step.next, written, false);
 }
 
 /** A provider mutation: the operation record first, the call, then what the call confirmed. */

@@ -18,6 +18,7 @@ export const REASONS = {
   DeleteFailed: 'DeleteFailed',
   ProviderNotReady: 'ProviderNotReady',
   OutputsFailed: 'OutputsFailed',
+  AwaitingApproval: 'AwaitingApproval',
   // Stalled=True: needs a change to the spec, a credential, or an explicit retry
   InvalidSpec: 'InvalidSpec',
   TemplateNotFound: 'TemplateNotFound',

@@ -87,6 +87,7 @@ export class StackReconciler implements Reconciler<StackContext> {
         pollIntervalMs: parseDuration(obj.spec.pollInterval, defaults.pollIntervalMs),
         resyncIntervalMs: parseDuration(obj.spec.resyncInterval, defaults.resyncIntervalMs),
         adoption: obj.spec.adoption ?? (kind === 'ClusterStackProvider' ? 'Disallowed' : 'Allowed'),
+        preview: typeof client.preview === 'function',
       },
     };
   }

@@ -88,6 +88,9 @@ export function buildCrds(): CustomResourceDefinition[] {
       { name: 'Ready', type: 'string', jsonPath: readyStatus },
       { name: 'Reason', type: 'string', jsonPath: readyReason },
       { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },
+      // -o wide only: the plan awaiting approval (docs/plan-approve.md).
+      { name: 'Plan', type: 'string', jsonPath: '.status.plan.id', description: 'Id of the plan awaiting approval or last made.', priority: 1 },
+      { name: 'Plan Summary', type: 'string', jsonPath: '.status.plan.summaryText', description: 'What the plan adds, changes, replaces and removes.', priority: 1 },
     ]),
     crd({ kind: 'StackProvider', plural: 'stackproviders', singular: 'stackprovider' }, 'Namespaced', stackProviderSchema, providerColumns),
     crd(

@@ -406,8 +406,52 @@ const stackSpec = obj(
       configMapName: dnsName('ConfigMap to write the non-sensitive outputs to.'),
     }),
     providerOptions,
+    approval: obj('Whether changes reach the cloud on their own or wait for a person (docs/plan-approve.md).', {
+      mode: enumOf(
+        'Automatic (apply every change at once) or Manual (every create or update first produces status.plan and waits for ' +
+          'the annotation stackoperator.dev/approve: "<plan id>"; deletion is not gated).',
+        ['Automatic', 'Manual'],
+        'Automatic',
+      ),
+    }),
   },
   { required: ['providerRef', 'template'] },
+);
+
+const countOf = (what: string): JSONSchemaProps => int(`Resources the plan would ${what}.`, { minimum: 0 });
+
+const stackPlan = obj(
+  'The plan awaiting approval (spec.approval.mode Manual), or the last one made: what the next create or update would do.',
+  {
+    id: str('Short id of the plan, stable for the same generation and desired state; approve it with the annotation stackoperator.dev/approve.'),
+    generation: int('The metadata.generation the plan was made for.', { minimum: 0 }),
+    hash: str('Hash of the desired state the plan was made for.'),
+    operation: enumOf('What applying the plan does: Create or Update.', ['Create', 'Update']),
+    createdAt: str('When the plan was made.', { format: 'date-time' }),
+    summary: obj(
+      'How many resources the plan adds, changes in place, replaces and removes.',
+      { add: countOf('add'), change: countOf('change in place'), replace: countOf('replace'), remove: countOf('remove') },
+      { required: ['add', 'change', 'replace', 'remove'] },
+    ),
+    summaryText: str('The summary as one line (the Plan column of kubectl get stacks -o wide).'),
+    changes: arr(
+      'The changed resources (at most 100; see truncated).',
+      obj(
+        'One resource the plan touches.',
+        {
+          name: str('Logical name of the resource in the template.'),
+          type: str('Resource type, e.g. OS::Nova::Server.'),
+          action: enumOf('What happens to it: Add, Change (in place), Replace or Remove.', ['Add', 'Change', 'Replace', 'Remove']),
+          replacement: bool('True when the resource is deleted and created again (a new physical resource).'),
+        },
+        { required: ['name', 'type', 'action', 'replacement'] },
+      ),
+      { maxItems: 100 },
+    ),
+    truncated: bool('True when more than 100 resources change and changes lists only the first 100.'),
+    providerPlanId: str("The provider's own plan reference, where it keeps one (ROS ChangeSetId, RFS execution plan id)."),
+  },
+  { required: ['id', 'generation', 'operation', 'createdAt', 'summary'] },
 );
 
 const stackStatus = obj('Observed state of the stack.', {
@@ -450,6 +494,8 @@ const stackStatus = obj('Observed state of the stack.', {
   lastError: str('The last provider error, truncated, for humans.'),
   nextRetryAt: str('When the next automatic retry of a failed operation is due.', { format: 'date-time' }),
   failures: int('Consecutive failed attempts at the current generation.', { minimum: 0 }),
+  plan: stackPlan,
+  lastHandledApproval: str('The last stackoperator.dev/approve value handled (applied or ignored as stale).'),
 });
 
 export const stackSchema: JSONSchemaProps = obj(

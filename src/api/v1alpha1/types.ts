@@ -152,6 +152,30 @@ export interface StackSpec {
   suspend?: boolean;
   outputs?: { secretName?: string; configMapName?: string };
   providerOptions?: ProviderOptions;
+  approval?: { mode?: ApprovalMode };
+}
+
+export type ApprovalMode = 'Automatic' | 'Manual';
+export type PlanAction = 'Add' | 'Change' | 'Replace' | 'Remove';
+
+export interface PlanChange {
+  name: string;
+  type: string;
+  action: PlanAction;
+  replacement: boolean;
+}
+
+export interface StackPlan {
+  id: string;
+  generation: number;
+  hash?: string;
+  operation: 'Create' | 'Update';
+  createdAt: string;
+  summary: { add: number; change: number; replace: number; remove: number };
+  summaryText?: string;
+  changes?: PlanChange[];
+  truncated?: boolean;
+  providerPlanId?: string;
 }
 
 export type OperationType = 'Create' | 'Update' | 'CancelUpdate' | 'Delete';
@@ -192,6 +216,8 @@ export interface StackStatus {
   lastError?: string;
   nextRetryAt?: string;
   failures?: number;
+  plan?: StackPlan;
+  lastHandledApproval?: string;
 }
 
 export interface Stack {
@@ -207,3 +233,4 @@ export const FINALIZER = 'stackoperator.dev/finalizer';
 export const ANNOTATION_CANCEL_UPDATE = 'stackoperator.dev/cancel-update';
 export const ANNOTATION_RECONCILE_REQUESTED_AT = 'stackoperator.dev/reconcile-requested-at';
 export const ANNOTATION_ADOPT = 'stackoperator.dev/adopt';
+export const ANNOTATION_APPROVE = 'stackoperator.dev/approve';

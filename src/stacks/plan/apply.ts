@@ -4,6 +4,7 @@ import type { OperationRecord, StackStatus } from '../../api/v1alpha1/types.ts';
 import type { StackInput, StackView } from '../../providers/types.ts';
 import { effectiveStackName, operationToken } from '../desired.ts';
 import { REASONS } from '../reasons.ts';
+import { approvalGate, isManual } from './approval.ts';
 import { withConditions } from './conditions.ts';
 import { outputsStep } from './outputs.ts';
 import { RETRY_HINT, blockedStep, resyncDelay, retryWait, statusOutputs, targetOf, viewFields } from './rules.ts';
@@ -24,6 +25,11 @@ export function startOperation(
   desired: Desired,
   view: StackView | undefined,
 ): Step {
+  if (isManual(ctx)) {
+    const gate = approvalGate(ctx, provider, status, events, type, desired, view);
+    if ('action' in gate) return gate;
+    ({ status, events } = gate);
+  }
   const { stack, nowIso, gen } = ctx;
   const attempt = status.failures ?? 0;
   const token = operationToken(stack.metadata.uid ?? '', gen, type === 'Create' ? 'create' : 'update', attempt, status.lastHandledReconcileRequest, desired.hash);

@@ -36,11 +36,12 @@ export function setCondition(
 /**
  * ready: Ready=True. progressing / failing: Reconciling=True (failing: an operation failed and is
  * retried by itself, so not Stalled). stalled: Stalled=True, waits for a change. suspended: Ready keeps
- * its value (docs/stack-controller.md §3.10).
+ * its value (docs/stack-controller.md §3.10). awaiting: Reconciling=True, Ready keeps True if it was
+ * (docs/plan-approve.md).
  */
-export type Health = 'ready' | 'progressing' | 'stalled' | 'suspended' | 'failing';
+export type Health = 'ready' | 'progressing' | 'stalled' | 'suspended' | 'failing' | 'awaiting';
 
-const TRUTH: Record<Exclude<Health, 'suspended'>, [Condition['status'], Condition['status'], Condition['status']]> = {
+const TRUTH: Record<Exclude<Health, 'suspended' | 'awaiting'>, [Condition['status'], Condition['status'], Condition['status']]> = {
   ready: ['True', 'False', 'False'],
   progressing: ['False', 'True', 'False'],
   failing: ['False', 'True', 'False'],
@@ -51,8 +52,15 @@ const TRUTH: Record<Exclude<Health, 'suspended'>, [Condition['status'], Conditio
 export function withConditions(status: StackStatus, stack: Stack, health: Health, reason: Reason, message: string, nowIso: string): StackStatus {
   const gen = stack.metadata.generation ?? 0;
   let c = status.conditions;
+  const readyBefore = c?.find((x) => x.type === 'Ready')?.status;
+  // awaiting (a plan waits for approval): Ready keeps describing the stack as last applied, so a Ready
+  // stack with an unapproved update stays Ready; Reconciling=True keeps kstatus reading it as in progress.
   const [ready, reconciling, stalled] =
-    health === 'suspended' ? [c?.find((x) => x.type === 'Ready')?.status ?? 'Unknown', 'False' as const, 'False' as const] : TRUTH[health];
+    health === 'suspended'
+      ? [readyBefore ?? 'Unknown', 'False' as const, 'False' as const]
+      : health === 'awaiting'
+        ? [readyBefore === 'True' ? ('True' as const) : ('False' as const), 'True' as const, 'False' as const]
+        : TRUTH[health];
   c = setCondition(c, 'Ready', ready, reason, message, gen, nowIso);
   c = setCondition(c, 'Reconciling', reconciling, reason, message, gen, nowIso);
   c = setCondition(c, 'Stalled', stalled, reason, message, gen, nowIso);

@@ -63,7 +63,8 @@ function invalid(input: PlanInput, step: Step, base: StackStatus, failure: CallF
   const hash = 'error' in input.desired ? undefined : input.desired.hash;
   const where = failure.field ? ` (${failure.field})` : '';
   const text = `the provider rejected the ${action === 'none' ? 'request' : action}${where}: ${message}`;
-  const blocks = action === 'create' || action === 'update';
+  // A refused preview is the same refusal a create / update would meet (docs/plan-approve.md).
+  const blocks = action === 'create' || action === 'update' || action === 'preview';
   const st = withConditions(
     { ...base, ...(blocks && hash ? { blockedHash: hash } : {}) },
     input.stack,

@@ -112,6 +112,7 @@ function resolveFailure(ctx: PlanCtx, status: StackStatus, err: ResolveError, ev
 }
 
 export { planCallFailure } from './failure.ts';
+export { planId, planRecord } from './approval.ts';
 export { planOutputsFailure } from './outputs.ts';
 export { bounded, setCondition, withConditions, MESSAGE_LIMIT } from './conditions.ts';
 export { statusOutputs } from './rules.ts';

@@ -21,6 +21,8 @@ export interface ProviderInfo {
   resyncIntervalMs: number;
   /** spec.adoption of the provider object: whether the adopt annotation may take an existing stack. */
   adoption: 'Allowed' | 'Disallowed';
+  /** The client can preview a create / update (spec.approval.mode Manual needs it). */
+  preview?: boolean;
 }
 
 /** A problem found before the provider is asked anything (missing provider, template, Secret...). */
@@ -123,7 +125,20 @@ export type Action =
   | { type: 'removeFinalizer' }
   /** Write the outputs to the Secret / ConfigMap named in spec.outputs; `outputs` unset: read them first. */
   | { type: 'writeOutputs'; ref: TargetRef; targets: OutputTargets; outputs?: StackOutput[] }
+  /**
+   * Ask the provider what the create / update of `input` would do (no change to the stack) and record
+   * the answer as status.plan with `plan`'s identity (docs/plan-approve.md).
+   */
+  | { type: 'preview'; operation: 'Create' | 'Update'; input: StackInput; ref?: TargetRef; plan: PlanIdentity }
   | MutationAction;
+
+/** What identifies a plan: it is valid only for this generation and desired-state hash. */
+export interface PlanIdentity {
+  id: string;
+  generation: number;
+  hash: string;
+  createdAt: string;
+}
 
 /** What happens once the Step is taken. */
 export type Next =

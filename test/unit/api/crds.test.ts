@@ -32,7 +32,10 @@ describe('crds/', () => {
     expect(crds[0]?.spec.names.shortNames).toEqual(['stk']);
     expect(crds[2]?.spec.scope).toBe('Cluster');
     const columns = crds[0]?.spec.versions[0]?.additionalPrinterColumns.map((c) => c.name);
-    expect(columns).toEqual(['Stack ID', 'Status', 'Ready', 'Reason', 'Age']);
+    expect(columns).toEqual(['Stack ID', 'Status', 'Ready', 'Reason', 'Age', 'Plan', 'Plan Summary']);
+    // The plan columns show with -o wide only (docs/plan-approve.md).
+    const wide = crds[0]?.spec.versions[0]?.additionalPrinterColumns.filter((c) => c.priority === 1).map((c) => c.jsonPath);
+    expect(wide).toEqual(['.status.plan.id', '.status.plan.summaryText']);
   });
 
   it('documents every field (kubectl explain prints descriptions)', () => {
