@@ -169,6 +169,13 @@ export interface UpdateInput {
 
 export type Listener = (stack: StackRecord, event: StackEvent) => void;
 
+/** One resource in a preview: what an operation to the previewed template would do to it. */
+export interface PreviewChange {
+  name: string;
+  type: string;
+  change: 'create' | 'update' | 'replace' | 'delete' | 'unchanged';
+}
+
 const FOREVER_SECS = 1e8;
 
 function isObj(v: unknown): v is Record<string, unknown> {
@@ -344,6 +351,28 @@ export class StackEngine {
       if (!(k in template.parameters)) throw new EngineError('UnknownUserParameter', `The Parameter (${k}) was not defined in template.`);
     }
     this.effectiveParams(template, params);
+  }
+
+  // ------------------------------------------------------------------ previews (no state change)
+
+  /**
+   * What an update of `stack` (a create when undefined) to this template and these parameters would do,
+   * from the same diff an operation runs, so a preview always matches the change then applied (Heat
+   * stack / update preview, docs/plan-approve.md). Resources the template keeps as they are: unchanged.
+   */
+  previewChanges(stack: StackRecord | undefined, template: Template, params: Record<string, unknown>): PreviewChange[] {
+    // A create is previewed against a stack with no resources yet (only what #plan reads is needed).
+    const base = stack ?? ({ id: 'None', name: '', resources: new Map() } as unknown as StackRecord);
+    const steps = this.#plan(base, stack ? 'UPDATE' : 'CREATE', template, params, false);
+    const out: PreviewChange[] = steps.map((st) => ({
+      name: st.resource,
+      type: st.type,
+      // A resource whose type changed is created anew in place of the old one: a replacement.
+      change: st.kind === 'create' && base.resources.has(st.resource) ? 'replace' : st.kind,
+    }));
+    const touched = new Set(steps.map((st) => st.resource));
+    for (const r of base.resources.values()) if (!touched.has(r.name)) out.push({ name: r.name, type: r.type, change: 'unchanged' });
+    return out;
   }
 
   // ------------------------------------------------------------------ mutations

@@ -93,6 +93,7 @@ export class HeatFrontEnd implements FrontEnd {
     if (s[2] !== 'stacks') return 'other';
     const m = req.method;
     if (s.length === 3) return m === 'POST' ? 'create' : 'list';
+    if (s.length === 4 && s[3] === 'preview' && m === 'POST') return 'preview';
     const sub = s.length >= 6 ? s[5] : s.length === 5 && (REDIRECT_SUBS_GET_POST.has(s[4]!) || REDIRECT_SUBS_GET.has(s[4]!)) ? s[4] : undefined;
     if (sub === 'actions') return 'cancel';
     if (sub) return sub;
@@ -139,6 +140,7 @@ export class HeatFrontEnd implements FrontEnd {
         if (req.method === 'POST') return this.#create(req, tenant);
         return heatError(405, 'HTTPMethodNotAllowed', 'The method specified is not allowed for this resource.');
       }
+      if (s.length === 4 && s[3] === 'preview' && req.method === 'POST') return this.#previewCreate(req, tenant);
       const name = s[3]!;
       const redirectable =
         s.length === 4 ||
@@ -196,6 +198,7 @@ export class HeatFrontEnd implements FrontEnd {
     }
     const sub = rest[0]!;
     if (sub === 'actions' && m === 'POST') return this.#action(req, stack);
+    if (sub === 'preview' && (m === 'PUT' || m === 'PATCH')) return this.#previewUpdate(req, stack, m === 'PATCH');
     if (m !== 'GET') return heatError(405, 'HTTPMethodNotAllowed', 'The method specified is not allowed for this resource.');
     switch (sub) {
       case 'outputs': {
@@ -301,6 +304,60 @@ export class HeatFrontEnd implements FrontEnd {
       return { status: 202, headers: { 'content-type': 'text/html; charset=UTF-8' }, body: '<html>\n <head>\n  <title>202 Accepted</title>\n </head>\n <body>\n  <h1>202 Accepted</h1>\n  The request is accepted for processing.<br /><br />\n\n\n\n </body>\n</html>' };
     }
     return json(202, { code: '202 Accepted', message: 'The request is accepted for processing.<br /><br />\n\n\n', title: 'Accepted' });
+  }
+
+  /** POST /stacks/preview: the stack as it would be created, every resource INIT (nothing is stored). */
+  #previewCreate(req: EmuRequest, tenant: string): EmuResponse {
+    const body = parseJsonBody(req);
+    if (!isObj(body)) return heatError(400, 'HTTPBadRequest', 'The server could not comply with the request since it is either malformed or otherwise incorrect.');
+    const name = body.stack_name;
+    if (typeof name !== 'string' || name === '') return heatError(400, 'HTTPBadRequest', 'No stack name specified');
+    const template = this.#parseTemplateField(body);
+    if (!template) return heatError(400, 'HTTPBadRequest', 'No template specified');
+    if (this.#ctx.engine.findByName('heat', tenant, name)) return heatError(409, 'StackExists', `The Stack (${name}) already exists.`);
+    const params = this.#userParams(body, template);
+    this.#ctx.engine.validateParams(template, params);
+    const resources = this.#ctx.engine.previewChanges(undefined, template, params).map((c) => ({
+      resource_name: c.name,
+      resource_type: c.type,
+      resource_action: 'INIT',
+      resource_status: 'COMPLETE',
+      resource_status_reason: '',
+      physical_resource_id: '',
+      stack_name: name,
+      required_by: [],
+    }));
+    return json(200, { stack: { id: 'None', stack_name: name, description: template.description || 'No description', disable_rollback: body.disable_rollback === undefined ? true : truthy(body.disable_rollback), resources } });
+  }
+
+  /** PUT|PATCH /stacks/{name}/{id}/preview: resource_changes by the same diff the update would run. */
+  #previewUpdate(req: EmuRequest, stack: StackRecord, patch: boolean): EmuResponse {
+    const body = parseJsonBody(req) ?? {};
+    if (!isObj(body)) return heatError(400, 'HTTPBadRequest', 'The server could not comply with the request since it is either malformed or otherwise incorrect.');
+    if (stack.deleted) return heatError(404, 'EntityNotFound', `The Stack (${stack.name}) could not be found.`);
+    const existing = patch || truthy(body.existing);
+    const template = this.#parseTemplateField(body) ?? (existing ? stack.template : null);
+    if (!template) return heatError(400, 'HTTPBadRequest', 'No template specified');
+    const given = this.#userParams(body, template);
+    const params = existing ? { ...Object.fromEntries(Object.entries(stack.params).filter(([k]) => k in template.parameters)), ...given } : given;
+    this.#ctx.engine.validateParams(template, params);
+    const groups: Record<string, Record<string, unknown>[]> = { added: [], deleted: [], replaced: [], unchanged: [], updated: [] };
+    const group = { create: 'added', delete: 'deleted', replace: 'replaced', unchanged: 'unchanged', update: 'updated' } as const;
+    for (const c of this.#ctx.engine.previewChanges(stack, template, params)) {
+      const r = stack.resources.get(c.name);
+      groups[group[c.change]]!.push({
+        resource_name: c.name,
+        resource_type: c.type,
+        resource_action: r?.action ?? 'INIT',
+        resource_status: r?.status ?? 'COMPLETE',
+        resource_status_reason: r?.statusReason ?? '',
+        physical_resource_id: r?.physicalId ?? '',
+        stack_identity: stack.id,
+        stack_name: stack.name,
+        updated_time: isoSeconds(r?.updatedAt ?? r?.createdAt ?? this.#ctx.engine.clock.now()),
+      });
+    }
+    return json(200, { resource_changes: groups });
   }
 
   #action(req: EmuRequest, stack: StackRecord): EmuResponse {

@@ -16,10 +16,12 @@ import {
   type StackEvent,
   type StackInput,
   type StackOutput,
+  type StackPreview,
   type StackProviderClient,
   type StackRef,
   type StackView,
 } from '../types.ts';
+import { heatCreatePreview, heatUpdatePreview } from './preview.ts';
 import { heatPhase } from './status.ts';
 
 type HeatConfig = Extract<ResolvedProviderConfig, { type: 'heat' }>;
@@ -253,6 +255,22 @@ export class HeatClient implements StackProviderClient {
     }
     events.sort((a, b) => (a.time < b.time ? 1 : a.time > b.time ? -1 : 0));
     return events.slice(0, limit);
+  }
+
+  /** Plan / approve: Heat's own previews, which change nothing (docs/plan-approve.md). */
+  async preview(input: StackInput, ref: Required<StackRef> | undefined, ctx: CallContext): Promise<StackPreview> {
+    if (!ref) {
+      const res = await this.#call('preview', 'POST', '/stacks/preview', { body: this.#body(input, true), idempotent: true, signal: ctx.signal });
+      return heatCreatePreview(parseJson(res.text));
+    }
+    // The same method and body as the update it previews (PATCH is usePreviousParameters).
+    const method = input.usePreviousParameters ? 'PATCH' : 'PUT';
+    const res = await this.#call('preview', method, `/stacks/${enc(ref.name)}/${enc(ref.id)}/preview`, {
+      body: this.#body(input, false),
+      idempotent: true,
+      signal: ctx.signal,
+    });
+    return heatUpdatePreview(parseJson(res.text));
   }
 
   async checkConnection(ctx?: ReadContext): Promise<void> {
