@@ -61,6 +61,8 @@ export const HEAT_SCENARIO_IDS = [
   'delete',
   'delete-during-update',
   'delete-during-create',
+  'preview-create',
+  'preview-update',
 ] as const;
 export type HeatScenarioId = (typeof HEAT_SCENARIO_IDS)[number];
 
@@ -206,6 +208,19 @@ function testTemplate(): object {
       out: { description: 'the test value', value: { get_attr: ['test', 'output'] } },
       extra: { value: { get_param: 'extra' } },
       rnd: { value: { get_attr: ['rnd', 'value'] } },
+    },
+  };
+}
+
+/** For previews (docs/plan-approve.md): `next` changes test in place, replaces rnd, removes gone, adds more. */
+function previewTemplate(next: boolean): object {
+  const extra = next ? { more: { type: 'OS::Heat::TestResource', properties: { value: 'more' } } } : { gone: { type: 'OS::Heat::TestResource', properties: { value: 'gone' } } };
+  return {
+    heat_template_version: HOT,
+    resources: {
+      test: { type: 'OS::Heat::TestResource', properties: { value: next ? 'two' : 'one' } },
+      rnd: { type: 'OS::Heat::RandomString', properties: { length: next ? 10 : 8 } },
+      ...extra,
     },
   };
 }
@@ -833,6 +848,55 @@ export function defineHeatScenarios(getTarget: () => HeatTarget, options: HeatSc
           byName = await get(`/stacks/${n}`);
         }
         expect(byName.status).toBe(404);
+      });
+    });
+
+    describe('preview', () => {
+      const names = (list: unknown): string[] => (Array.isArray(list) ? list.map((r) => (r as { resource_name: string }).resource_name).sort() : []);
+
+      scenario('preview-create', 'POST /stacks/preview lists the resources a create would make, INIT, and creates nothing', async () => {
+        const n = name('prevc');
+        const res = await send('POST', '/stacks/preview', { stack_name: n, template: previewTemplate(false) });
+        expect(res.status, res.text).toBe(200);
+        const stack = (res.json as { stack: { id: string; stack_name: string; resources: { resource_action: string; resource_type: string }[] } }).stack;
+        expect(stack.stack_name).toBe(n);
+        expect(stack.id).toBe('None');
+        expect(names(stack.resources)).toEqual(['gone', 'rnd', 'test']);
+        expect(stack.resources.every((r) => r.resource_action === 'INIT')).toBe(true);
+        expect((await get(`/stacks/${n}`)).status).toBe(404);
+      });
+
+      scenario('preview-update', 'PUT .../preview groups added / deleted / replaced / updated / unchanged, and the update does that', async () => {
+        const n = name('prevu');
+        const { path } = await create(n, { template: previewTemplate(false) });
+        await waitStatus(path, ['CREATE_COMPLETE']);
+        const same = await send('PUT', `${path}/preview`, { template: previewTemplate(false) });
+        expect(same.status, same.text).toBe(200);
+        const unchanged = (same.json as { resource_changes: Record<string, unknown[]> }).resource_changes;
+        expect(names(unchanged.unchanged)).toEqual(['gone', 'rnd', 'test']);
+        for (const k of ['added', 'deleted', 'replaced', 'updated']) expect(names(unchanged[k]), k).toEqual([]);
+
+        const before = (await get(`${path}/resources`)).json as { resources: { resource_name: string; physical_resource_id: string }[] };
+        const res = await send('PUT', `${path}/preview`, { template: previewTemplate(true) });
+        expect(res.status, res.text).toBe(200);
+        const changes = (res.json as { resource_changes: Record<string, unknown[]> }).resource_changes;
+        expect({
+          added: names(changes.added),
+          deleted: names(changes.deleted),
+          replaced: names(changes.replaced),
+          updated: names(changes.updated),
+          unchanged: names(changes.unchanged),
+        }).toEqual({ added: ['more'], deleted: ['gone'], replaced: ['rnd'], updated: ['test'], unchanged: [] });
+        // The preview changed nothing; the update with the same body then does what it said.
+        expect((await show(path)).updated_time).toBeNull();
+        expect((await send('PUT', path, { template: previewTemplate(true) })).status).toBe(202);
+        expect((await waitStatus(path, ['UPDATE_COMPLETE', 'UPDATE_FAILED'])).stack.stack_status).toBe('UPDATE_COMPLETE');
+        const after = (await get(`${path}/resources`)).json as { resources: { resource_name: string; physical_resource_id: string }[] };
+        expect(names(after.resources)).toEqual(['more', 'rnd', 'test']);
+        const id = (list: typeof before.resources, r: string) => list.find((x) => x.resource_name === r)?.physical_resource_id;
+        expect(id(after.resources, 'rnd')).not.toBe(id(before.resources, 'rnd'));
+        expect(id(after.resources, 'test')).toBe(id(before.resources, 'test'));
+        await cleanup(path);
       });
     });
   });
