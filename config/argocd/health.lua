@@ -74,6 +74,13 @@ if stalled ~= nil and stalled.status == "True" and current(stalled, generation) 
 end
 
 local reconciling = findCondition(status.conditions, "Reconciling")
+-- A plan waits for a person (spec.approval.mode Manual, docs/plan-approve.md): Argo CD's word for
+-- that is Suspended. Reconciling stays True, so kstatus still reads the Stack as in progress.
+if reconciling ~= nil and reconciling.status == "True" and reconciling.reason == "AwaitingApproval" and current(reconciling, generation) then
+  hs.status = "Suspended"
+  hs.message = messageOf(reconciling, "A plan awaits approval")
+  return hs
+end
 if reconciling ~= nil and reconciling.status == "True" then
   hs.status = "Progressing"
   hs.message = messageOf(reconciling, "Stack is reconciling")
