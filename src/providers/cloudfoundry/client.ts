@@ -20,10 +20,12 @@ import {
   type StackEvent,
   type StackInput,
   type StackOutput,
+  type StackPreview,
   type StackProviderClient,
   type StackRef,
   type StackView,
 } from '../types.ts';
+import { cfCreatePlan, cfUpdatePlan } from './plan.ts';
 import { cfDeploymentPhase, cfJobPhase } from './status.ts';
 
 type CfConfig = Extract<ResolvedProviderConfig, { type: 'cloudfoundry' }>;
@@ -310,6 +312,14 @@ export class CloudFoundryClient implements StackProviderClient {
     });
     await this.#setEnv(ref.id, input.parameters, input.usePreviousParameters, ctx.signal);
     await this.#deploy(ref.id, spec, ctx.token, ctx.signal);
+  }
+
+  /** Plan / approve: computed from reads, nothing is changed (plan.ts, docs/plan-approve.md). */
+  async preview(input: StackInput, ref: Required<StackRef> | undefined, ctx: CallContext): Promise<StackPreview> {
+    const spec = cfDeploymentSpec(input.template, input.options);
+    if (!ref) return { changes: cfCreatePlan(this.#appName(input), input.parameters, spec) };
+    const env = await this.#json('getEnv', `/v3/apps/${enc(ref.id)}/environment_variables`, ctx.signal);
+    return { changes: cfUpdatePlan(isRecord(env['var']) ? env['var'] : {}, input.parameters, input.usePreviousParameters, spec) };
   }
 
   async cancelUpdate(ref: Required<StackRef>, mode: CancelMode, ctx: CallContext): Promise<void> {
