@@ -158,4 +158,54 @@ describe('the operator against real Heat', () => {
       await client.close();
     }
   });
+
+  // Plan, then approve (docs/plan-approve.md): the plan comes from real Heat's previews, nothing
+  // happens before the approval, and the approved update does what the plan said.
+  it('approval.mode Manual: real Heat previews the create and the update; each applies only once approved', async () => {
+    const tpl = (value: string, next: boolean) => ({
+      heat_template_version: '2018-08-31',
+      resources: {
+        app: { type: 'OS::Heat::TestResource', properties: { value } },
+        rnd: { type: 'OS::Heat::RandomString', properties: { length: next ? 10 : 8 } },
+        ...(next ? { more: { type: 'OS::Heat::TestResource', properties: { value: 'more' } } } : {}),
+      },
+    });
+    const manifest = (next: boolean) =>
+      stackManifest('planned', 'heat', { providerRef: { name: 'real-heat' }, template: { inline: tpl(next ? 'two' : 'one', next) }, approval: { mode: 'Manual' } });
+    const awaitingGen = (gen: number) => (x: Parameters<typeof isReady>[0]) =>
+      cond(x, 'Reconciling')?.reason === 'AwaitingApproval' && x.metadata.generation === gen && x.status?.plan?.generation === gen;
+    const approve = async (id: string) => {
+      const r = await kubectl(['annotate', 'stack', 'planned', '-n', env.ns, `stackoperator.dev/approve=${id}`, '--overwrite']);
+      expect(r.code, r.stderr).toBe(0);
+    };
+    const changes = (x: Parameters<typeof isReady>[0]) => (x.status?.plan?.changes ?? []).map((c) => `${c.action} ${c.name}`).sort();
+
+    await env.apply(manifest(false));
+    const created = await env.waitStack('planned', awaitingGen(1), 'create plan', 60_000);
+    expect(changes(created)).toEqual(['Add app', 'Add rnd']);
+    const client = createProviderClient(config('password'), { logger: silentLogger });
+    try {
+      expect(await client.get({ name: 'planned' })).toBeNull();
+      await approve(created.status?.plan?.id ?? '');
+      const ready = await env.waitStack('planned', isReady, 'Ready', 120_000);
+
+      await env.apply(manifest(true));
+      const planned = await env.waitStack('planned', awaitingGen(2), 'update plan', 60_000);
+      expect(planned.status?.plan?.summary).toEqual({ add: 1, change: 1, replace: 1, remove: 0 });
+      expect(changes(planned)).toEqual(['Add more', 'Change app', 'Replace rnd']);
+      const ref = { name: 'planned', id: ready.status?.stackId ?? '' };
+      expect((await client.get(ref))?.rawStatus).toBe('CREATE_COMPLETE'); // the preview changed nothing
+
+      await approve(planned.status?.plan?.id ?? '');
+      const done = await env.waitStack('planned', (x) => isReady(x) && x.status?.lastAppliedGeneration === 2, 'updated', 120_000);
+      expect(done.status?.stackStatus).toBe('UPDATE_COMPLETE');
+      const seen = new Set((await client.events(ref, { limit: 100 })).map((e) => `${e.resourceName} ${e.status}`));
+      expect(seen).toContain('more CREATE_COMPLETE');
+      expect(seen).toContain('app UPDATE_COMPLETE');
+    } finally {
+      await client.close();
+    }
+    await kubectl(['delete', 'stack', 'planned', '-n', env.ns, '--wait=false']);
+    await env.waitGone('planned', 120_000);
+  });
 });
