@@ -16,9 +16,9 @@ import { KubeClient, MERGE_PATCH } from '../../src/runtime/kube-client.ts';
 import { silentLogger } from '../../src/runtime/logging.ts';
 import { FINALIZER } from '../../src/api/v1alpha1/types.ts';
 import { STACKS, STACK_PROVIDERS, SECRETS, type StackObject } from '../../src/stacks/reconciler.ts';
-import { freePort, startControlPlane } from '../env/control-plane.ts';
-import { installCrds } from '../env/crds.ts';
-import { buildScript, repoRoot } from '../env/paths.ts';
+import { freePort, startControlPlane } from '../../src/devenv/control-plane.ts';
+import { installCrds } from '../../src/devenv/crds.ts';
+import { buildScript, repoRoot } from '../../src/devenv/paths.ts';
 import { testKubeConfig } from '../env/kube.ts';
 import {
   apiserverGet,

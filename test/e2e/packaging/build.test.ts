@@ -6,7 +6,7 @@ import { cpSync, existsSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { repoRoot } from '../../env/paths.ts';
+import { repoRoot } from '../../../src/devenv/paths.ts';
 import { NODE, run } from './helpers.ts';
 
 const ctx = mkdtempSync(join(tmpdir(), 'so-image-build-'));

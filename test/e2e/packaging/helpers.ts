@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseAllDocuments } from 'yaml';
 import { kubectl } from '../../env/kube.ts';
-import { helmPath, repoRoot, requireBinary } from '../../env/paths.ts';
+import { helmPath, repoRoot, requireBinary } from '../../../src/devenv/paths.ts';
 
 export const CHART_DIR = join(repoRoot, 'charts', 'stack-operator');
 export const NODE = join(repoRoot, 'node_modules', '.bin', 'node');

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Informer } from '../../../src/runtime/informer.ts';
 import { silentLogger } from '../../../src/runtime/logging.ts';
 import { STACKS, type StackObject } from '../../../src/stacks/reconciler.ts';
-import { freePort } from '../../env/control-plane.ts';
+import { freePort } from '../../../src/devenv/control-plane.ts';
 import { testKubeconfigPath } from '../../env/kube.ts';
 import { cond, hot, stackManifest } from '../stacks/harness.ts';
 import { type RelEnv, sleep, startRelEnv } from './env.ts';

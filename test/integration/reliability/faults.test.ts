@@ -10,7 +10,7 @@ import { CachedReader } from '../../../src/stacks/operator.ts';
 import { type ProviderObject, STACK_PROVIDERS, type StackContext, type StackObject, reconcileStack } from '../../../src/stacks/reconciler.ts';
 import { silentLogger } from '../../../src/runtime/logging.ts';
 import { kubectl, uniqueName } from '../../env/kube.ts';
-import { repoRoot } from '../../env/paths.ts';
+import { repoRoot } from '../../../src/devenv/paths.ts';
 import { type OperatorEnv, cond, hot, isReady, stackManifest, startOperatorEnv, templateFor } from '../stacks/harness.ts';
 import { sleep } from './env.ts';
 

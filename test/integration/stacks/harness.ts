@@ -7,8 +7,8 @@ import { silentLogger, createLogger } from '../../../src/runtime/logging.ts';
 import { Manager } from '../../../src/runtime/manager.ts';
 import { type Operator, buildOperator, type OperatorOptions } from '../../../src/stacks/operator.ts';
 import { STACKS, type StackObject } from '../../../src/stacks/reconciler.ts';
-import { installCrds } from '../../env/crds.ts';
-import { deleteNamespace, kubectl, testKubeConfig, uniqueNamespace } from '../../env/kube.ts';
+import { installCrds } from '../../../src/devenv/crds.ts';
+import { deleteNamespace, kubectl, testKubeConfig, testKubeconfigPath, uniqueNamespace } from '../../env/kube.ts';
 
 export interface OperatorEnv {
   ns: string;
@@ -74,7 +74,7 @@ export async function startOperatorEnv(opts: {
   emulator?: Parameters<typeof startEmulator>[0];
   verbose?: boolean;
 }): Promise<OperatorEnv> {
-  await installCrds();
+  await installCrds(testKubeconfigPath());
   const ns = await uniqueNamespace('stacks');
   const emu = await startEmulator({ operationSpeed: 0.05, ...opts.emulator });
   const kc = testKubeConfig();

@@ -1,6 +1,6 @@
-// Installs the project's CRDs (crds/) into a test control plane and waits until they are Established.
+// Installs the project's CRDs (crds/ in the checkout) into a cluster and waits until they are Established.
 import { join } from 'node:path';
-import { kubectl } from './kube.ts';
+import { runKubectl, type KubectlOptions } from './kubectl.ts';
 import { repoRoot } from './paths.ts';
 
 export const CRD_NAMES = [
@@ -9,11 +9,11 @@ export const CRD_NAMES = [
   'clusterstackproviders.stackoperator.dev',
 ];
 
-export async function installCrds(kubeconfig?: string): Promise<void> {
-  const opts = kubeconfig ? { kubeconfig } : {};
-  const apply = await kubectl(['apply', '--server-side', '--force-conflicts', '-k', join(repoRoot, 'crds')], opts);
+export async function installCrds(kubeconfig: string, opts: Pick<KubectlOptions, 'bin'> = {}): Promise<void> {
+  const apply = await runKubectl(kubeconfig, ['apply', '--server-side', '--force-conflicts', '-k', join(repoRoot, 'crds')], opts);
   if (apply.code !== 0) throw new Error(`installing CRDs failed: ${apply.stderr}`);
-  const wait = await kubectl(
+  const wait = await runKubectl(
+    kubeconfig,
     ['wait', '--for=condition=Established', '--timeout=60s', ...CRD_NAMES.map((n) => `crd/${n}`)],
     opts,
   );

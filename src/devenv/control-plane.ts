@@ -1,5 +1,5 @@
-// A real Kubernetes control plane for tests: etcd + kube-apiserver (+ optional
-// kube-controller-manager) built by test/env/build-k8s.sh, started on free loopback ports in a fresh
+// A real Kubernetes control plane for `npm run dev` and the tests: etcd + kube-apiserver (+ optional
+// kube-controller-manager) built by src/devenv/build-k8s.sh, started on free loopback ports in a fresh
 // temp dir. envtest-style; see docs/test-environment.md.
 //
 // Only Node built-ins here, so the vitest global setup loads it quickly.
