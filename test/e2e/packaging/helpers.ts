@@ -46,7 +46,7 @@ export async function run(cmd: string, args: string[], opts: { input?: string; t
   });
 }
 
-/** The real helm (built by test/env/build-k8s.sh), with its state in a private HELM_* dir. */
+/** The real helm (built by src/devenv/build-k8s.sh), with its state in a private HELM_* dir. */
 export function helmRunner(kubeconfig: string): (args: string[], input?: string) => Promise<RunResult> {
   requireBinary('helm');
   const home = mkdtempSync(join(tmpdir(), 'so-helm-'));
