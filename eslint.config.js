@@ -17,26 +17,33 @@ const LAYERS = {
   cli: ['api', 'lib', 'runtime', 'providers', 'stacks', 'emulator', 'devenv'],
 };
 
-function layerRule(layer, extraAllowed = []) {
+function layerPattern(layer, extraAllowed) {
   const allowed = new Set([layer, ...LAYERS[layer], ...extraAllowed]);
   const forbidden = [...Object.keys(LAYERS).filter((l) => !allowed.has(l)), ...(allowed.has('test') ? [] : ['test'])];
   const may = [...LAYERS[layer], ...extraAllowed].filter((l) => l !== 'test');
-  return [
-    'error',
-    {
-      patterns: [
-        {
-          regex: `^(\\./)?(\\.\\./)+(src/)?(${forbidden.join('|')})(/|$)`,
-          message: `layer rule: src/${layer} may import ${may.length ? `only ${may.map((l) => `src/${l}`).join(', ')}` : 'nothing outside itself'} of the project, never test/ (docs/architecture.md).`,
-        },
-      ],
-    },
-  ];
+  return {
+    regex: `^(\\./)?(\\.\\./)+(src/)?(${forbidden.join('|')})(/|$)`,
+    message: `layer rule: src/${layer} may import ${may.length ? `only ${may.map((l) => `src/${l}`).join(', ')}` : 'nothing outside itself'} of the project, never test/ (docs/architecture.md).`,
+  };
+}
+
+// no-restricted-imports does not look at import(): the same pattern is applied to import('literal'),
+// and a computed specifier (how src/cli/dev.ts once loaded test/ by URL) is refused outright.
+function layerRules(layer, extraAllowed = []) {
+  const { regex, message } = layerPattern(layer, extraAllowed);
+  return {
+    'no-restricted-imports': ['error', { patterns: [{ regex, message }] }],
+    'no-restricted-syntax': [
+      'error',
+      { selector: `ImportExpression[source.type='Literal'][source.value=/${regex.replaceAll('/', '\\/')}/]`, message },
+      { selector: "ImportExpression[source.type!='Literal']", message: 'layer rule: import() takes a string literal under src/, so the layer rules can check it (docs/architecture.md).' },
+    ],
+  };
 }
 
 const layerBlocks = Object.keys(LAYERS).map((layer) => ({
   files: [`src/${layer}/**/*.ts`],
-  rules: { 'no-restricted-imports': layerRule(layer) },
+  rules: layerRules(layer),
 }));
 
 export default tseslint.config(
@@ -63,6 +70,6 @@ export default tseslint.config(
     // Temporary (issue 15 moves this test out of src/emulator): it checks the emulator's verifiers
     // against signers from test/, which is an oracle-to-oracle test rather than emulator code.
     files: ['src/emulator/signing.test.ts'],
-    rules: { 'no-restricted-imports': layerRule('emulator', ['test']) },
+    rules: layerRules('emulator', ['test']),
   },
 );

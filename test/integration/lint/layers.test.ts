@@ -1,6 +1,7 @@
 // The layer rules of eslint.config.js (docs/architecture.md "Layers"), through ESLint's own Node API
-// with the repository's config, i.e. what `npm run lint` runs: each forbidden edge is a
-// no-restricted-imports error, each allowed edge lints clean, and every folder of src/ has a rule.
+// with the repository's config, i.e. what `npm run lint` runs: each forbidden edge is an error
+// (no-restricted-imports; no-restricted-syntax for import()), each allowed edge lints clean, and
+// every folder of src/ has a rule.
 // The files are linted from text under a path that does not exist (nothing is written to src/); such
 // a file is in no TypeScript project, so for those probe files only the type-aware rules are switched
 // off (typescript-eslint's disableTypeChecked), and the layer rules apply as configured.
@@ -13,12 +14,15 @@ import { repoRoot } from '../../../src/devenv/paths.ts';
 
 const eslint = new ESLint({ cwd: repoRoot, overrideConfig: [{ files: ['src/**/probe.ts'], ...tseslint.configs.disableTypeChecked }] });
 
+/** no-restricted-imports for static imports and re-exports, no-restricted-syntax for import(). */
+const LAYER_RULES = ['no-restricted-imports', 'no-restricted-syntax'];
+
 async function layerErrors(filePath: string, code: string): Promise<string[]> {
   const [result] = await eslint.lintText(code, { filePath: join(repoRoot, filePath) });
   if (!result) throw new Error(`no lint result for ${filePath}`);
   const fatal = result.messages.filter((m) => m.fatal);
   if (fatal.length) throw new Error(`${filePath}: ${fatal.map((m) => m.message).join('; ')}`);
-  return result.messages.filter((m) => m.ruleId === 'no-restricted-imports').map((m) => m.message);
+  return result.messages.filter((m) => LAYER_RULES.includes(m.ruleId ?? '')).map((m) => m.message);
 }
 
 // [file that imports, specifier]: the rules of issue 12 item 6, at more than one folder depth.
@@ -69,7 +73,7 @@ const ALLOWED: [string, string][] = [
 
 describe('layer rules (eslint no-restricted-imports)', () => {
   it.each(FORBIDDEN)('%s must not import %s', async (file, spec) => {
-    for (const code of [`import '${spec}';\n`, `export * from '${spec}';\n`]) {
+    for (const code of [`import '${spec}';\n`, `export * from '${spec}';\n`, `export const m = import('${spec}');\n`]) {
       const errors = await layerErrors(file, code);
       expect(errors, code).toHaveLength(1);
       expect(errors[0]).toContain('layer rule: ');
@@ -78,6 +82,14 @@ describe('layer rules (eslint no-restricted-imports)', () => {
 
   it.each(ALLOWED)('%s may import %s', async (file, spec) => {
     expect(await layerErrors(file, `import '${spec}';\n`)).toEqual([]);
+    expect(await layerErrors(file, `export const m = import('${spec}');\n`)).toEqual([]);
+  });
+
+  it('refuses import() with a computed specifier under src/ (the rules could not check it)', async () => {
+    const code = "import { pathToFileURL } from 'node:url';\nexport const m = import(pathToFileURL('test/env/kube.ts').href);\n";
+    const errors = await layerErrors('src/cli/probe.ts', code);
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toContain('import() takes a string literal');
   });
 
   it('gives every folder of src/ a layer rule (a new folder must be placed in the table)', async () => {
