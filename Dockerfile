@@ -1,6 +1,6 @@
 # syntax=docker/dockerfile:1
 # stack-operator container image: `stack-operator run` (the operator) only. `dev` and `emulator`
-# need the repository checkout (test/env) and are not part of the image.
+# need the repository checkout (crds/, config/, src/devenv/build-k8s.sh) and are not part of the image.
 #
 #   docker build -t stack-operator:dev .
 #

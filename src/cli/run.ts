@@ -98,6 +98,7 @@ export async function runOperator(argv: string[]): Promise<number> {
   const manager = new Manager({
     kubeConfig: kc,
     log,
+    metricsPrefix: 'stack_operator',
     metrics: bindAddress(values['metrics-bind-address']),
     probes: bindAddress(values['health-probe-bind-address']),
     leaderElection: values['leader-elect']

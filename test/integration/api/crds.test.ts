@@ -3,13 +3,13 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { installCrds } from '../../env/crds.ts';
-import { deleteNamespace, kubectl, uniqueNamespace } from '../../env/kube.ts';
-import { repoRoot } from '../../env/paths.ts';
+import { installCrds } from '../../../src/devenv/crds.ts';
+import { deleteNamespace, kubectl, testKubeconfigPath, uniqueNamespace } from '../../env/kube.ts';
+import { repoRoot } from '../../../src/devenv/paths.ts';
 
 let ns = '';
 beforeAll(async () => {
-  await installCrds();
+  await installCrds(testKubeconfigPath());
   ns = await uniqueNamespace('api');
 });
 afterAll(async () => {

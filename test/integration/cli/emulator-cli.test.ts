@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Emulator } from '../../../src/emulator/index.ts';
-import { repoRoot } from '../../env/paths.ts';
+import { repoRoot } from '../../../src/devenv/paths.ts';
 import { call, keystoneToken, rfsCall, rosRpc, uaaToken, waitFor } from '../emulator/helpers.ts';
 
 let child: ChildProcess;

@@ -6,7 +6,7 @@ import { Informer } from '../../../src/runtime/informer.ts';
 import { silentLogger } from '../../../src/runtime/logging.ts';
 import { STACKS } from '../../../src/api/v1alpha1/resources.ts';
 import type { StackObject } from '../../../src/stacks/context.ts';
-import { freePort } from '../../env/control-plane.ts';
+import { freePort } from '../../../src/devenv/control-plane.ts';
 import { testKubeconfigPath } from '../../env/kube.ts';
 import { cond, hot, stackManifest } from '../stacks/harness.ts';
 import { type RelEnv, sleep, startRelEnv } from './env.ts';

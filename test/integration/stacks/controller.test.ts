@@ -4,7 +4,7 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kubectl } from '../../env/kube.ts';
-import { repoRoot } from '../../env/paths.ts';
+import { repoRoot } from '../../../src/devenv/paths.ts';
 import { type OperatorEnv, cond, hot, isReady, stackManifest, startOperatorEnv, templateFor } from './harness.ts';
 
 let env: OperatorEnv;

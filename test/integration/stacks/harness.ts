@@ -8,8 +8,8 @@ import { Manager } from '../../../src/runtime/manager.ts';
 import { type Operator, buildOperator, type OperatorOptions } from '../../../src/stacks/operator.ts';
 import { STACKS } from '../../../src/api/v1alpha1/resources.ts';
 import type { StackObject } from '../../../src/stacks/context.ts';
-import { installCrds } from '../../env/crds.ts';
-import { deleteNamespace, kubectl, testKubeConfig, uniqueNamespace } from '../../env/kube.ts';
+import { installCrds } from '../../../src/devenv/crds.ts';
+import { deleteNamespace, kubectl, testKubeConfig, testKubeconfigPath, uniqueNamespace } from '../../env/kube.ts';
 
 export interface OperatorEnv {
   ns: string;
@@ -75,7 +75,7 @@ export async function startOperatorEnv(opts: {
   emulator?: Parameters<typeof startEmulator>[0];
   verbose?: boolean;
 }): Promise<OperatorEnv> {
-  await installCrds();
+  await installCrds(testKubeconfigPath());
   const ns = await uniqueNamespace('stacks');
   const emu = await startEmulator({ operationSpeed: 0.05, ...opts.emulator });
   const kc = testKubeConfig();
