@@ -113,6 +113,11 @@ export function runSettings(argv: string[], env = process.env): RunSettings | 'h
   }
   oneOf(from['log-level'] ?? '', values['log-level'] ?? '', LOG_LEVELS);
   const d = (flag: string) => durationFlag(from[flag] ?? flag, values[flag] ?? '');
+  const [lease, renew, retry] = [d('leader-election-lease-duration'), d('leader-election-renew-deadline'), d('leader-election-retry-period')];
+  // The elector checks the same when the manager starts, too late for a usage error (src/runtime/leader-election.ts).
+  if (parsed['leader-elect'] === true && !(lease > renew && renew > 1.2 * retry)) {
+    throw new UsageError(`leader election: need lease duration (${lease} ms) > renew deadline (${renew} ms) > 1.2 x retry period (${retry} ms)`);
+  }
   return {
     values,
     leaderElect: parsed['leader-elect'] === true,
@@ -121,9 +126,9 @@ export function runSettings(argv: string[], env = process.env): RunSettings | 'h
     metrics: bindAddress(values['metrics-bind-address'] ?? '', from['metrics-bind-address'] ?? ''),
     probes: bindAddress(values['health-probe-bind-address'] ?? '', from['health-probe-bind-address'] ?? ''),
     durations: {
-      lease: d('leader-election-lease-duration'),
-      renew: d('leader-election-renew-deadline'),
-      retry: d('leader-election-retry-period'),
+      lease,
+      renew,
+      retry,
       poll: d('poll-interval'),
       resync: d('resync-interval'),
     },
@@ -152,13 +157,7 @@ function newManager(s: RunSettings, kc: KubeConfig, log: Logger, identity: strin
         retryPeriodMs: s.durations.retry,
       }
     : (false as const);
-  try {
-    return new Manager({ kubeConfig: kc, log, metrics: s.metrics, probes: s.probes, leaderElection });
-  } catch (err) {
-    // The elector checks leaseDuration > renewDeadline > 1.2 x retryPeriod when it is built.
-    if (s.leaderElect && err instanceof Error) throw new UsageError(`leader election: ${err.message}`);
-    throw err;
-  }
+  return new Manager({ kubeConfig: kc, log, metrics: s.metrics, probes: s.probes, leaderElection });
 }
 
 export async function runOperator(argv: string[]): Promise<number> {

@@ -58,7 +58,7 @@ describe('command-line mistakes: one line on stderr, exit 2, no stack trace', ()
     ['boolean from the environment', [], { STACK_OPERATOR_LEADER_ELECT: 'maybe' }, 'STACK_OPERATOR_LEADER_ELECT=maybe (for --leader-elect): expected true or false'],
     ['bind address', ['--metrics-bind-address', ':99999'], {}, '--metrics-bind-address ":99999"'],
     ['missing kubeconfig', ['--kubeconfig', '/nonexistent/kubeconfig'], {}, 'kubeconfig /nonexistent/kubeconfig'],
-    ['leader election timings', ['--leader-elect', '--leader-election-renew-deadline', '20s'], {}, 'leader election: leaseDuration must be greater than renewDeadline'],
+    ['leader election timings', ['--leader-elect', '--leader-election-renew-deadline', '20s'], {}, 'leader election: need lease duration (15000 ms) > renew deadline (20000 ms)'],
   ];
   it.each(cases)('%s', async (_name, args, env, message) => {
     const r = await cli(['run', '--kubeconfig', testKubeconfigPath(), ...args], env);
