@@ -95,8 +95,15 @@ describe('chart: optional objects and pod settings', () => {
     expect(find(objs, 'ConfigMap', 'so-extra')).toBeTruthy();
   });
 
+  it('logFormat becomes --log-format (json by default)', async () => {
+    type Args = { spec: { template: { spec: { containers: { args: string[] }[] } } } };
+    const args = async (...a: string[]) => (find(await template(...a), 'Deployment') as unknown as Args).spec.template.spec.containers[0]?.args ?? [];
+    expect(await args()).toContain('--log-format=json');
+    expect(await args('--set', 'logFormat=text')).toContain('--log-format=text');
+  });
+
   it('the schema rejects a misspelt new value', async () => {
-    for (const bad of [['--set', 'networkPolicy.enabeld=true'], ['--set', 'proxy.httpsProxy=x'], ['--set', 'strategy.type=BlueGreen'], ['--set', 'prometheusRule.stalledFor=soon']]) {
+    for (const bad of [['--set', 'logFormat=yaml'], ['--set', 'networkPolicy.enabeld=true'], ['--set', 'proxy.httpsProxy=x'], ['--set', 'strategy.type=BlueGreen'], ['--set', 'prometheusRule.stalledFor=soon']]) {
       const r = await helm(['template', 'so', CHART_DIR, ...bad]);
       expect(r.code, bad.join(' ')).not.toBe(0);
     }

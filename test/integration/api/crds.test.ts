@@ -56,6 +56,12 @@ describe('CRDs on a real API server', () => {
     await kubectl(['delete', '-f', join(repoRoot, 'config', 'samples', 'cluster-provider.yaml')]);
   });
 
+  it('accepts the samples for real clouds in config/samples/real (server-side dry run)', async () => {
+    const r = await kubectl(['apply', '-n', ns, '--dry-run=server', '-f', join(repoRoot, 'config', 'samples', 'real')]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout.match(/stack\.stackoperator\.dev\/hello-/g)).toHaveLength(4);
+  });
+
   it('defaults fields as the contract says', async () => {
     const r = await create(stack('defaults', {}));
     expect(r.code, r.stderr).toBe(0);
