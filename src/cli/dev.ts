@@ -17,7 +17,7 @@ import { installCrds } from '../devenv/crds.ts';
 import { runKubectl } from '../devenv/kubectl.ts';
 import { buildScript, kubectlPath, repoRoot } from '../devenv/paths.ts';
 import { startEmulator } from '../emulator/index.ts';
-import { createLogger } from '../runtime/logging.ts';
+import { cliLogger } from './log-format.ts';
 import { Manager } from '../runtime/manager.ts';
 import { buildOperator } from '../stacks/operator.ts';
 
@@ -54,7 +54,8 @@ async function applyKustomization(kubeconfig: string, kubectl: string, args: str
 function startOperator(kubeconfig: string, logLevel: string, cleanups: Cleanup[]): void {
   const kc = new KubeConfig();
   kc.loadFromFile(kubeconfig);
-  const log = createLogger({ level: logLevel, name: 'stack-operator' });
+  // Readable text by default for a person at a terminal (the operator's default is JSON).
+  const log = cliLogger({ level: logLevel, format: 'text', name: 'stack-operator' });
   const manager = new Manager({
     kubeConfig: kc,
     log,

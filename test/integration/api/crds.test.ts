@@ -56,6 +56,12 @@ describe('CRDs on a real API server', () => {
     await kubectl(['delete', '-f', join(repoRoot, 'config', 'samples', 'cluster-provider.yaml')]);
   });
 
+  it('accepts the samples for real clouds in config/samples/real (server-side dry run)', async () => {
+    const r = await kubectl(['apply', '-n', ns, '--dry-run=server', '-f', join(repoRoot, 'config', 'samples', 'real')]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout.match(/stack\.stackoperator\.dev\/hello-/g)).toHaveLength(4);
+  });
+
   it('defaults fields as the contract says', async () => {
     const r = await create(stack('defaults', {}));
     expect(r.code, r.stderr).toBe(0);
@@ -141,6 +147,11 @@ describe('CRDs on a real API server', () => {
       ['spec.ros.apiVersion', 'Unsupported value'],
     ],
     ['bad pollInterval', provider('StackProvider', 'bad-p6', { ...heatProvider, pollInterval: 'soon' }), ['spec.pollInterval']],
+    // The operator's parser reads a zero or unit-less duration as "use the default": admission refuses them.
+    ['zero resyncInterval', provider('StackProvider', 'bad-p8', { ...heatProvider, resyncInterval: '0s' }), ['spec.resyncInterval', 'must be a positive duration such as 500ms, 30s, 5m or 1h30m']],
+    ['pollInterval without unit', provider('StackProvider', 'bad-p9', { ...heatProvider, pollInterval: '5' }), ['spec.pollInterval', 'must be a positive duration']],
+    ['pollInterval with a Go unit the operator ignores', provider('StackProvider', 'bad-p10', { ...heatProvider, pollInterval: '500us' }), ['spec.pollInterval', 'must be a positive duration']],
+    ['negative resyncInterval', provider('StackProvider', 'bad-p11', { ...heatProvider, resyncInterval: '-10m' }), ['spec.resyncInterval', 'must be a positive duration']],
     ['rateLimit qps 0', provider('StackProvider', 'bad-p7', { ...heatProvider, rateLimit: { qps: 0 } }), ['spec.rateLimit.qps', 'rateLimit.qps must be at least 0.01']],
     [
       'cluster provider without Secret namespace',
@@ -161,6 +172,11 @@ describe('CRDs on a real API server', () => {
         : await create(obj);
     expect(r.code, `accepted unexpectedly: ${r.stdout}`).not.toBe(0);
     for (const f of fragments) expect(r.stderr).toContain(f);
+  });
+
+  it('accepts compound and fractional durations', async () => {
+    const r = await create(provider('StackProvider', 'durations', { ...heatProvider, pollInterval: '1.5s', resyncInterval: '1h30m' }));
+    expect(r.code, r.stderr).toBe(0);
   });
 
   it('rejects a change of stackName, and of providerRef', async () => {
