@@ -118,7 +118,7 @@ export class HeatFrontEnd implements FrontEnd {
   #route(req: EmuRequest): EmuResponse {
     const s = req.path.split('/').filter(Boolean).map(decodeURIComponent);
     if (s.length === 0 && req.method === 'GET') {
-      return json(300, { versions: [{ id: 'v1.0', status: 'CURRENT', links: [{ rel: 'self', href: `${req.base}${this.prefix}/v1/` }] }] });
+      return json(300, { versions: [{ id: 'v1.0', status: 'CURRENT', links: [{ rel: 'self', href: `${req.svc('heat')}/v1/` }] }] });
     }
     if (s[0] !== 'v1' || s.length < 2) return heatError(404, 'HTTPNotFound', 'The resource could not be found.');
     if (!this.#ctx.options.heatNoAuth) {
@@ -127,7 +127,7 @@ export class HeatFrontEnd implements FrontEnd {
         return json(
           401,
           { error: { code: 401, title: 'Unauthorized', message: 'The request you have made requires authentication.' } },
-          { 'www-authenticate': `Keystone uri="${req.base}/identity"` },
+          { 'www-authenticate': `Keystone uri="${req.svc('keystone')}"` },
         );
       }
     }
@@ -148,7 +148,7 @@ export class HeatFrontEnd implements FrontEnd {
         if (!stack) return heatError(404, 'EntityNotFound', `The Stack (${name}) could not be found.`);
         const sub = s.length === 5 ? `/${s[4]}` : '';
         const q = req.rawQuery ? `?${req.rawQuery}` : '';
-        const location = `${req.base}${this.prefix}/v1/${tenant}/stacks/${encodeURIComponent(stack.name)}/${stack.id}${sub}${q}`;
+        const location = `${req.svc('heat')}/v1/${tenant}/stacks/${encodeURIComponent(stack.name)}/${stack.id}${sub}${q}`;
         if (wantsJson(req)) return json(302, { message: `The resource was found at <a href="${location}">${location}</a>;\nyou should be redirected automatically.\n\n`, code: '302 Found', title: 'Found' }, { location });
         return { status: 302, headers: { location, 'content-type': 'text/html; charset=UTF-8' }, body: `<html>\n <head>\n  <title>302 Found</title>\n </head>\n <body>\n  <h1>302 Found</h1>\n  The resource was found at <a href="${location}">${location}</a>;\nyou should be redirected automatically.\n\n\n </body>\n</html>` };
       }
@@ -175,7 +175,7 @@ export class HeatFrontEnd implements FrontEnd {
   }
 
   #selfLink(req: EmuRequest, tenant: string, s: StackRecord): string {
-    return `${req.base}${this.prefix}/v1/${tenant}/stacks/${encodeURIComponent(s.name)}/${s.id}`;
+    return `${req.svc('heat')}/v1/${tenant}/stacks/${encodeURIComponent(s.name)}/${s.id}`;
   }
 
   #stackRoute(req: EmuRequest, tenant: string, stack: StackRecord, rest: string[]): EmuResponse {

@@ -129,7 +129,7 @@ export class RosLegacyFrontEnd implements FrontEnd {
     if (s.length === 2 && req.method === 'GET') {
       const st = engine.findByName('ros', region, s[1]!);
       if (!st) fail(404, 'StackNotFound', `The Stack (${s[1]}) could not be found.`);
-      return { status: 302, headers: { location: `${req.base}${this.prefix}/stacks/${encodeURIComponent(st.name)}/${st.id}` }, body: '' };
+      return { status: 302, headers: { location: `${req.svc('rosLegacy')}/stacks/${encodeURIComponent(st.name)}/${st.id}` }, body: '' };
     }
     if (s.length < 3) fail(404, 'NotFound', 'The resource could not be found.');
     const st = this.#find(region, s[1]!, s[2]!);
