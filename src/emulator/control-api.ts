@@ -25,6 +25,7 @@ export function stackSummary(engine: EmulatorContext['engine'], s: StackRecord, 
     ...(detail
       ? {
           params: s.params,
+          extra: s.extra,
           outputs: engine.outputs(s),
           resources: [...s.resources.values()].map((r) => ({ name: r.name, type: r.type, physicalId: r.physicalId, state: `${r.action}_${r.status}`, reason: r.statusReason })),
           operations: s.operations.map((o) => ({ id: o.id, action: o.action, outcome: o.outcome ?? null, reason: o.reason ?? null, paused: o.paused, startedAt: isoSeconds(o.startedAt), endedAt: o.endedAt !== undefined ? isoSeconds(o.endedAt) : null })),

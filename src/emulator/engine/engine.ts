@@ -856,7 +856,9 @@ export class StackEngine {
 
   #failed(stack: StackRecord, op: Operation, reason: string): void {
     this.#setStatus(stack, op.action, 'FAILED', reason, op.id);
-    if ((op.action === 'CREATE' || op.action === 'UPDATE') && !stack.disableRollback) this.#startRollback(stack, op);
+    // updateAlwaysRollsBack: ROS ignores DisableRollback during an update (UpdateStack API reference, seed 004)
+    const rollback = op.action === 'UPDATE' && stack.extra.updateAlwaysRollsBack === true ? true : !stack.disableRollback;
+    if ((op.action === 'CREATE' || op.action === 'UPDATE') && rollback) this.#startRollback(stack, op);
   }
 
   #startRollback(stack: StackRecord, failedOp: Operation, extraDelayMs = 0): void {
