@@ -3,6 +3,7 @@ import type { EmulatorContext } from '../context.ts';
 import { EngineError, type StackEvent, type StackRecord } from '../engine/engine.ts';
 import { parseTemplate, TemplateError, text, type Template } from '../engine/template.ts';
 import { BadJson, empty, header, isObj, isoSeconds, json, parseJsonBody, type EmuRequest, type EmuResponse, type FrontEnd } from '../http.ts';
+import { fetchText, UrlFetchError } from '../url-fetch.ts';
 
 const TITLES: Record<number, [string, string]> = {
   400: ['Bad Request', 'The server could not comply with the request since it is either malformed or otherwise incorrect.'],
@@ -109,10 +110,34 @@ export class HeatFrontEnd implements FrontEnd {
     return heatError(status, status === 503 ? 'ServiceUnavailable' : 'InternalServerError', 'Injected fault: the emulator was asked to fail this request.');
   }
 
-  handle(req: EmuRequest): EmuResponse {
-    const res = this.#route(req);
+  async handle(req: EmuRequest): Promise<EmuResponse> {
+    const res = (await this.#fetchTemplateUrl(req)) ?? this.#route(req);
     res.headers = { 'x-openstack-request-id': `req-${crypto.randomUUID()}`, ...res.headers };
     return res;
+  }
+
+  /**
+   * Heat fetches template_url itself when no template is given (heat.common.urlfetch, limit
+   * max_template_size 524288); the fetched text replaces the URL before routing. A failure is Heat's
+   * 400 "Could not retrieve template: Failed to retrieve template: ...".
+   */
+  async #fetchTemplateUrl(req: EmuRequest): Promise<EmuResponse | undefined> {
+    if (!['POST', 'PUT', 'PATCH'].includes(req.method) || !header(req, 'content-type')?.includes('json')) return undefined;
+    let body: unknown;
+    try {
+      body = parseJsonBody(req);
+    } catch {
+      return undefined;
+    }
+    if (!isObj(body) || typeof body.template_url !== 'string' || (body.template !== undefined && body.template !== null)) return undefined;
+    try {
+      const template = await fetchText(body.template_url, { maxBytes: 524_288 });
+      req.body = Buffer.from(JSON.stringify({ ...body, template }));
+      return undefined;
+    } catch (e) {
+      if (!(e instanceof UrlFetchError)) throw e;
+      return heatError(400, 'HTTPBadRequest', `Could not retrieve template: Failed to retrieve template: ${e.message}`);
+    }
   }
 
   #route(req: EmuRequest): EmuResponse {
@@ -235,7 +260,6 @@ export class HeatFrontEnd implements FrontEnd {
 
   #parseTemplateField(body: Record<string, unknown>): Template | undefined {
     if (body.template !== undefined && body.template !== null) return parseTemplate(body.template, 'hot');
-    if (body.template_url !== undefined) throw new TemplateError('InvalidTemplate', `Could not retrieve template: template_url is not supported by the emulator`);
     return undefined;
   }
 

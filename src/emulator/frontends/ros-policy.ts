@@ -14,7 +14,8 @@ interface Statement {
 }
 
 function list(v: unknown): string[] {
-  return Array.isArray(v) ? v.map(String) : v === undefined ? [] : [String(v)];
+  const items: unknown[] = Array.isArray(v) ? v : v === undefined ? [] : [v];
+  return items.filter((x): x is string => typeof x === 'string');
 }
 
 function glob(pattern: string, value: string): boolean {
