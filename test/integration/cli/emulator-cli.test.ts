@@ -137,7 +137,7 @@ describe('stack-operator emulator --service-ports (CLI)', () => {
       }, 'emulator CLI output', 30_000);
       const se = printed.serviceEndpoints!;
       expect(Object.keys(se).sort()).toEqual(['cloudFoundry', 'heat', 'keystone', 'rfs', 'ros', 'rosLegacy', 'uaa']);
-      expect(new Set(Object.values(se).map((u) => new URL(u).port)).size).toBe(7);
+      expect(new Set(Object.values(se).map((u: string) => new URL(u).port)).size).toBe(7);
       const root = await call(`${se.cloudFoundry}/v3`);
       expect(root.status).not.toBe(404);
       expect((await call(`${se.keystone}`)).body.version.links[0].href).toBe(`${se.keystone}/`);
