@@ -121,3 +121,30 @@ describe('stack-operator emulator (CLI)', () => {
     expect(end.status.reason).toBe('CANCELED');
   });
 });
+
+describe('stack-operator emulator --service-ports (CLI)', () => {
+  it('prints serviceEndpoints: every service on its own port at the real root paths', async () => {
+    const ported = spawn(join(repoRoot, 'node_modules/.bin/node'), ['src/cli/main.ts', 'emulator', '--port', '0', '--service-ports'], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+    try {
+      let out = '';
+      ported.stdout?.setEncoding('utf8').on('data', (c: string) => (out += c));
+      const printed = await waitFor(async () => {
+        try {
+          return JSON.parse(out) as Emulator;
+        } catch {
+          return undefined;
+        }
+      }, 'emulator CLI output', 30_000);
+      const se = printed.serviceEndpoints!;
+      expect(Object.keys(se).sort()).toEqual(['cloudFoundry', 'heat', 'keystone', 'rfs', 'ros', 'rosLegacy', 'uaa']);
+      expect(new Set(Object.values(se).map((u: string) => new URL(u).port)).size).toBe(7);
+      const root = await call(`${se.cloudFoundry}/v3`);
+      expect(root.status).not.toBe(404);
+      expect((await call(`${se.keystone}`)).body.version.links[0].href).toBe(`${se.keystone}/`);
+    } finally {
+      const exited = new Promise((r) => ported.once('exit', r));
+      ported.kill('SIGTERM');
+      await exited;
+    }
+  });
+});
