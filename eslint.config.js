@@ -66,10 +66,4 @@ export default tseslint.config(
     ...tseslint.configs.disableTypeChecked,
   },
   ...layerBlocks,
-  {
-    // Temporary (issue 15 moves this test out of src/emulator): it checks the emulator's verifiers
-    // against signers from test/, which is an oracle-to-oracle test rather than emulator code.
-    files: ['src/emulator/signing.test.ts'],
-    rules: layerRules('emulator', ['test']),
-  },
 );

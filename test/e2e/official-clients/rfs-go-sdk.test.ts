@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type Emulator } from '../../../src/emulator/index.ts';
-import { repoRoot } from '../../env/paths.ts';
+import { repoRoot } from '../../../src/devenv/paths.ts';
 
 const run = promisify(execFile);
 let emu: Emulator;
