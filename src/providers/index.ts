@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import type { Dispatcher } from 'undici';
 import type { Logger } from 'pino';
 import type { ResolvedProviderConfig } from './config.ts';
-import { HttpClient, type HttpResponse } from './http/client.ts';
+import { HttpClient, type HttpClientOptions, type HttpResponse } from './http/client.ts';
 import { TokenBucket } from './http/token-bucket.ts';
 import type { ProviderError, StackProviderClient } from './types.ts';
 import { HeatClient } from './heat/client.ts';
@@ -17,13 +17,17 @@ import { RosLegacyClient } from './ros/legacy-client.ts';
 import { rosError } from './ros/errors.ts';
 import { CloudFoundryClient } from './cloudfoundry/client.ts';
 import { cfError } from './cloudfoundry/errors.ts';
+import { validateProviderEndpoints } from './endpoint-policy.ts';
 
 export interface ProviderDeps {
   logger: Logger;
   /** An undici dispatcher to use instead of the client's own Agent (tests, egress proxies). Not closed by the client. */
   fetchDispatcher?: Dispatcher;
-  /** Overrides of the HTTP policy (tests). */
-  http?: { maxAttempts?: number; maxRetryWaitMs?: number; maxQueueWaitMs?: number; connectTimeoutMs?: number; headersTimeoutMs?: number; bodyTimeoutMs?: number };
+  /** Overrides of the HTTP policy (tests; maxBodyBytes and proxy are the operator's flags). */
+  http?: Pick<
+    HttpClientOptions,
+    'maxAttempts' | 'maxRetryWaitMs' | 'maxQueueWaitMs' | 'connectTimeoutMs' | 'headersTimeoutMs' | 'bodyTimeoutMs' | 'requestTimeoutMs' | 'maxBodyBytes' | 'proxy'
+  >;
 }
 
 const CLASSIFIERS: Record<ResolvedProviderConfig['type'], (res: HttpResponse) => ProviderError> = {
@@ -33,7 +37,9 @@ const CLASSIFIERS: Record<ResolvedProviderConfig['type'], (res: HttpResponse) =>
   cloudfoundry: cfError,
 };
 
+/** Throws ProviderError Invalid (shown as Stalled) when the config cannot be used as is. */
 export function createProviderClient(config: ResolvedProviderConfig, deps: ProviderDeps): StackProviderClient {
+  validateProviderEndpoints(config);
   const logger = deps.logger.child({ provider: config.type, providerKey: config.key });
   const http = new HttpClient({
     provider: config.type,
@@ -42,6 +48,8 @@ export function createProviderClient(config: ResolvedProviderConfig, deps: Provi
     classify: CLASSIFIERS[config.type],
     tls: config.tls,
     dispatcher: deps.fetchDispatcher,
+    secrets: Object.values(config.credentials).filter((v): v is string => typeof v === 'string'),
+    allowPlainHTTP: config.allowPlainHTTP === true,
     ...deps.http,
   });
   switch (config.type) {
@@ -130,4 +138,6 @@ export class ProviderRegistry {
 }
 
 export type { StackProviderClient } from './types.ts';
+export { validateProviderEndpoints } from './endpoint-policy.ts';
+export { DEFAULT_MAX_BODY_BYTES, DEFAULT_REQUEST_TIMEOUT_MS } from './http/client.ts';
 export { ProviderError, isProviderError } from './types.ts';

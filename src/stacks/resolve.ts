@@ -75,6 +75,7 @@ export async function resolveProviderConfig(
   const common = {
     key: `${id}@${provider.metadata.generation ?? 0}/${provider.metadata.uid ?? ''}`,
     ...(spec.tls ? { tls: spec.tls } : {}),
+    ...(spec.allowPlainHTTP === true ? { allowPlainHTTP: true } : {}),
     rateLimit: { qps: spec.rateLimit?.qps ?? 10, burst: spec.rateLimit?.burst ?? 20 },
   };
   const { credentialsSecretRef: _ignored, ...rest } = block;
