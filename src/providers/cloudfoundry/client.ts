@@ -338,15 +338,23 @@ export class CloudFoundryClient implements StackProviderClient {
       await this.#call('cancelDeployment', 'POST', `/v3/deployments/${enc(guid)}/actions/cancel`, { idempotent: false, signal: ctx.signal });
     } catch (e) {
       if (!isUnprocessable(e)) throw e;
-      // 422 CF-UnprocessableEntity: the deployment is not cancelable. Cloud Controllers word the
-      // detail differently, so decide from a re-read: a finished deployment needs no cancel.
-      const now = await this.#json('getDeployment', `/v3/deployments/${enc(guid)}`, ctx.signal);
-      if (!CANCELABLE_STATES.has(str(now['state']) ?? '')) return;
-      throw new ProviderError('Conflict', `cloudfoundry: deployment ${guid} is ${str(now['state']) ?? 'in an unknown state'} and refused the cancel; retrying later`, {
-        code: (e as ProviderError).code ?? 'CF-UnprocessableEntity',
-        httpStatus: 422,
-      });
+      throw await this.#notCancelable(guid, e as ProviderError, ctx.signal);
     }
+  }
+
+  /**
+   * A 422 CF-UnprocessableEntity (code 10008) on cancel: the deployment is not cancelable (it finished,
+   * or it is being superseded). Cloud Controllers word the detail differently, so the decision rests
+   * on the status and code only: a Conflict (requeue and read again), never Invalid. The message
+   * says the state a re-read finds.
+   */
+  async #notCancelable(guid: string, e: ProviderError, signal?: AbortSignal): Promise<ProviderError> {
+    const now = await this.#json('getDeployment', `/v3/deployments/${enc(guid)}`, signal).catch(() => undefined);
+    const state = now ? str(now['state']) : undefined;
+    const status = now && isRecord(now['status']) ? `${str(now['status']['value']) ?? '?'}/${str(now['status']['reason']) ?? '?'}` : undefined;
+    const what = state ? `is ${state}${status ? ` (${status})` : ''}` : 'is not cancelable';
+    const more = state && !CANCELABLE_STATES.has(state) ? ': nothing left to cancel' : '';
+    return new ProviderError('Conflict', `cloudfoundry: deployment ${guid} ${what}${more}`, { code: e.code ?? 'CF-UnprocessableEntity', httpStatus: 422 });
   }
 
   async delete(ref: Required<StackRef>, opts: { retainResources: boolean }, ctx: CallContext): Promise<void> {

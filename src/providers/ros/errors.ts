@@ -11,14 +11,17 @@ const CONFLICT_CODES = new Set(['ActionInProgress', 'StackExists', 'LastTokenPro
 const TRANSIENT_CODES = new Set(['InternalError', 'ServiceUnavailable', 'UnknownError', 'ServiceTimeout']);
 const TEMPLATE_CODES = /^(InvalidTemplate|InvalidSchema|StackValidationFailed|CircularDependency|TemplateNotFound)/;
 
+// Order matters: throttling, then authentication, then "not found", conflicts, transient faults
+// (a code in one group wins over the status of a later one, e.g. 429 InternalError is Throttled).
 const ROS_TABLE: CodeTable = (f, status) => {
-  const code = f.code;
-  if (!code) return undefined;
-  if (THROTTLE_CODES.test(code)) return { kind: 'Throttled' };
-  if (AUTH_CODES.test(code)) return { kind: 'Unauthorized' };
+  const code = f.code ?? '';
+  if (THROTTLE_CODES.test(code) || status === 429) return { kind: 'Throttled' };
+  if (AUTH_CODES.test(code) || status === 401 || status === 403) return { kind: 'Unauthorized' };
   if (code === 'StackNotFound') return { kind: 'NotFound' };
   // A 404 NotSupported (the legacy REST API answering for an operation it lacks) is terminal, not "gone".
-  if (status === 404 && (code === 'TemplateNotFound' || code === 'NotSupported')) return { kind: 'Invalid', field: code === 'NotSupported' ? 'spec.ros.apiVersion' : 'template' };
+  if (status === 404 && code === 'NotSupported') return { kind: 'Invalid', field: 'spec.ros.apiVersion' };
+  if (status === 404 && code === 'TemplateNotFound') return { kind: 'Invalid', field: 'template' };
+  if (status === 404) return undefined;
   if (CONFLICT_CODES.has(code)) return { kind: 'Conflict' };
   if (TRANSIENT_CODES.has(code)) return { kind: 'Transient' };
   return undefined;
