@@ -140,6 +140,17 @@ describe('CRDs on a real API server', () => {
       provider('StackProvider', 'bad-p5', { ros: { regionId: 'r', apiVersion: '2020-01-01', credentialsSecretRef: { name: 'c' } } }),
       ['spec.ros.apiVersion', 'Unsupported value'],
     ],
+    [
+      'ros stackPolicyBody with stackPolicyURL',
+      stack('bad-23', { providerOptions: { ros: { stackPolicyBody: { Statement: [] }, stackPolicyURL: 'oss://b/p' } } }),
+      ['spec.providerOptions.ros', 'set stackPolicyBody or stackPolicyURL, not both'],
+    ],
+    [
+      'ros stackPolicyDuringUpdateBody with stackPolicyDuringUpdateURL',
+      stack('bad-24', { providerOptions: { ros: { stackPolicyDuringUpdateBody: {}, stackPolicyDuringUpdateURL: 'https://x/p' } } }),
+      ['spec.providerOptions.ros', 'set stackPolicyDuringUpdateBody or stackPolicyDuringUpdateURL, not both'],
+    ],
+    ['allowPlainHTTP not a boolean', provider('StackProvider', 'bad-p8', { ...heatProvider, allowPlainHTTP: 'sometimes' }), ['spec.allowPlainHTTP']],
     ['bad pollInterval', provider('StackProvider', 'bad-p6', { ...heatProvider, pollInterval: 'soon' }), ['spec.pollInterval']],
     ['rateLimit qps 0', provider('StackProvider', 'bad-p7', { ...heatProvider, rateLimit: { qps: 0 } }), ['spec.rateLimit.qps', 'rateLimit.qps must be at least 0.01']],
     [
