@@ -193,6 +193,7 @@ async function main(): Promise<void> {
       metadata: { name },
       spec: {
         heat: { authUrl: emu.endpoints.keystone, region: c.region, projectName: c.projectName, credentialsSecretRef: { name: 'heat-creds' } },
+        allowPlainHTTP: true,
         rateLimit: rate,
         pollInterval: C.pollInterval,
         ...(resync ? { resyncInterval: resync } : {}),

@@ -146,6 +146,17 @@ describe('CRDs on a real API server', () => {
       provider('StackProvider', 'bad-p5', { ros: { regionId: 'r', apiVersion: '2020-01-01', credentialsSecretRef: { name: 'c' } } }),
       ['spec.ros.apiVersion', 'Unsupported value'],
     ],
+    [
+      'ros stackPolicyBody with stackPolicyURL',
+      stack('bad-23', { providerOptions: { ros: { stackPolicyBody: { Statement: [] }, stackPolicyURL: 'oss://b/p' } } }),
+      ['spec.providerOptions.ros', 'set stackPolicyBody or stackPolicyURL, not both'],
+    ],
+    [
+      'ros stackPolicyDuringUpdateBody with stackPolicyDuringUpdateURL',
+      stack('bad-24', { providerOptions: { ros: { stackPolicyDuringUpdateBody: {}, stackPolicyDuringUpdateURL: 'https://x/p' } } }),
+      ['spec.providerOptions.ros', 'set stackPolicyDuringUpdateBody or stackPolicyDuringUpdateURL, not both'],
+    ],
+    ['allowPlainHTTP not a boolean', provider('StackProvider', 'bad-p8', { ...heatProvider, allowPlainHTTP: 'sometimes' }), ['spec.allowPlainHTTP']],
     ['bad pollInterval', provider('StackProvider', 'bad-p6', { ...heatProvider, pollInterval: 'soon' }), ['spec.pollInterval']],
     // The operator's parser reads a zero or unit-less duration as "use the default": admission refuses them.
     ['zero resyncInterval', provider('StackProvider', 'bad-p8', { ...heatProvider, resyncInterval: '0s' }), ['spec.resyncInterval', 'must be a positive duration such as 500ms, 30s, 5m or 1h30m']],

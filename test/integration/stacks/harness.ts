@@ -34,7 +34,7 @@ export function providerObjects(emu: Emulator, kind: ProviderKind, poll = '200ms
     apiVersion: 'stackoperator.dev/v1alpha1',
     kind: 'StackProvider',
     metadata: { name: kind },
-    spec: { ...spec, pollInterval: poll, rateLimit: { qps: 200, burst: 400 } },
+    spec: { ...spec, allowPlainHTTP: true, pollInterval: poll, rateLimit: { qps: 200, burst: 400 } },
   });
   const ref = { credentialsSecretRef: { name: `${kind}-creds` } };
   switch (kind) {
