@@ -1,10 +1,16 @@
 # syntax=docker/dockerfile:1
 # stack-operator container image: `stack-operator run` (the operator) only. `dev` and `emulator`
-# need the repository checkout (test/env) and are not part of the image.
+# need the repository checkout (crds/, config/, src/devenv/build-k8s.sh) and are not part of the image.
 #
 #   docker build -t stack-operator:dev .
 #
 # Stages: deps (production node_modules) -> build (tsc -> dist/) -> runtime (node + dist + deps).
+#
+# Base image: pin it by digest for a release build, e.g.
+#   docker build --build-arg NODE_IMAGE=node:24-bookworm-slim@sha256:<index digest> .
+# (`docker buildx imagetools inspect node:24-bookworm-slim` prints the digest). The default below is
+# not pinned: no digest of the official image could be verified from this repository's build
+# machines, and an unverified digest would be worse than a tag.
 ARG NODE_IMAGE=node:24-bookworm-slim
 
 # Production dependencies only, without install scripts (none of them needs one).

@@ -4,29 +4,25 @@
 // in this process, applies one sample Stack per provider type, prints what to try, and tears it all
 // down on Ctrl-C. With --kubeconfig it uses that cluster instead of starting one.
 //
-// The local control plane comes from test/env (the same harness the integration tests use), so this
-// command needs the repository checkout; the container image runs `stack-operator run` only.
-import { spawn, spawnSync } from 'node:child_process';
+// The local control plane comes from src/devenv (the integration tests reuse the same code). The
+// command needs the repository checkout (crds/, config/, the build script); the container image runs
+// `stack-operator run` only.
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { KubeConfig } from '@kubernetes/client-node';
+import { startControlPlane } from '../devenv/control-plane.ts';
+import { installCrds } from '../devenv/crds.ts';
+import { runKubectl } from '../devenv/kubectl.ts';
+import { buildScript, kubectlPath, repoRoot } from '../devenv/paths.ts';
 import { startEmulator } from '../emulator/index.ts';
-import { createLogger } from '../runtime/logging.ts';
+import { cliLogger } from './log-format.ts';
 import { Manager } from '../runtime/manager.ts';
 import { buildOperator } from '../stacks/operator.ts';
 
-const REPO = resolve(import.meta.dirname, '..', '..');
-
-interface TestEnvControlPlane {
-  startControlPlane: (opts: { controllerManager: boolean }) => Promise<{ stop(): Promise<void>; kubeconfigPath: string; timings: { totalMs: number } }>;
-}
-
-/** test/env is loaded by URL, not by a literal import, so `npm run build` (src only) does not follow it. */
-async function testEnv<T>(file: string): Promise<T> {
-  return (await import(pathToFileURL(join(REPO, 'test', 'env', file)).href)) as T;
-}
+type Cleanup = () => Promise<void>;
+type Say = (msg: string) => void;
 
 const HELP = `usage: npm run dev [-- flags]
 
@@ -36,9 +32,102 @@ const HELP = `usage: npm run dev [-- flags]
   --exit-after SEC    stop by itself after SEC seconds (smoke tests; default: run until Ctrl-C)
   --log-level LEVEL   operator log level (default info)`;
 
-function run(cmd: string, args: string[], env: NodeJS.ProcessEnv, input?: string): { code: number; out: string } {
-  const r = spawnSync(cmd, args, { env, input, encoding: 'utf8' });
-  return { code: r.status ?? 1, out: `${r.stdout ?? ''}${r.stderr ?? ''}` };
+/** Builds (or reuses) the binaries and starts a control plane; returns its kubeconfig. */
+async function startLocalPlane(say: Say, cleanups: Cleanup[]): Promise<string> {
+  say('building (or reusing) kube-apiserver, etcd and kubectl: the first run compiles them from the Go module proxy');
+  const build = spawn('bash', [buildScript], { stdio: ['ignore', 'inherit', 'inherit'] });
+  const code = await new Promise<number>((r) => build.once('close', (c) => r(c ?? 1)));
+  if (code !== 0) throw new Error(`${buildScript} failed`);
+  say('starting etcd + kube-apiserver + kube-controller-manager on loopback');
+  const cp = await startControlPlane({ controllerManager: true });
+  cleanups.push(() => cp.stop());
+  say(`control plane ready in ${cp.timings.totalMs} ms`);
+  return cp.kubeconfigPath;
+}
+
+async function applyKustomization(kubeconfig: string, kubectl: string, args: string[], what: string): Promise<void> {
+  const r = await runKubectl(kubeconfig, ['apply', ...args], { bin: kubectl });
+  if (r.code !== 0) throw new Error(`${what} failed:\n${r.stdout}${r.stderr}`);
+}
+
+/** Runs the operator in this process; its metrics and probes on loopback. */
+function startOperator(kubeconfig: string, logLevel: string, cleanups: Cleanup[]): void {
+  const kc = new KubeConfig();
+  kc.loadFromFile(kubeconfig);
+  // Readable text by default for a person at a terminal (the operator's default is JSON).
+  const log = cliLogger({ level: logLevel, format: 'text', name: 'stack-operator' });
+  const manager = new Manager({
+    kubeConfig: kc,
+    log,
+    metrics: { port: 8080, host: '127.0.0.1' },
+    probes: { port: 8081, host: '127.0.0.1' },
+    metricsPrefix: 'stack_operator',
+  });
+  const operator = buildOperator(manager, { pollIntervalMs: 2000 });
+  const running = manager.start();
+  cleanups.push(async () => {
+    await manager.stop();
+    await running.catch(() => undefined);
+    await operator.close();
+  });
+}
+
+function instructions(kubeconfig: string, kubectl: string, emulatorUrl: string): string {
+  return `
+stack-operator is running locally. In another terminal:
+
+  export KUBECONFIG=${kubeconfig}${kubectl === 'kubectl' ? '' : `
+  alias kubectl=${kubectl}`}
+  kubectl get stacks -w                                   # Status, Ready, Reason per Stack
+  kubectl wait --for=condition=Ready stack --all --timeout=120s
+  kubectl describe stack demo-heat                        # conditions and events
+  kubectl get configmap demo-heat-outputs -o yaml         # outputs written by the operator
+  kubectl patch stack demo-heat --type=merge -p '{"spec":{"parameters":{"message":"changed"}}}'
+  kubectl annotate stack demo-heat stackoperator.dev/cancel-update=$(date +%s) --overwrite
+  kubectl delete stack demo-rfs                           # denied: deletionProtection is on
+  kubectl patch stack demo-rfs --type=merge -p '{"spec":{"deletionProtection":false}}' && kubectl delete stack demo-rfs
+  curl -s ${emulatorUrl}/_emulator/stacks                     # what the emulated clouds hold
+
+Ctrl-C stops everything.`;
+}
+
+function untilStopped(exitAfter: string | undefined): Promise<void> {
+  return new Promise<void>((resolveWait) => {
+    process.once('SIGINT', () => resolveWait());
+    process.once('SIGTERM', () => resolveWait());
+    if (exitAfter) setTimeout(resolveWait, Number(exitAfter) * 1000).unref();
+  });
+}
+
+interface DevFlags {
+  kubeconfig?: string;
+  port: string;
+  'no-samples': boolean;
+  'exit-after'?: string;
+  'log-level': string;
+}
+
+async function startAll(values: DevFlags, say: Say, cleanups: Cleanup[]): Promise<void> {
+  const kubeconfig = values.kubeconfig ?? (await startLocalPlane(say, cleanups));
+  // The kubectl built with the control plane when there is one (exact version match), else PATH's.
+  const kubectl = existsSync(kubectlPath()) ? kubectlPath() : 'kubectl';
+
+  const emu = await startEmulator({ port: Number(values.port), operationSpeed: 1 });
+  cleanups.push(() => emu.close());
+  say(`provider emulator on ${emu.url}`);
+
+  await installCrds(kubeconfig, { bin: kubectl });
+  await applyKustomization(kubeconfig, kubectl, ['--server-side', '--force-conflicts', '-k', join(repoRoot, 'config/admission')], 'kubectl apply -k config/admission');
+  say('CRDs and the deletion-protection admission policy installed');
+
+  startOperator(kubeconfig, values['log-level'], cleanups);
+  say('operator running (metrics on http://127.0.0.1:8080/metrics, probes on :8081)');
+
+  if (!values['no-samples']) {
+    await applyKustomization(kubeconfig, kubectl, ['-n', 'default', '-k', join(repoRoot, 'config/samples')], 'applying the samples');
+    say('applied config/samples: one Stack per provider type in namespace default');
+  }
+  console.log(instructions(kubeconfig, kubectl, emu.url));
 }
 
 export async function runDev(argv: string[]): Promise<number> {
@@ -57,83 +146,14 @@ export async function runDev(argv: string[]): Promise<number> {
     console.log(HELP);
     return 0;
   }
-  const say = (msg: string): void => void process.stderr.write(`[dev] ${msg}\n`);
-  const cleanups: (() => Promise<void>)[] = [];
+  const say: Say = (msg) => void process.stderr.write(`[dev] ${msg}\n`);
+  const cleanups: Cleanup[] = [];
   const teardown = async (): Promise<void> => {
     for (const c of cleanups.reverse()) await c().catch((e: unknown) => say(`cleanup failed: ${String(e)}`));
   };
-
   try {
-    let kubeconfig = values.kubeconfig;
-    // The kubectl built with the control plane when there is one (exact version match), else PATH's.
-    const { kubectlPath } = await testEnv<{ kubectlPath: () => string }>('paths.ts');
-    const kubectl = existsSync(kubectlPath()) ? kubectlPath() : 'kubectl';
-    if (!kubeconfig) {
-      say('building (or reusing) kube-apiserver, etcd and kubectl: the first run compiles them from the Go module proxy');
-      const build = spawn('bash', [join(REPO, 'test/env/build-k8s.sh')], { stdio: ['ignore', 'inherit', 'inherit'] });
-      const code = await new Promise<number>((r) => build.once('close', (c) => r(c ?? 1)));
-      if (code !== 0) throw new Error('test/env/build-k8s.sh failed');
-      const { startControlPlane } = await testEnv<TestEnvControlPlane>('control-plane.ts');
-      say('starting etcd + kube-apiserver + kube-controller-manager on loopback');
-      const cp = await startControlPlane({ controllerManager: true });
-      cleanups.push(() => cp.stop());
-      kubeconfig = cp.kubeconfigPath;
-      say(`control plane ready in ${cp.timings.totalMs} ms`);
-    }
-    const env = { ...process.env, KUBECONFIG: kubeconfig };
-
-    const emu = await startEmulator({ port: Number(values.port), operationSpeed: 1 });
-    cleanups.push(() => emu.close());
-    say(`provider emulator on ${emu.url}`);
-
-    for (const dir of ['crds', 'config/admission']) {
-      const r = run(kubectl, ['apply', '--server-side', '--force-conflicts', '-k', join(REPO, dir)], env);
-      if (r.code !== 0) throw new Error(`kubectl apply -k ${dir} failed:\n${r.out}`);
-    }
-    run(kubectl, ['wait', '--for=condition=Established', '--timeout=60s', 'crd/stacks.stackoperator.dev'], env);
-    say('CRDs and the deletion-protection admission policy installed');
-
-    const kc = new KubeConfig();
-    kc.loadFromFile(kubeconfig);
-    const log = createLogger({ level: values['log-level'], name: 'stack-operator' });
-    const manager = new Manager({ kubeConfig: kc, log, metrics: { port: 8080, host: '127.0.0.1' }, probes: { port: 8081, host: '127.0.0.1' } });
-    const operator = buildOperator(manager, { pollIntervalMs: 2000 });
-    const running = manager.start();
-    cleanups.push(async () => {
-      await manager.stop();
-      await running.catch(() => undefined);
-      await operator.close();
-    });
-    say('operator running (metrics on http://127.0.0.1:8080/metrics, probes on :8081)');
-
-    if (!values['no-samples']) {
-      const r = run(kubectl, ['apply', '-n', 'default', '-k', join(REPO, 'config/samples')], env);
-      if (r.code !== 0) throw new Error(`applying the samples failed:\n${r.out}`);
-      say('applied config/samples: one Stack per provider type in namespace default');
-    }
-
-    console.log(`
-stack-operator is running locally. In another terminal:
-
-  export KUBECONFIG=${kubeconfig}${kubectl === 'kubectl' ? '' : `
-  alias kubectl=${kubectl}`}
-  kubectl get stacks -w                                   # Status, Ready, Reason per Stack
-  kubectl wait --for=condition=Ready stack --all --timeout=120s
-  kubectl describe stack demo-heat                        # conditions and events
-  kubectl get configmap demo-heat-outputs -o yaml         # outputs written by the operator
-  kubectl patch stack demo-heat --type=merge -p '{"spec":{"parameters":{"message":"changed"}}}'
-  kubectl annotate stack demo-heat stackoperator.dev/cancel-update=$(date +%s) --overwrite
-  kubectl delete stack demo-rfs                           # denied: deletionProtection is on
-  kubectl patch stack demo-rfs --type=merge -p '{"spec":{"deletionProtection":false}}' && kubectl delete stack demo-rfs
-  curl -s ${emu.url}/_emulator/stacks                     # what the emulated clouds hold
-
-Ctrl-C stops everything.`);
-
-    await new Promise<void>((resolveWait) => {
-      process.once('SIGINT', () => resolveWait());
-      process.once('SIGTERM', () => resolveWait());
-      if (values['exit-after']) setTimeout(resolveWait, Number(values['exit-after']) * 1000).unref();
-    });
+    await startAll(values, say, cleanups);
+    await untilStopped(values['exit-after']);
     say('stopping');
     await teardown();
     return 0;

@@ -11,6 +11,9 @@ const HELP = `usage: stack-operator emulator [flags]
   --port PORT             listen port (default 18080; 0 picks a free one)
   --latency-ms N          added to every request (default 0)
   --operation-speed X     multiplier of every operation's duration (default 1; 0.1 = ten times faster)
+  --service-ports         also serve each service alone on its own free loopback port at the real
+                          service's root paths (for official clients, which sign or build those paths);
+                          listed under "serviceEndpoints" in the output
   --config FILE           YAML or JSON with any startEmulator option (latencyMs, operationSpeed,
                           baseOperationMs, rateLimit, credentials, ...); flags win over the file
   --log-level LEVEL       (default info)`;
@@ -24,6 +27,7 @@ export async function runEmulator(argv: string[]): Promise<number> {
       'latency-ms': { type: 'string' },
       'operation-speed': { type: 'string' },
       config: { type: 'string' },
+      'service-ports': { type: 'boolean', default: false },
       'log-level': { type: 'string', default: 'info' },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -41,10 +45,11 @@ export async function runEmulator(argv: string[]): Promise<number> {
     port: Number(values.port),
     ...(values['latency-ms'] !== undefined ? { latencyMs: Number(values['latency-ms']) } : {}),
     ...(values['operation-speed'] !== undefined ? { operationSpeed: Number(values['operation-speed']) } : {}),
+    ...(values['service-ports'] ? { servicePorts: true } : {}),
     logger,
   });
   // The endpoints and the credentials it accepts, for pasting into provider objects and Secrets.
-  console.log(JSON.stringify({ url: emu.url, endpoints: emu.endpoints, credentials: emu.credentials }, null, 2));
+  console.log(JSON.stringify({ url: emu.url, endpoints: emu.endpoints, ...(emu.serviceEndpoints ? { serviceEndpoints: emu.serviceEndpoints } : {}), credentials: emu.credentials }, null, 2));
   await new Promise<void>((resolve) => {
     process.once('SIGINT', () => resolve());
     process.once('SIGTERM', () => resolve());

@@ -3,6 +3,7 @@
 // control plane + emulator + operator + samples). Argument parsing, wiring and shutdown only.
 import { parseArgs } from 'node:util';
 import { runEmulator } from './emulator.ts';
+import { isParseArgsError, packageVersion, UsageError } from './flags.ts';
 import { runOperator } from './run.ts';
 
 const USAGE = `usage: stack-operator <command> [flags]
@@ -12,7 +13,7 @@ commands:
   emulator   run the provider emulator (Heat/Keystone, RFS, ROS, Cloud Foundry/UAA)
   dev        start a local control plane, the emulator and the operator, and apply the samples
 
-run 'stack-operator <command> --help' for its flags`;
+run 'stack-operator <command> --help' for its flags; 'stack-operator --version' prints the version`;
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -25,6 +26,10 @@ async function main(argv: string[]): Promise<number> {
       const { runDev } = await import('./dev.ts');
       return runDev(rest);
     }
+    case '--version':
+    case 'version':
+      console.log(`stack-operator ${packageVersion()}`);
+      return 0;
     case undefined:
     case '-h':
     case '--help':
@@ -37,6 +42,23 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
+/**
+ * Mistakes on the command line (ours, and node:util parseArgs' own from the other commands) are one
+ * line on stderr and exit 2, with the usage for unknown flags; anything else is a crash (stack, exit 1).
+ */
+function reportFailure(err: unknown): number {
+  if (err instanceof UsageError) {
+    console.error(`stack-operator: ${err.message}${err.usage ? `\n\n${err.usage}` : ''}`);
+    return 2;
+  }
+  if (isParseArgsError(err)) {
+    console.error(`stack-operator: ${err.message}\nrun 'stack-operator <command> --help' for the flags`);
+    return 2;
+  }
+  console.error(err instanceof Error ? (err.stack ?? err.message) : String(err));
+  return 1;
+}
+
 // Exported for the other entry files; parseArgs is re-exported so they share one style.
 export { parseArgs };
 
@@ -45,7 +67,6 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (err: unknown) => {
-    console.error(err instanceof Error ? (err.stack ?? err.message) : String(err));
-    process.exitCode = 1;
+    process.exitCode = reportFailure(err);
   },
 );

@@ -1,23 +1,23 @@
 // `stack-operator run`: the operator process.
 import { hostname } from 'node:os';
-import { parseArgs } from 'node:util';
 import { KubeConfig } from '@kubernetes/client-node';
 import { collectDefaultMetrics, register } from 'prom-client';
-import { createLogger } from '../runtime/logging.ts';
+import type { Logger } from '../runtime/logging.ts';
 import { LeaderElectionLostError, Manager } from '../runtime/manager.ts';
 import { buildOperator } from '../stacks/operator.ts';
 import type { CrashPoint } from '../stacks/context.ts';
-import { parseDuration } from '../stacks/resolve.ts';
+import { durationFlag, envName, type FlagSpec, packageVersion, parseFlags, UsageError } from './flags.ts';
+import { cliLogger, LOG_FORMATS, LOG_LEVELS, type LogFormat } from './log-format.ts';
 
 const HELP = `usage: stack-operator run [flags]
 
-  --kubeconfig PATH                 kubeconfig (default: in-cluster, then $KUBECONFIG, then ~/.kube/config)
-  --namespaces a,b                  watch only these namespaces (default: all)
+  --kubeconfig PATH                 kubeconfig (default: $KUBECONFIG, then ~/.kube/config, then in-cluster)
+  --namespaces a,b                  watch only these namespaces (default: all)            env WATCH_NAMESPACE
   --label-selector SEL              reconcile only Stacks matching SEL (sharding)
   --max-concurrent-reconciles N     Stack workers (default 10)
   --leader-elect                    use a Lease so only one replica reconciles (default off)
   --leader-election-id NAME         Lease name (default stack-operator)
-  --leader-election-namespace NS    Lease namespace (default: $POD_NAMESPACE, else default)
+  --leader-election-namespace NS    Lease namespace (default: $POD_NAMESPACE, else default) env POD_NAMESPACE
   --leader-election-lease-duration DUR  how long a standby waits before taking over (default 15s)
   --leader-election-renew-deadline DUR  the leader gives up if it cannot renew within this (default 10s)
   --leader-election-retry-period DUR    interval of acquire / renew attempts (default 2s)
@@ -25,14 +25,50 @@ const HELP = `usage: stack-operator run [flags]
   --health-probe-bind-address H:P   /healthz and /readyz (default :8081; 0 disables)
   --poll-interval DUR               default provider poll interval while an operation runs (5s)
   --resync-interval DUR             default resync interval at rest (10m)
-  --log-level LEVEL                 trace|debug|info|warn|error (default info)`;
+  --log-level LEVEL                 trace|debug|info|warn|error (default info)            env LOG_LEVEL
+  --log-format FORMAT               json|text (default json; text is for people)          env LOG_FORMAT
+  --version                         print the version and exit
+  -h, --help                        print this help and exit
 
-function bindAddress(text: string): { host: string; port: number } | false {
+DUR is a positive duration: 500ms, 30s, 5m, 1h30m. Anything else is an error (exit 2), never a default.
+
+Environment: every flag can also be set as STACK_OPERATOR_<FLAG> (upper case, '-' as '_'), e.g.
+STACK_OPERATOR_POLL_INTERVAL=10s or STACK_OPERATOR_LEADER_ELECT=true; a flag on the command line wins.
+The names shown with "env" above are read too, after the STACK_OPERATOR_ one.`;
+
+/** The flags of \`run\`; each also from STACK_OPERATOR_<FLAG> and the conventional variables listed. */
+const FLAGS: Record<string, FlagSpec> = Object.fromEntries(
+  (
+    [
+      ['kubeconfig', { type: 'string' }],
+      ['namespaces', { type: 'string', default: '' }, ['WATCH_NAMESPACE']],
+      ['label-selector', { type: 'string', default: '' }],
+      ['max-concurrent-reconciles', { type: 'string', default: '10' }],
+      ['leader-elect', { type: 'boolean', default: false }],
+      ['leader-election-id', { type: 'string', default: 'stack-operator' }],
+      ['leader-election-namespace', { type: 'string', default: 'default' }, ['POD_NAMESPACE']],
+      ['leader-election-lease-duration', { type: 'string', default: '15s' }],
+      ['leader-election-renew-deadline', { type: 'string', default: '10s' }],
+      ['leader-election-retry-period', { type: 'string', default: '2s' }],
+      ['metrics-bind-address', { type: 'string', default: ':8080' }],
+      ['health-probe-bind-address', { type: 'string', default: ':8081' }],
+      ['poll-interval', { type: 'string', default: '5s' }],
+      ['resync-interval', { type: 'string', default: '10m' }],
+      ['log-level', { type: 'string', default: 'info' }, ['LOG_LEVEL']],
+      ['log-format', { type: 'string', default: 'json' }, ['LOG_FORMAT']],
+    ] as [string, FlagSpec, string[]?][]
+  ).map(([name, spec, aliases]) => [name, { ...spec, env: [envName(name), ...(aliases ?? [])] }]),
+);
+// Not from the environment: a stray STACK_OPERATOR_HELP must not turn the operator into a help printer.
+FLAGS.help = { type: 'boolean', short: 'h', default: false };
+FLAGS.version = { type: 'boolean', default: false };
+
+function bindAddress(text: string, source: string): { host: string; port: number } | false {
   if (text === '0' || text === '') return false;
   const i = text.lastIndexOf(':');
   const host = i <= 0 ? '0.0.0.0' : text.slice(0, i).replace(/^\[|\]$/g, '');
   const port = Number(text.slice(i + 1));
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`invalid bind address ${text}`);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`${source} ${JSON.stringify(text)}: expected HOST:PORT, :PORT or 0`);
   return { host, port };
 }
 
@@ -58,71 +94,105 @@ export function crashSwitch(spec: string | undefined): ((point: CrashPoint, acti
   };
 }
 
-export async function runOperator(argv: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      kubeconfig: { type: 'string' },
-      namespaces: { type: 'string', default: '' },
-      'label-selector': { type: 'string', default: '' },
-      'max-concurrent-reconciles': { type: 'string', default: '10' },
-      'leader-elect': { type: 'boolean', default: false },
-      'leader-election-id': { type: 'string', default: 'stack-operator' },
-      'leader-election-namespace': { type: 'string', default: process.env.POD_NAMESPACE ?? 'default' },
-      'leader-election-lease-duration': { type: 'string', default: '15s' },
-      'leader-election-renew-deadline': { type: 'string', default: '10s' },
-      'leader-election-retry-period': { type: 'string', default: '2s' },
-      'metrics-bind-address': { type: 'string', default: ':8080' },
-      'health-probe-bind-address': { type: 'string', default: ':8081' },
-      'poll-interval': { type: 'string', default: '5s' },
-      'resync-interval': { type: 'string', default: '10m' },
-      'log-level': { type: 'string', default: process.env.LOG_LEVEL ?? 'info' },
-      help: { type: 'boolean', short: 'h', default: false },
+interface RunSettings {
+  values: Record<string, string>;
+  leaderElect: boolean;
+  workers: number;
+  logFormat: LogFormat;
+  metrics: { host: string; port: number } | false;
+  probes: { host: string; port: number } | false;
+  durations: Record<'lease' | 'renew' | 'retry' | 'poll' | 'resync', number>;
+}
+
+function oneOf<T extends string>(source: string, value: string, allowed: readonly T[]): T {
+  if ((allowed as readonly string[]).includes(value)) return value as T;
+  throw new UsageError(`${source} ${JSON.stringify(value)}: expected one of ${allowed.join(', ')}`);
+}
+
+/** Every flag checked before anything starts: a mistake is a UsageError (one line, exit 2). */
+export function runSettings(argv: string[], env = process.env): RunSettings | 'help' | 'version' {
+  const { values: parsed, from } = parseFlags(argv, FLAGS, HELP, env);
+  if (parsed.help) return 'help';
+  if (parsed.version) return 'version';
+  const values = Object.fromEntries(Object.entries(parsed).filter(([, v]) => typeof v === 'string')) as Record<string, string>;
+  const workers = Number(values['max-concurrent-reconciles']);
+  if (!/^\d+$/.test(values['max-concurrent-reconciles'] ?? '') || workers < 1) {
+    throw new UsageError(`${from['max-concurrent-reconciles']} ${JSON.stringify(values['max-concurrent-reconciles'])}: expected a positive integer`);
+  }
+  oneOf(from['log-level'] ?? '', values['log-level'] ?? '', LOG_LEVELS);
+  const d = (flag: string) => durationFlag(from[flag] ?? flag, values[flag] ?? '');
+  const [lease, renew, retry] = [d('leader-election-lease-duration'), d('leader-election-renew-deadline'), d('leader-election-retry-period')];
+  // The elector checks the same when the manager starts, too late for a usage error (src/runtime/leader-election.ts).
+  if (parsed['leader-elect'] === true && !(lease > renew && renew > 1.2 * retry)) {
+    throw new UsageError(`leader election: need lease duration (${lease} ms) > renew deadline (${renew} ms) > 1.2 x retry period (${retry} ms)`);
+  }
+  return {
+    values,
+    leaderElect: parsed['leader-elect'] === true,
+    workers,
+    logFormat: oneOf(from['log-format'] ?? '', values['log-format'] ?? '', LOG_FORMATS),
+    metrics: bindAddress(values['metrics-bind-address'] ?? '', from['metrics-bind-address'] ?? ''),
+    probes: bindAddress(values['health-probe-bind-address'] ?? '', from['health-probe-bind-address'] ?? ''),
+    durations: {
+      lease,
+      renew,
+      retry,
+      poll: d('poll-interval'),
+      resync: d('resync-interval'),
     },
-    strict: true,
-  });
-  if (values.help) {
-    console.log(HELP);
+  };
+}
+
+function loadKubeConfig(path: string | undefined): KubeConfig {
+  const kc = new KubeConfig();
+  try {
+    if (path) kc.loadFromFile(path);
+    else kc.loadFromDefault();
+  } catch (err) {
+    throw new UsageError(`kubeconfig ${path ?? '(default)'}: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  return kc;
+}
+
+function newManager(s: RunSettings, kc: KubeConfig, log: Logger, identity: string): Manager {
+  const leaderElection = s.leaderElect
+    ? {
+        name: s.values['leader-election-id'] ?? 'stack-operator',
+        namespace: s.values['leader-election-namespace'] ?? 'default',
+        identity,
+        leaseDurationMs: s.durations.lease,
+        renewDeadlineMs: s.durations.renew,
+        retryPeriodMs: s.durations.retry,
+      }
+    : (false as const);
+  return new Manager({ kubeConfig: kc, log, metricsPrefix: 'stack_operator', metrics: s.metrics, probes: s.probes, leaderElection });
+}
+
+export async function runOperator(argv: string[]): Promise<number> {
+  const s = runSettings(argv);
+  if (s === 'help' || s === 'version') {
+    console.log(s === 'help' ? HELP : `stack-operator ${packageVersion()}`);
     return 0;
   }
-  const log = createLogger({ level: values['log-level'], name: 'stack-operator' });
+  const kc = loadKubeConfig(s.values.kubeconfig);
+  const log = cliLogger({ level: s.values['log-level'] ?? 'info', format: s.logFormat, name: 'stack-operator' });
   // process_* and nodejs_* (RSS, heap, event-loop lag) on /metrics; once per process (tests call runOperator again).
   if (!register.getSingleMetric('nodejs_heap_size_used_bytes')) collectDefaultMetrics();
-  const kc = new KubeConfig();
-  if (values.kubeconfig) kc.loadFromFile(values.kubeconfig);
-  else kc.loadFromDefault();
-
   const identity = `${process.env.POD_NAME ?? hostname()}_${process.pid}`;
-  const workers = Number(values['max-concurrent-reconciles']);
-  if (!Number.isInteger(workers) || workers < 1) throw new Error('--max-concurrent-reconciles must be a positive integer');
-  const manager = new Manager({
-    kubeConfig: kc,
-    log,
-    metrics: bindAddress(values['metrics-bind-address']),
-    probes: bindAddress(values['health-probe-bind-address']),
-    leaderElection: values['leader-elect']
-      ? {
-          name: values['leader-election-id'],
-          namespace: values['leader-election-namespace'],
-          identity,
-          // Validated by the elector: leaseDuration > renewDeadline > 1.2 x retryPeriod.
-          leaseDurationMs: parseDuration(values['leader-election-lease-duration'], 15_000),
-          renewDeadlineMs: parseDuration(values['leader-election-renew-deadline'], 10_000),
-          retryPeriodMs: parseDuration(values['leader-election-retry-period'], 2_000),
-        }
-      : false,
-  });
+  const manager = newManager(s, kc, log, identity);
+  const namespaces = s.values.namespaces ?? '';
+  const watched = namespaces ? namespaces.split(',').map((n) => n.trim()).filter(Boolean) : [];
   const operator = buildOperator(manager, {
-    namespaces: values.namespaces ? values.namespaces.split(',').map((s) => s.trim()).filter(Boolean) : [],
-    ...(values['label-selector'] ? { labelSelector: values['label-selector'] } : {}),
-    maxConcurrentReconciles: workers,
-    pollIntervalMs: parseDuration(values['poll-interval'], 5_000),
-    resyncIntervalMs: parseDuration(values['resync-interval'], 600_000),
+    namespaces: watched,
+    ...(s.values['label-selector'] ? { labelSelector: s.values['label-selector'] } : {}),
+    maxConcurrentReconciles: s.workers,
+    pollIntervalMs: s.durations.poll,
+    resyncIntervalMs: s.durations.resync,
     instance: identity,
     ...(process.env.STACK_OPERATOR_CRASH_AT ? { crashPoint: crashSwitch(process.env.STACK_OPERATOR_CRASH_AT) } : {}),
   });
   manager.handleSignals();
-  log.info({ identity, workers, leaderElection: values['leader-elect'] }, 'stack-operator starting');
+  log.info({ identity, version: packageVersion(), namespaces: watched, workers: s.workers, leaderElection: s.leaderElect }, 'stack-operator starting');
   try {
     await manager.start();
   } catch (err) {

@@ -2,7 +2,7 @@
 import type { Logger } from 'pino';
 import type { EmulatorCredentials, KeyRing, TokenStore } from './auth.ts';
 import type { Control } from './control.ts';
-import type { Clock } from './engine/clock.ts';
+import type { OffsetClock } from './engine/clock.ts';
 import type { StackEngine } from './engine/engine.ts';
 
 export interface FrontEndOptions {
@@ -22,7 +22,7 @@ export interface FrontEndOptions {
 export interface EmulatorContext {
   engine: StackEngine;
   control: Control;
-  clock: Clock;
+  clock: OffsetClock;
   tokens: TokenStore;
   rfsKeys: KeyRing;
   rosKeys: KeyRing;

@@ -25,6 +25,7 @@ export function stackSummary(engine: EmulatorContext['engine'], s: StackRecord, 
     ...(detail
       ? {
           params: s.params,
+          extra: s.extra,
           outputs: engine.outputs(s),
           resources: [...s.resources.values()].map((r) => ({ name: r.name, type: r.type, physicalId: r.physicalId, state: `${r.action}_${r.status}`, reason: r.statusReason })),
           operations: s.operations.map((o) => ({ id: o.id, action: o.action, outcome: o.outcome ?? null, reason: o.reason ?? null, paused: o.paused, startedAt: isoSeconds(o.startedAt), endedAt: o.endedAt !== undefined ? isoSeconds(o.endedAt) : null })),
@@ -39,6 +40,7 @@ function err(status: number, message: string): EmuResponse {
 }
 
 const PROVIDERS = new Set(['heat', 'rfs', 'ros', 'cloudfoundry']);
+const FAULT_KINDS = ['error', 'drop', 'slow', 'reset-after', 'hide-new'];
 
 export function handleControl(ctx: EmulatorContext, req: EmuRequest): EmuResponse {
   const s = req.path.split('/').filter(Boolean).map(decodeURIComponent);
@@ -64,11 +66,11 @@ export function handleControl(ctx: EmulatorContext, req: EmuRequest): EmuRespons
     if (s.length === 1 && m === 'GET') {
       const provider = q.get('provider');
       if (provider && !PROVIDERS.has(provider)) return err(400, `unknown provider ${provider}`);
-      const list = engine.list({ ...(provider ? { provider: provider as ProviderType } : {}), includeDeleted: q.get('includeDeleted') === 'true' });
+      const list = engine.list({ ...(provider ? { provider: provider as ProviderType } : {}), includeDeleted: q.get('includeDeleted') === 'true', includeHidden: true });
       const name = q.get('name');
       return json(200, { stacks: list.filter((x) => !name || x.name === name).map((x) => stackSummary(engine, x)) });
     }
-    const stack = s[1] ? engine.get(s[1]) : undefined;
+    const stack = s[1] ? engine.get(s[1], { includeHidden: true }) : undefined;
     if (!stack) return err(404, 'no such stack');
     if (s.length === 2 && m === 'GET') return json(200, stackSummary(engine, stack, true));
     if (s[2] === 'deletion-protection' && m === 'PUT') {
@@ -98,7 +100,7 @@ export function handleControl(ctx: EmulatorContext, req: EmuRequest): EmuRespons
     if (s.length === 1 && m === 'GET') return json(200, { faults: control.faults() });
     if (s.length === 1 && m === 'POST') {
       const rule = b as unknown as FaultRule;
-      if (!['error', 'drop', 'slow'].includes(String(rule.kind))) return err(400, 'kind must be error, drop or slow');
+      if (!FAULT_KINDS.includes(String(rule.kind))) return err(400, `kind must be one of ${FAULT_KINDS.join(', ')}`);
       if (rule.service && rule.service !== '*' && !SERVICES.includes(rule.service)) return err(400, `unknown service ${String(rule.service)}`);
       return json(201, { id: control.addFault(rule) });
     }
@@ -119,6 +121,12 @@ export function handleControl(ctx: EmulatorContext, req: EmuRequest): EmuRespons
     }
     return json(200, { latencyMs: control.latencyMs, services: Object.fromEntries(control.serviceLatencyMs) });
   }
+  if (key === 'PUT /clock-offset') {
+    if (typeof b.offsetMs !== 'number' || !Number.isFinite(b.offsetMs)) return err(400, 'offsetMs must be a number (ms added to the time the provider reports)');
+    ctx.clock.offsetMs = b.offsetMs;
+    return json(200, { offsetMs: ctx.clock.offsetMs });
+  }
+  if (key === 'GET /clock-offset') return json(200, { offsetMs: ctx.clock.offsetMs });
   if (key === 'PUT /rate-limit') {
     control.setRateLimit(body === null || body === undefined ? null : b);
     return empty(204);

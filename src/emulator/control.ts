@@ -20,8 +20,13 @@ export interface FaultRule {
   service?: ServiceName | '*';
   /** operation to match (see docs/emulator.md), or '*' (default) */
   operation?: string;
-  /** error: answer with `status` in the service's error format; drop: destroy the connection; slow: delay `delayMs` then handle normally */
-  kind: 'error' | 'drop' | 'slow';
+  /**
+   * error: answer with `status` in the service's error format; drop: destroy the connection before handling;
+   * slow: delay `delayMs` then handle normally; reset-after: handle the request, then reset the connection
+   * instead of replying (a lost reply); hide-new: handle normally, but a stack the request creates stays
+   * out of GET / list for `delayMs` (default 5000)
+   */
+  kind: 'error' | 'drop' | 'slow' | 'reset-after' | 'hide-new';
   status?: number;
   delayMs?: number;
   /** how many requests the rule applies to (default: unlimited) */

@@ -1,4 +1,5 @@
 // Small HTTP plumbing shared by the emulator front-ends (node:http, no framework).
+import { AsyncLocalStorage } from 'node:async_hooks';
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 
 export type ServiceName = 'keystone' | 'heat' | 'rfs' | 'ros' | 'rosLegacy' | 'cloudFoundry' | 'uaa';
@@ -19,6 +20,9 @@ export interface EmuRequest {
   body: Buffer;
   /** base URL of the whole emulator (scheme://host:port) as seen by the client */
   base: string;
+  /** base URL (no trailing slash) of a service as this client reaches it: its own port with
+   * --service-ports (the real service's root paths), else the shared server and the service's prefix */
+  svc: (service: ServiceName) => string;
   raw: IncomingMessage;
 }
 
@@ -68,6 +72,7 @@ export function requestId(): string {
 /** A front-end: one wire protocol below one path prefix. */
 export interface FrontEnd {
   readonly service: ServiceName;
+  /** path prefix on the shared server; on a service port the front-end is mounted at "/" */
   readonly prefix: string;
   /** operation name used for fault matching and request counters */
   operation(req: EmuRequest): string;
@@ -81,3 +86,6 @@ export interface FrontEnd {
   /** the service's own server error for an injected fault */
   serverError(req: EmuRequest, status: number): EmuResponse;
 }
+
+/** Per-request settings a fault hands down to the engine (see the hide-new fault in server.ts). */
+export const requestScope = new AsyncLocalStorage<{ hideNewForMs: number }>();

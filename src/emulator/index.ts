@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import { defaultCredentials, KeyRing, TokenStore, type CredentialOverrides, type EmulatorCredentials } from './auth.ts';
 import type { EmulatorContext, FrontEndOptions } from './context.ts';
 import { Control, type RateLimitOptions } from './control.ts';
-import { RealClock, type Clock } from './engine/clock.ts';
+import { OffsetClock, RealClock, type Clock } from './engine/clock.ts';
 import { StackEngine } from './engine/engine.ts';
 import { CloudFoundryFrontEnd, UaaFrontEnd } from './frontends/cloudfoundry.ts';
 import { HeatFrontEnd } from './frontends/heat.ts';
@@ -12,14 +12,15 @@ import { KeystoneFrontEnd } from './frontends/keystone.ts';
 import { RfsFrontEnd } from './frontends/rfs.ts';
 import { RosLegacyFrontEnd } from './frontends/ros-legacy.ts';
 import { RosFrontEnd } from './frontends/ros.ts';
+import { SERVICES, type ServiceName } from './http.ts';
 import { EmulatorServer } from './server.ts';
 
 export type { EmulatorCredentials, CredentialOverrides } from './auth.ts';
 export type { FaultRule, RateLimitOptions, RateLimitConfig } from './control.ts';
 export type { Control } from './control.ts';
-export { FakeClock, RealClock, type Clock } from './engine/clock.ts';
+export { FakeClock, OffsetClock, RealClock, type Clock } from './engine/clock.ts';
 export { StackEngine, type StackRecord, type MutationCounts, type ProviderType } from './engine/engine.ts';
-export type { ServiceName } from './http.ts';
+export { SERVICES, type ServiceName } from './http.ts';
 
 export interface EmulatorOptions extends FrontEndOptions {
   host?: string;
@@ -35,6 +36,10 @@ export interface EmulatorOptions extends FrontEndOptions {
   credentials?: CredentialOverrides;
   logger?: Logger;
   clock?: Clock;
+  /** ms added to every time the provider reports or checks (negative: its clock is behind); see PUT /_emulator/clock-offset */
+  clockOffsetMs?: number;
+  /** also serve each service alone on its own port at the real service's root paths (0 = ephemeral ports) */
+  servicePorts?: boolean | Partial<Record<ServiceName, number>>;
 }
 
 export interface EmulatorEndpoints {
@@ -54,9 +59,14 @@ export interface EmulatorEndpoints {
   uaa: string;
 }
 
+/** With servicePorts: each service's base URL on its own port (the real service's paths below it). */
+export type ServicePortEndpoints = EmulatorEndpoints;
+
 export interface Emulator {
   readonly url: string;
   readonly endpoints: EmulatorEndpoints;
+  /** set with the servicePorts option: the same services at the real root paths, one port each */
+  readonly serviceEndpoints?: ServicePortEndpoints;
   readonly credentials: EmulatorCredentials;
   /** the stack engine (stacks, mutation counters, duration multiplier) */
   readonly engine: StackEngine;
@@ -69,7 +79,8 @@ export interface Emulator {
 }
 
 export async function startEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
-  const clock = options.clock ?? new RealClock();
+  const baseClock = options.clock ?? new RealClock();
+  const clock = new OffsetClock(baseClock, options.clockOffsetMs ?? 0);
   const credentials = defaultCredentials(options.credentials);
   const engine = new StackEngine({ clock, durationMultiplier: options.operationSpeed ?? 1, baseOperationMs: options.baseOperationMs ?? 0 });
   const control = new Control(clock, { ...(options.latencyMs !== undefined ? { latencyMs: options.latencyMs } : {}), ...(options.rateLimit ? { rateLimit: options.rateLimit } : {}) });
@@ -107,6 +118,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const hostPart = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address === '0.0.0.0' ? '127.0.0.1' : addr.address;
   const url = `http://${hostPart}:${addr.port}`;
   credentials.keystone.authUrl = `${url}/identity/v3`;
+  const serviceEndpoints = options.servicePorts ? await listenServices(server, host, options.servicePorts, credentials) : undefined;
   options.logger?.info({ url }, 'provider emulator listening');
   return {
     url,
@@ -119,6 +131,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       cloudFoundry: `${url}/cf`,
       uaa: `${url}/uaa`,
     },
+    ...(serviceEndpoints ? { serviceEndpoints } : {}),
     credentials,
     engine,
     control,
@@ -128,8 +141,23 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     },
     async close() {
       engine.shutdown();
-      if (clock instanceof RealClock) clock.clearAll();
+      if (baseClock instanceof RealClock) baseClock.clearAll();
       await server.close();
     },
+  };
+}
+
+async function listenServices(server: EmulatorServer, host: string, ports: true | Partial<Record<ServiceName, number>>, credentials: EmulatorCredentials): Promise<ServicePortEndpoints> {
+  const base: Partial<Record<ServiceName, string>> = {};
+  for (const svc of SERVICES) base[svc] = await server.listenService(svc, host, ports === true ? 0 : (ports[svc] ?? 0));
+  const b = base as Record<ServiceName, string>;
+  return {
+    keystone: `${b.keystone}/v3`,
+    heat: `${b.heat}/v1/${credentials.keystone.projectId}`,
+    rfs: b.rfs,
+    ros: `${b.ros}/`,
+    rosLegacy: b.rosLegacy,
+    cloudFoundry: b.cloudFoundry,
+    uaa: b.uaa,
   };
 }

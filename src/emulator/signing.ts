@@ -114,11 +114,29 @@ export function verifyHuaweiSdkHmac(req: SignedRequest, lookup: SecretLookup): V
 
 // ----------------------------------------------------------------------------- Alibaba ACS3-HMAC-SHA256
 
-export function acsCanonicalQuery(rawQuery: string): string {
+/**
+ * emptyForm: how a parameter with an empty value is written. Alibaba's official Node signer
+ * (@alicloud/openapi-core, getAuthorizationQueryString) writes `key=`; issue 15 reports `key` for another
+ * official util, so the verifier accepts either (see docs/fidelity.md).
+ */
+export function acsCanonicalQuery(rawQuery: string, emptyForm: 'key=' | 'key' = 'key='): string {
   return queryPairs(rawQuery)
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-    .map(([k, v]) => `${rfc3986(k)}=${rfc3986(v)}`)
+    .map(([k, v]) => (v === '' && emptyForm === 'key' ? rfc3986(k) : `${rfc3986(k)}=${rfc3986(v)}`))
     .join('&');
+}
+
+/**
+ * Canonical headers as the official signer builds them: names lowercased, the values of a repeated
+ * header (or of one name sent in different cases) trimmed, sorted and joined with ",".
+ */
+export function acsCanonicalHeaders(headers: Headers, signed: string[]): string {
+  return signed
+    .map((name) => `${name}:${headerValues(headers, name)
+      .map((v) => v.trim())
+      .sort()
+      .join(',')}\n`)
+    .join('');
 }
 
 export function verifyAcs3(req: SignedRequest, lookup: SecretLookup): VerifyResult {
@@ -134,12 +152,13 @@ export function verifyAcs3(req: SignedRequest, lookup: SecretLookup): VerifyResu
   if (declared !== undefined && declared.toLowerCase() !== bodyHash) {
     return { ok: false, reason: 'payload', accessKeyId: ak, detail: 'x-acs-content-sha256 does not match the body' };
   }
-  const signed = signedList.split(';');
-  const canonicalHeaders = signed.map((name) => `${name}:${(headerValues(req.headers, name)[0] ?? '').trim()}\n`).join('');
-  const canonical = [req.method.toUpperCase(), req.rawPath || '/', acsCanonicalQuery(req.rawQuery), canonicalHeaders, signedList, declared ?? bodyHash].join('\n');
-  const sts = `ACS3-HMAC-SHA256\n${sha256Hex(canonical)}`;
-  const expected = createHmac('sha256', secret).update(sts).digest('hex');
-  if (!safeEqual(expected, signature.toLowerCase())) {
+  const canonicalHeaders = acsCanonicalHeaders(req.headers, signedList.split(';'));
+  const expected = (emptyForm: 'key=' | 'key'): string => {
+    const canonical = [req.method.toUpperCase(), req.rawPath || '/', acsCanonicalQuery(req.rawQuery, emptyForm), canonicalHeaders, signedList, declared ?? bodyHash].join('\n');
+    return createHmac('sha256', secret).update(`ACS3-HMAC-SHA256\n${sha256Hex(canonical)}`).digest('hex');
+  };
+  const got = signature.toLowerCase();
+  if (!safeEqual(expected('key='), got) && !safeEqual(expected('key'), got)) {
     return { ok: false, reason: 'mismatch', accessKeyId: ak, detail: 'Specified signature is not matched with our calculation.' };
   }
   return { ok: true, accessKeyId: ak };

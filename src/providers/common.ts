@@ -3,7 +3,7 @@
 import { createHash } from 'node:crypto';
 import { parse as parseYaml } from 'yaml';
 import { oneLine } from '../lib/text.ts';
-import { ProviderError, type StackOutput } from './types.ts';
+import { ProviderError, type StackInput, type StackOutput } from './types.ts';
 
 /** Tag key (ROS, CF label/annotation, Heat `key=value` tag) carrying the owning Stack's UID. */
 export const OWNER_KEY = 'stackoperator.dev/uid';
@@ -43,6 +43,19 @@ export function shapeToken(token: string, opts: { maxLen: number; minLen?: numbe
 /** Provider messages as one line of at most n characters. */
 export function truncate(s: string, n = 500): string {
   return oneLine(s, n);
+}
+
+/**
+ * Where the service gets the template from: the body, or a URL it fetches itself. Never neither and
+ * never a placeholder: an empty template may be accepted by a service and destroy every resource.
+ */
+export function templateSource(input: Pick<StackInput, 'template' | 'templateUrl'>, provider: string): { body: string } | { url: string } {
+  const hasBody = input.template !== undefined && input.template !== null && !(typeof input.template === 'string' && input.template.trim() === '');
+  const url = input.templateUrl?.trim() ? input.templateUrl : undefined;
+  if (hasBody && url) throw invalidInput(`${provider}: give the template inline (or from a ConfigMap) or as a URL, not both`, 'spec.template');
+  if (url) return { url };
+  if (!hasBody) throw invalidInput(`${provider}: no template: spec.template needs inline, configMapRef or url`, 'spec.template');
+  return { body: templateText(input.template) };
 }
 
 /** The template as a string (JSON for objects, the user's text for strings). */

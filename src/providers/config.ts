@@ -35,6 +35,8 @@ interface Common {
   /** Stable identity of the provider object (kind/namespace/name@generation): keys shared limiters and pools. */
   key: string;
   tls?: { caBundle?: string; insecureSkipVerify?: boolean };
+  /** spec.allowPlainHTTP: http:// endpoints are refused unless true (see endpoint-policy.ts). */
+  allowPlainHTTP?: boolean;
   rateLimit: { qps: number; burst: number };
 }
 

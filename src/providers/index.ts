@@ -7,7 +7,8 @@ import type { Logger } from 'pino';
 import type { StackProvider } from '../api/v1alpha1/types.ts';
 import { canonicalJson } from '../lib/canonical-json.ts';
 import { type ResolvedProviderConfig, providerBlock, providerIdentity } from './config.ts';
-import { HttpClient } from './http/client.ts';
+import { validateProviderEndpoints } from './endpoint-policy.ts';
+import { HttpClient, type HttpClientOptions } from './http/client.ts';
 import { TokenBucket } from './http/token-bucket.ts';
 import type { ProviderModule, ProviderModules } from './module.ts';
 import type { ProviderType, StackProviderClient } from './types.ts';
@@ -20,8 +21,11 @@ export interface ProviderDeps {
   logger: Logger;
   /** An undici dispatcher to use instead of the client's own Agent (tests, egress proxies). Not closed by the client. */
   fetchDispatcher?: Dispatcher;
-  /** Overrides of the HTTP policy (tests). */
-  http?: { maxAttempts?: number; maxRetryWaitMs?: number; maxQueueWaitMs?: number; connectTimeoutMs?: number; headersTimeoutMs?: number; bodyTimeoutMs?: number };
+  /** Overrides of the HTTP policy (tests; maxBodyBytes and proxy are the operator's flags). */
+  http?: Pick<
+    HttpClientOptions,
+    'maxAttempts' | 'maxRetryWaitMs' | 'maxQueueWaitMs' | 'connectTimeoutMs' | 'headersTimeoutMs' | 'bodyTimeoutMs' | 'requestTimeoutMs' | 'maxBodyBytes' | 'proxy'
+  >;
 }
 
 /** Every provider type. Adding one: a folder with its ProviderModule, a line here, the API schema. */
@@ -36,7 +40,9 @@ export function providerModule(type: ProviderType): ProviderModule {
   return PROVIDERS[type];
 }
 
+/** Throws ProviderError Invalid (shown as Stalled) when the config cannot be used as is. */
 export function createProviderClient(config: ResolvedProviderConfig, deps: ProviderDeps): StackProviderClient {
+  validateProviderEndpoints(config);
   const logger = deps.logger.child({ provider: config.type, providerKey: config.key });
   const module = providerModule(config.type);
   const http = new HttpClient({
@@ -46,6 +52,8 @@ export function createProviderClient(config: ResolvedProviderConfig, deps: Provi
     classify: (res) => module.classify(res),
     tls: config.tls,
     dispatcher: deps.fetchDispatcher,
+    secrets: Object.values(config.credentials).filter((v): v is string => typeof v === 'string'),
+    allowPlainHTTP: config.allowPlainHTTP === true,
     ...deps.http,
   });
   return module.createClient(config, http);
@@ -66,6 +74,7 @@ export function resolveConfig(provider: StackProvider, secretData: Record<string
   const config = {
     key: `${providerIdentity(provider)}@${provider.metadata.generation ?? 0}/${provider.metadata.uid ?? ''}`,
     ...(spec.tls ? { tls: spec.tls } : {}),
+    ...(spec.allowPlainHTTP === true ? { allowPlainHTTP: true } : {}),
     rateLimit: { qps: spec.rateLimit?.qps ?? 10, burst: spec.rateLimit?.burst ?? 20 },
     type: block.type,
     [module.block]: settings,
@@ -137,4 +146,6 @@ export class ProviderRegistry {
 }
 
 export type { StackProviderClient } from './types.ts';
+export { validateProviderEndpoints } from './endpoint-policy.ts';
+export { DEFAULT_MAX_BODY_BYTES, DEFAULT_REQUEST_TIMEOUT_MS } from './http/client.ts';
 export { ProviderError, isProviderError } from './types.ts';

@@ -5,15 +5,16 @@ import { heatError } from './heat/errors.ts';
 import { heatTags, parseHeatTags } from './heat/client.ts';
 import { rfsPhase } from './rfs/status.ts';
 import { rfsError } from './rfs/errors.ts';
-import { rfsRequestId } from './rfs/client.ts';
+import { RFS_CAPABILITIES, rfsRequestId, rfsTemplate } from './rfs/client.ts';
 import { rosPhase } from './ros/status.ts';
 import { rosError } from './ros/errors.ts';
-import { flattenList, rosCancelType, rosClientToken } from './ros/rpc-client.ts';
-import { legacyTemplate } from './ros/legacy-client.ts';
+import { ROS_CAPABILITIES, flattenList, isNoChangeUpdate, rosCancelType, rosClientToken, rosPolicy, rosTemplate } from './ros/rpc-client.ts';
+import { legacyTemplate, previousParameters } from './ros/legacy-client.ts';
 import { cfDeploymentPhase, cfJobPhase } from './cloudfoundry/status.ts';
 import { cfError, cfField } from './cloudfoundry/errors.ts';
 import { cfDeploymentSpec } from './cloudfoundry/client.ts';
-import { readOwnerMark, shapeToken, withOwnerMark } from './common.ts';
+import { readOwnerMark, shapeToken, templateSource, withOwnerMark } from './common.ts';
+import { ProviderError } from './types.ts';
 
 const p = (phase: string, operation: string) => ({ phase, operation });
 
@@ -223,5 +224,48 @@ describe('tokens, marks, tags', () => {
     expect(cfDeploymentSpec({ droplet: { guid: 'd1' }, strategy: 'canary' }, { maxInFlight: 2 })).toEqual({ dropletGuid: 'd1', strategy: 'canary', maxInFlight: 2 });
     expect(cfDeploymentSpec('revisionGuid: r1', { strategy: 'rolling' })).toEqual({ revisionGuid: 'r1', strategy: 'rolling' });
     expect(() => cfDeploymentSpec({ dropletGuid: 'd' }, { revisionGuid: 'r' })).toThrow(/either/);
+  });
+});
+
+describe('template source: body or URL, never a placeholder (issue 13 item 1)', () => {
+  const t = { ROSTemplateFormatVersion: '2015-09-01' };
+  it('RFS: template_body or template_uri', () => {
+    expect(rfsTemplate({ template: t })).toEqual({ template_body: JSON.stringify(t) });
+    expect(rfsTemplate({ template: undefined, templateUrl: 'https://obs.example/t.tf.json' })).toEqual({ template_uri: 'https://obs.example/t.tf.json' });
+  });
+  it('ROS: TemplateBody or TemplateURL', () => {
+    expect(rosTemplate({ template: t })).toEqual({ TemplateBody: JSON.stringify(t) });
+    expect(rosTemplate({ template: undefined, templateUrl: 'oss://bucket/t.json' })).toEqual({ TemplateURL: 'oss://bucket/t.json' });
+  });
+  it('neither, or an empty string, is Invalid (no "{}" placeholder); both is Invalid', () => {
+    for (const f of [() => rfsTemplate({ template: undefined }), () => rosTemplate({ template: '  ' }), () => templateSource({ template: null }, 'heat')]) {
+      expect(f).toThrow(ProviderError);
+      expect(f).toThrow(/no template/);
+    }
+    expect(() => templateSource({ template: t, templateUrl: 'https://x/t' }, 'heat')).toThrow(/not both/);
+  });
+  it('ROS legacy has no template URL', () => {
+    expect(() => legacyTemplate(undefined, 'u', 'https://x/t.json')).toThrow(/no template URL/);
+  });
+});
+
+describe('ROS semantics (issue 13 items 5-7)', () => {
+  it('stack policies: one of each Body / URL pair', () => {
+    expect(rosPolicy({ stackPolicyURL: 'oss://b/p' }, 'stackPolicyBody', 'stackPolicyURL', 'StackPolicy')).toEqual({ StackPolicyURL: 'oss://b/p' });
+    expect(rosPolicy({ stackPolicyBody: { Statement: [] } }, 'stackPolicyBody', 'stackPolicyURL', 'StackPolicy')).toEqual({ StackPolicyBody: '{"Statement":[]}' });
+    expect(() => rosPolicy({ stackPolicyDuringUpdateBody: {}, stackPolicyDuringUpdateURL: 'https://x/p' }, 'stackPolicyDuringUpdateBody', 'stackPolicyDuringUpdateURL', 'StackPolicyDuringUpdate')).toThrow(/not both/);
+  });
+  it('an unchanged update ("Update the completely same stack") is recognised', () => {
+    const e = rosError(r(400, { Code: 'NotSupported', Message: 'Update the completely same stack (s1) is not supported.' }));
+    expect(isNoChangeUpdate(e)).toBe(true);
+    expect(isNoChangeUpdate(rosError(r(400, { Code: 'NotSupported', Message: 'Stack is suspended.' })))).toBe(false);
+  });
+  it('ROS offers only Rollback cancel (no NoRollback promise)', () => {
+    expect(ROS_CAPABILITIES.cancelModes).toEqual(['Rollback']);
+    expect(RFS_CAPABILITIES.idempotencyTokens).toBe(false);
+  });
+  it('legacy "use previous parameters" never re-sends a NoEcho or masked value', () => {
+    const template = { ROSTemplateFormatVersion: '2015-09-01', Parameters: { Password: { Type: 'String', NoEcho: true }, Size: { Type: 'Number' } } };
+    expect(previousParameters({ Password: 'abc', Size: '2', Token: '******' }, template)).toEqual({ Size: '2' });
   });
 });

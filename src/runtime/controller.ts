@@ -127,7 +127,7 @@ export class Controller<C = unknown> {
     return this.watch(informer, (obj, event, oldObj) => (!pred || pred(event, obj, oldObj) ? objectKey(obj) : undefined));
   }
 
-  /** A watched source: its events enqueue the keys `map` returns (e.g. Stacks referencing a Secret). */
+  /** A watched source: its events enqueue the keys `map` returns (e.g. the objects referencing a Secret). */
   watch<S extends KubeObject>(informer: Informer<S>, map: MapFn<S>): this {
     this.#informers.add(informer as unknown as Informer<KubeObject>);
     const enqueue = (obj: S, event: EventType, oldObj?: S): void => {

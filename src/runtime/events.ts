@@ -35,7 +35,7 @@ export interface EventInput {
 }
 
 export interface EventRecorderOptions {
-  /** e.g. "stackoperator.dev/stack-operator". */
+  /** e.g. "example.com/my-operator". */
   reportingController: string;
   /** e.g. the pod name. ≤128 chars. */
   reportingInstance: string;

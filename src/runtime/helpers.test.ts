@@ -48,7 +48,7 @@ describe('conditions', () => {
 });
 
 describe('finalizer patches', () => {
-  const F = 'stackoperator.dev/finalizer';
+  const F = 'example.com/finalizer';
   it('add tests null when absent, the whole list otherwise', () => {
     expect(addFinalizerPatch({ metadata: { name: 'x' } }, F)).toEqual([
       { op: 'test', path: '/metadata/finalizers', value: null },

@@ -25,7 +25,7 @@ import { realClock, sleep, type Clock, type TimerHandle } from './clock.ts';
 import { errorSummary, isGone, statusCode } from './errors.ts';
 import { objectKey, resourcePath, type KubeClient, type KubeList, type KubeObject, type Query, type ResourceRef } from './kube-client.ts';
 import { silentLogger, type Logger } from './logging.ts';
-import { informerEvent } from './metrics.ts';
+import { DEFAULT_METRICS_PREFIX, informerEvent } from './metrics.ts';
 
 export interface InformerOptions<T extends KubeObject> {
   resource: ResourceRef;
@@ -50,6 +50,8 @@ export interface InformerOptions<T extends KubeObject> {
   transform?: (obj: KubeObject) => T;
   /** Name for logs and metrics. Default group/plural. */
   name?: string;
+  /** Prefix of the informer's own metric (`<prefix>_informer_events_total`); the product's name, from the caller. */
+  metricsPrefix?: string;
   log?: Logger;
   clock?: Clock;
 }
@@ -84,6 +86,7 @@ function defaultTransform<T extends KubeObject>(obj: KubeObject): T {
 export class Informer<T extends KubeObject = KubeObject> {
   readonly resource: ResourceRef;
   readonly name: string;
+  readonly #metricsPrefix: string;
   readonly stats: InformerStats = { lists: 0, relists410: 0, periodicRelists: 0, watchStarts: 0, watchErrors: 0, watchdogRestarts: 0, events: 0, bookmarks: 0 };
   readonly #client: KubeClient;
   readonly #opts: InformerOptions<T>;
@@ -105,6 +108,7 @@ export class Informer<T extends KubeObject = KubeObject> {
     this.#opts = opts;
     this.resource = opts.resource;
     this.name = opts.name ?? `${opts.resource.plural}${opts.resource.group ? `.${opts.resource.group}` : ''}`;
+    this.#metricsPrefix = opts.metricsPrefix ?? DEFAULT_METRICS_PREFIX;
     this.#clock = opts.clock ?? realClock;
     this.#log = (opts.log ?? silentLogger).child({ informer: this.name });
     this.#transform = opts.transform ?? defaultTransform;
@@ -222,7 +226,7 @@ export class Informer<T extends KubeObject = KubeObject> {
         switch (end.kind) {
           case 'gone':
             this.stats.relists410++;
-            informerEvent(this.name, 'relist_410');
+            informerEvent(this.#metricsPrefix, this.name, 'relist_410');
             log.info({ resourceVersion: rv }, 'watch expired (410 Gone): relisting');
             needList = true;
             // Relist at once; only a repeated 410 without progress backs off.
@@ -240,7 +244,7 @@ export class Informer<T extends KubeObject = KubeObject> {
             continue;
           case 'watchdog':
             this.stats.watchdogRestarts++;
-            informerEvent(this.name, 'watchdog');
+            informerEvent(this.#metricsPrefix, this.name, 'watchdog');
             log.warn({ watchdogMs: this.#watchdogMs }, 'watch silent for too long: restarting');
             continue;
           case 'error':
@@ -248,7 +252,7 @@ export class Informer<T extends KubeObject = KubeObject> {
             log.warn({ err: errorSummary(end.error) }, 'watch failed: restarting with backoff');
             break;
         }
-        informerEvent(this.name, 'watch_restart');
+        informerEvent(this.#metricsPrefix, this.name, 'watch_restart');
         await sleep(this.#clock, backoff.next(), signal);
       } catch (err) {
         if (signal.aborted) break;
@@ -305,7 +309,7 @@ export class Informer<T extends KubeObject = KubeObject> {
       if (!cont) break;
     }
     this.stats.lists++;
-    informerEvent(this.name, 'list');
+    informerEvent(this.#metricsPrefix, this.name, 'list');
     this.#replace(scope, items);
     return rv;
   }

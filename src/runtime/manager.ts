@@ -40,6 +40,8 @@ export interface ManagerOptions {
   leaderElection?: LeaderElectionConfig | false;
   /** Bound on waiting for in-flight reconciles at shutdown. Default 30 s. */
   gracefulShutdownMs?: number;
+  /** Prefix of the runtime's own metrics (e.g. the product's name in snake case), given to its informers. */
+  metricsPrefix?: string;
 }
 
 export class Manager {
@@ -110,7 +112,8 @@ export class Manager {
 
   /** Creates and registers an informer (started by start()). */
   informer<T extends KubeObject>(opts: InformerOptions<T>): Informer<T> {
-    const inf = new Informer<T>(this.client, { log: this.log, ...opts });
+    const prefix = this.#o.metricsPrefix === undefined ? {} : { metricsPrefix: this.#o.metricsPrefix };
+    const inf = new Informer<T>(this.client, { log: this.log, ...prefix, ...opts });
     this.#informers.push(inf as unknown as Informer<KubeObject>);
     return inf;
   }

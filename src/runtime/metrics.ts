@@ -276,13 +276,21 @@ export function setLeaderStatus(name: string, leading: boolean): void {
   g.set({ name }, leading ? 1 : 0);
 }
 
-/** Informer health, our own prefix (not in controller-runtime): restarts and relists by reason. */
-export function informerEvent(resource: string, event: 'list' | 'relist_410' | 'watch_restart' | 'watchdog'): void {
+/**
+ * Prefix of the runtime's own metrics (the ones controller-runtime has no name for): the product
+ * passes its own through ManagerOptions.metricsPrefix / InformerOptions.metricsPrefix. This default
+ * only keeps today's series names for callers that do not pass one yet.
+ */
+export const DEFAULT_METRICS_PREFIX = 'stack_operator';
+
+/** Informer health, under the caller's prefix (not in controller-runtime): restarts and relists by reason. */
+export function informerEvent(prefix: string, resource: string, event: 'list' | 'relist_410' | 'watch_restart' | 'watchdog'): void {
+  const name = `${prefix}_informer_events_total`;
   const c = getOrCreate(
-    'stack_operator_informer_events_total',
+    name,
     () =>
       new Counter({
-        name: 'stack_operator_informer_events_total',
+        name,
         help: 'Informer list/watch lifecycle events by resource and kind of event',
         labelNames: ['resource', 'event'],
       }),

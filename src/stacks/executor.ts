@@ -146,7 +146,7 @@ async function call(client: StackProviderClient, a: MutationAction, signal: Abor
       await client.cancelUpdate(a.ref, a.mode, { ...cc, ...(a.options ? { options: a.options } : {}) });
       return undefined;
     case 'delete':
-      await client.delete(a.ref, { retainResources: a.retainResources }, cc);
+      await client.delete(a.ref, { retainResources: a.retainResources }, { ...cc, ...(a.options ? { options: a.options } : {}) });
       return undefined;
     case 'setDeletionProtection':
       await client.setDeletionProtection(a.ref, a.enabled, cc);

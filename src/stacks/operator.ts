@@ -31,6 +31,12 @@ export interface OperatorOptions {
   readCacheMs?: number;
   /** Per-key error backoff of the Stack controller. Default 1 s doubling to 5 min. */
   backoff?: { baseMs: number; capMs: number };
+  /**
+   * Deadline of one reconcile (its signal aborts every request still running). Default 2 min: longer
+   * than any single provider request may take (their own deadlines are shorter), so only a stuck
+   * reconcile hits it, and it frees its worker.
+   */
+  reconcileTimeoutMs?: number;
 }
 
 export interface Operator {
@@ -88,6 +94,7 @@ export function buildOperator(manager: Manager, opts: OperatorOptions = {}): Ope
     context: ctx,
     maxConcurrentReconciles: opts.maxConcurrentReconciles ?? 10,
     rateLimiterOptions: { baseDelayMs: backoff.baseMs, maxDelayMs: backoff.capMs, qps: 50, burst: 500 },
+    reconcileTimeoutMs: opts.reconcileTimeoutMs ?? 120_000,
   });
   stackController.for(stacks, { predicate: changedForReconcile });
   stackController.watch(providers, stacksOfProvider(stacks, 'StackProvider'));

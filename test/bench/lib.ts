@@ -6,7 +6,7 @@ import { request as httpsRequest } from 'node:https';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { repoRoot } from '../env/paths.ts';
+import { repoRoot } from '../../src/devenv/paths.ts';
 
 // ---- Prometheus text format ----------------------------------------------------------------------
 

@@ -17,9 +17,9 @@ import { silentLogger } from '../../src/runtime/logging.ts';
 import { FINALIZER } from '../../src/api/v1alpha1/types.ts';
 import { SECRETS, STACKS, STACK_PROVIDERS } from '../../src/api/v1alpha1/resources.ts';
 import type { StackObject } from '../../src/stacks/context.ts';
-import { freePort, startControlPlane } from '../env/control-plane.ts';
-import { installCrds } from '../env/crds.ts';
-import { buildScript, repoRoot } from '../env/paths.ts';
+import { freePort, startControlPlane } from '../../src/devenv/control-plane.ts';
+import { installCrds } from '../../src/devenv/crds.ts';
+import { buildScript, repoRoot } from '../../src/devenv/paths.ts';
 import { testKubeConfig } from '../env/kube.ts';
 import {
   apiserverGet,
@@ -193,6 +193,7 @@ async function main(): Promise<void> {
       metadata: { name },
       spec: {
         heat: { authUrl: emu.endpoints.keystone, region: c.region, projectName: c.projectName, credentialsSecretRef: { name: 'heat-creds' } },
+        allowPlainHTTP: true,
         rateLimit: rate,
         pollInterval: C.pollInterval,
         ...(resync ? { resyncInterval: resync } : {}),

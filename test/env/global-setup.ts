@@ -7,8 +7,8 @@
 // stopped by the last teardown.
 import { spawn } from 'node:child_process';
 import type { TestProject } from 'vitest/node';
-import { startControlPlane, type ControlPlane } from './control-plane.ts';
-import { buildScript, repoRoot } from './paths.ts';
+import { startControlPlane, type ControlPlane } from '../../src/devenv/control-plane.ts';
+import { buildScript, repoRoot } from '../../src/devenv/paths.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {

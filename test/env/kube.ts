@@ -1,10 +1,9 @@
 // Helpers for integration / e2e tests that talk to the shared control plane started by
 // test/env/global-setup.ts. Use inside vitest test files only (they rely on `inject`).
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { inject } from 'vitest';
-import { kubectlPath } from './paths.ts';
+import { runKubectl, type KubectlOptions as DevenvKubectlOptions, type KubectlResult } from '../../src/devenv/kubectl.ts';
 
 /** Path of the shared admin kubeconfig (from the global setup, or $KUBECONFIG_STACK_OPERATOR_TEST). */
 export function testKubeconfigPath(): string {
@@ -26,50 +25,17 @@ export function testKubeConfig(kubeconfigPath: string = testKubeconfigPath()): K
   return kc;
 }
 
-export interface KubectlOptions {
-  /** Written to kubectl's stdin (e.g. a manifest for `apply -f -`). */
-  input?: string;
+export type { KubectlResult } from '../../src/devenv/kubectl.ts';
+
+export interface KubectlOptions extends DevenvKubectlOptions {
   /** Another kubeconfig (e.g. a dedicated ControlPlane's). Default: the shared one. */
   kubeconfig?: string;
-  /** Kill kubectl after this long (default 60 s); the result then has code 124. */
-  timeoutMs?: number;
-}
-
-export interface KubectlResult {
-  code: number;
-  stdout: string;
-  stderr: string;
 }
 
 /** Runs the real kubectl (built with the apiserver) against the test control plane. Never throws on a non-zero exit. */
 export async function kubectl(args: string[], opts: KubectlOptions = {}): Promise<KubectlResult> {
-  const kubeconfig = opts.kubeconfig ?? testKubeconfigPath();
-  const timeoutMs = opts.timeoutMs ?? 60_000;
-  return await new Promise<KubectlResult>((resolve, reject) => {
-    const child = spawn(kubectlPath(), [`--kubeconfig=${kubeconfig}`, ...args], {
-      stdio: ['pipe', 'pipe', 'pipe'],
-      env: { ...process.env, KUBECONFIG: kubeconfig },
-    });
-    let stdout = '';
-    let stderr = '';
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      child.kill('SIGKILL');
-    }, timeoutMs);
-    child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
-    child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
-    child.once('error', (err) => {
-      clearTimeout(timer);
-      reject(err);
-    });
-    child.once('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code: timedOut ? 124 : (code ?? 1), stdout, stderr: timedOut ? `${stderr}\n(kubectl timed out after ${timeoutMs} ms)` : stderr });
-    });
-    child.stdin.on('error', () => undefined); // kubectl may exit before reading stdin
-    child.stdin.end(opts.input ?? '');
-  });
+  const { kubeconfig, ...rest } = opts;
+  return await runKubectl(kubeconfig ?? testKubeconfigPath(), args, rest);
 }
 
 /** A DNS-1123 label `<prefix>-<random>` (at most 63 characters). */

@@ -6,7 +6,7 @@
 // every deleted Stack gone with its cloud stack deleted, no leaked cloud stack, no duplicate mutation.
 // Prints the verdict and the counts; exits 1 when the oracle fails.
 import { parseArgs } from 'node:util';
-import { startControlPlane } from '../env/control-plane.ts';
+import { startControlPlane } from '../../src/devenv/control-plane.ts';
 import { hot, isReady, stackManifest, templateFor } from '../integration/stacks/harness.ts';
 import { type RelEnv, sleep, startRelEnv } from '../integration/reliability/env.ts';
 import { type OperatorProcess, startOperatorProcess } from '../integration/reliability/operator-process.ts';

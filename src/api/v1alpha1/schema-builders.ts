@@ -87,14 +87,27 @@ export function freeObject(description: string): JSONSchemaProps {
   return { type: 'object', description, 'x-kubernetes-preserve-unknown-fields': true };
 }
 
-/** A Go-style duration string such as "5s", "10m", "1h30m". */
+// [.] rather than an escaped dot: the pattern is also quoted inside a CEL string, where \. is no escape.
+export const DURATION_PATTERN = '^([0-9]+([.][0-9]+)?(ms|s|m|h))+$';
+
+/**
+ * A Go-style duration string such as "5s", "10m", "1h30m", strictly positive: the operator's parser
+ * (src/stacks/resolve.ts) reads anything else as "use the default", so admission refuses it instead.
+ * The CEL rule repeats the pattern so its message is the one a user reads.
+ */
 export function duration(description: string, def: string): JSONSchemaProps {
   return {
     type: 'string',
-    description,
-    pattern: '^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$',
+    description: `${description} A positive duration: a number and a unit (ms, s, m, h), e.g. 500ms, 30s, 5m, 1h30m.`,
+    pattern: DURATION_PATTERN,
     maxLength: 32,
     default: def,
+    'x-kubernetes-validations': [
+      {
+        rule: `self.matches('${DURATION_PATTERN}') && duration(self) > duration('0s')`,
+        message: 'must be a positive duration such as 500ms, 30s, 5m or 1h30m (units ms, s, m, h)',
+      },
+    ],
   };
 }
 

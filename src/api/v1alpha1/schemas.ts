@@ -141,8 +141,12 @@ function providerSpec(cluster: boolean): JSONSchemaProps {
       rfs,
       ros,
       cloudFoundry,
+      allowPlainHTTP: bool(
+        'Allow plain http:// endpoints (authUrl, endpoint, apiUrl, uaaUrl and endpoints discovered from them). Off by default: credentials, tokens and signatures would cross the network unencrypted. Meant for the local emulator and tests.',
+        false,
+      ),
       tls: obj('TLS settings for the service endpoints.', {
-        caBundle: str('PEM CA bundle trusted in addition to the system roots.', { maxLength: 262144 }),
+        caBundle: str('PEM CA bundle trusted in addition to the system roots (Node.js bundled root certificates).', { maxLength: 262144 }),
         insecureSkipVerify: bool('Skip TLS verification (tests only).', false),
       }),
       rateLimit: obj(
@@ -313,11 +317,33 @@ const providerOptions = obj(
     }),
     ros: obj('Alibaba ROS options.', {
       replacementOption: enumOf('Whether an update may replace resources.', ['Enabled', 'Disabled']),
-      stackPolicyBody: freeObject('Stack policy.'),
-      stackPolicyDuringUpdateBody: freeObject('Temporary stack policy for updates.'),
-      ramRoleName: str('RAM role ROS assumes.', { maxLength: 64 }),
-      cancelType: enumOf('How CancelUpdateStack cancels: Safe (default) or Quick.', ['Safe', 'Quick'], 'Safe'),
+      stackPolicyBody: freeObject('Stack policy (StackPolicyBody). Mutually exclusive with stackPolicyURL.'),
+      stackPolicyURL: str(
+        'URL of the stack policy ROS fetches itself (StackPolicyURL): an http(s) URL or oss://bucket/object, up to 1350 characters. Mutually exclusive with stackPolicyBody.',
+        { minLength: 1, maxLength: 1350 },
+      ),
+      stackPolicyDuringUpdateBody: freeObject(
+        'Temporary stack policy for updates (StackPolicyDuringUpdateBody). Mutually exclusive with stackPolicyDuringUpdateURL; when set, UpdateStack sends it instead of the stack policy (the ROS API reference allows one policy parameter per UpdateStack).',
+      ),
+      stackPolicyDuringUpdateURL: str(
+        'URL of the temporary stack policy for updates (StackPolicyDuringUpdateURL): an http(s) URL or oss://bucket/object, up to 1350 characters. Mutually exclusive with stackPolicyDuringUpdateBody.',
+        { minLength: 1, maxLength: 1350 },
+      ),
+      ramRoleName: str('RAM role ROS assumes (RamRoleName), sent on CreateStack, UpdateStack and DeleteStack (ROS does not remember it for deletes).', { maxLength: 64 }),
+      cancelType: enumOf(
+        'How CancelUpdateStack stops an update: Safe (default: let running resources finish) or Quick (stop at once; may leave resources in a bad state). ROS has no cancel without rollback: updatePolicy.cancelMode NoRollback is refused for ROS.',
+        ['Safe', 'Quick'],
+        'Safe',
+      ),
       parallelism: int('Maximum resources created or updated in parallel.', { minimum: 1, maximum: 1000 }),
+    }, {
+      'x-kubernetes-validations': [
+        { rule: '!(has(self.stackPolicyBody) && has(self.stackPolicyURL))', message: 'set stackPolicyBody or stackPolicyURL, not both' },
+        {
+          rule: '!(has(self.stackPolicyDuringUpdateBody) && has(self.stackPolicyDuringUpdateURL))',
+          message: 'set stackPolicyDuringUpdateBody or stackPolicyDuringUpdateURL, not both',
+        },
+      ],
     }),
     cloudFoundry: obj('Cloud Foundry options.', {
       appName: str('App name; defaults to the stack name.', { maxLength: 255 }),

@@ -67,6 +67,8 @@ export interface StackProviderSpec {
   rfs?: RfsProviderSpec;
   ros?: RosProviderSpec;
   cloudFoundry?: CloudFoundryProviderSpec;
+  /** Allow http:// endpoints (emulator, tests). Default false. */
+  allowPlainHTTP?: boolean;
   tls?: { caBundle?: string; insecureSkipVerify?: boolean };
   rateLimit?: { qps?: number; burst?: number };
   pollInterval?: string;
@@ -121,7 +123,9 @@ export interface ProviderOptions {
   ros?: {
     replacementOption?: 'Enabled' | 'Disabled';
     stackPolicyBody?: Record<string, unknown>;
+    stackPolicyURL?: string;
     stackPolicyDuringUpdateBody?: Record<string, unknown>;
+    stackPolicyDuringUpdateURL?: string;
     ramRoleName?: string;
     cancelType?: 'Safe' | 'Quick';
     parallelism?: number;

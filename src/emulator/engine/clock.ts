@@ -108,3 +108,30 @@ export class FakeClock implements Clock {
     this.advance(0);
   }
 }
+
+/**
+ * The provider's own clock: the wrapped clock plus offsetMs (negative = the provider is behind). Every
+ * timestamp the emulator reports and every expiry it checks use it, like a real service whose clock is
+ * skewed from the operator's; timers are relative and unaffected.
+ */
+export class OffsetClock implements Clock {
+  readonly base: Clock;
+  offsetMs: number;
+
+  constructor(base: Clock, offsetMs = 0) {
+    this.base = base;
+    this.offsetMs = offsetMs;
+  }
+
+  now(): number {
+    return this.base.now() + this.offsetMs;
+  }
+
+  setTimer(fn: () => void, ms: number): TimerHandle {
+    return this.base.setTimer(fn, ms);
+  }
+
+  clearTimer(handle: TimerHandle | undefined): void {
+    this.base.clearTimer(handle);
+  }
+}

@@ -8,6 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Clock, TimerHandle } from './clock.ts';
 import { RealClock } from './clock.ts';
+import { requestScope } from '../http.ts';
 import { coerceParam, resolve, type ResolveContext, type Template } from './template.ts';
 
 export type ProviderType = 'heat' | 'rfs' | 'ros' | 'cloudfoundry';
@@ -113,6 +114,8 @@ export interface StackRecord {
   operations: Operation[];
   extra: Record<string, unknown>;
   timeoutTimer?: TimerHandle;
+  /** clock ms before which GET / list do not show the stack (hide-new fault) */
+  visibleAt?: number;
 }
 
 export interface MutationCounts {
@@ -264,19 +267,26 @@ export class StackEngine {
 
   // ------------------------------------------------------------------ queries
 
-  get(id: string): StackRecord | undefined {
-    return this.#stacks.get(id);
+  /** A stack a client may see: a stack created under the hide-new fault stays hidden until visibleAt. */
+  #visible(s: StackRecord | undefined, includeHidden = false): StackRecord | undefined {
+    if (!s || includeHidden || s.visibleAt === undefined || s.visibleAt <= this.clock.now()) return s;
+    return undefined;
+  }
+
+  get(id: string, opts: { includeHidden?: boolean } = {}): StackRecord | undefined {
+    return this.#visible(this.#stacks.get(id), opts.includeHidden);
   }
 
   /** Live (not deleted) stack by name within a provider scope. */
-  findByName(provider: ProviderType, scope: string, name: string): StackRecord | undefined {
+  findByName(provider: ProviderType, scope: string, name: string, opts: { includeHidden?: boolean } = {}): StackRecord | undefined {
     const id = this.#byName.get(`${provider}/${scope}/${name}`);
-    return id === undefined ? undefined : this.#stacks.get(id);
+    return id === undefined ? undefined : this.#visible(this.#stacks.get(id), opts.includeHidden);
   }
 
-  list(filter: { provider?: ProviderType; scope?: string; includeDeleted?: boolean } = {}): StackRecord[] {
+  list(filter: { provider?: ProviderType; scope?: string; includeDeleted?: boolean; includeHidden?: boolean } = {}): StackRecord[] {
     const out: StackRecord[] = [];
     for (const s of this.#stacks.values()) {
+      if (!this.#visible(s, filter.includeHidden)) continue;
       if (filter.provider && s.provider !== filter.provider) continue;
       if (filter.scope !== undefined && s.scope !== filter.scope) continue;
       if (s.deleted && !filter.includeDeleted) continue;
@@ -379,7 +389,7 @@ export class StackEngine {
 
   create(input: CreateInput): StackRecord {
     return this.#counted(input, 'create', () => {
-      if (this.findByName(input.provider, input.scope, input.name)) {
+      if (this.findByName(input.provider, input.scope, input.name, { includeHidden: true })) {
         throw new EngineError('Exists', `The Stack (${input.name}) already exists.`);
       }
       const params = { ...(input.params ?? {}) };
@@ -409,6 +419,8 @@ export class StackEngine {
         operations: [],
         extra: { ...(input.extra ?? {}) },
       };
+      const hideMs = requestScope.getStore()?.hideNewForMs ?? 0;
+      if (hideMs > 0) stack.visibleAt = now + hideMs;
       this.#stacks.set(stack.id, stack);
       this.#byName.set(`${stack.provider}/${stack.scope}/${stack.name}`, stack.id);
       if (input.template) this.#startOp(stack, 'CREATE', input.template, params, { info: input.info ?? {} });
@@ -873,7 +885,9 @@ export class StackEngine {
 
   #failed(stack: StackRecord, op: Operation, reason: string): void {
     this.#setStatus(stack, op.action, 'FAILED', reason, op.id);
-    if ((op.action === 'CREATE' || op.action === 'UPDATE') && !stack.disableRollback) this.#startRollback(stack, op);
+    // updateAlwaysRollsBack: ROS ignores DisableRollback during an update (UpdateStack API reference, seed 004)
+    const rollback = op.action === 'UPDATE' && stack.extra.updateAlwaysRollsBack === true ? true : !stack.disableRollback;
+    if ((op.action === 'CREATE' || op.action === 'UPDATE') && rollback) this.#startRollback(stack, op);
   }
 
   #startRollback(stack: StackRecord, failedOp: Operation, extraDelayMs = 0): void {

@@ -142,15 +142,15 @@ export class CloudFoundryFrontEnd implements FrontEnd {
 
   handle(req: EmuRequest): EmuResponse {
     const s = req.path.split('/').filter(Boolean).map(decodeURIComponent);
-    const base = `${req.base}${this.prefix}`;
+    const base = req.svc('cloudFoundry');
     if (s.length === 0) {
       return json(200, {
         links: {
           self: { href: base },
           cloud_controller_v2: null,
           cloud_controller_v3: { href: `${base}/v3`, meta: { version: '3.180.0' } },
-          uaa: { href: `${req.base}/uaa` },
-          login: { href: `${req.base}/uaa` },
+          uaa: { href: req.svc('uaa') },
+          login: { href: req.svc('uaa') },
         },
       });
     }
@@ -634,7 +634,7 @@ export class UaaFrontEnd implements FrontEnd {
   handle(req: EmuRequest): EmuResponse {
     const p = req.path.replace(/\/+$/, '');
     if ((p === '/info' || p === '/login') && req.method === 'GET') {
-      return json(200, { app: { version: '77.0.0' }, links: { uaa: `${req.base}/uaa`, login: `${req.base}/uaa` }, zone_name: 'uaa', prompts: { username: ['text', 'Email'], password: ['password', 'Password'] } });
+      return json(200, { app: { version: '77.0.0' }, links: { uaa: req.svc('uaa'), login: req.svc('uaa') }, zone_name: 'uaa', prompts: { username: ['text', 'Email'], password: ['password', 'Password'] } });
     }
     if (p !== '/oauth/token' || req.method !== 'POST') return json(404, { error: 'not_found', error_description: 'Not Found' });
     const cf = this.#ctx.credentials.cloudFoundry;

@@ -3,6 +3,7 @@ import type { EmulatorContext } from '../context.ts';
 import { EngineError, type StackEvent, type StackRecord } from '../engine/engine.ts';
 import { parseTemplate, TemplateError, text, type Template } from '../engine/template.ts';
 import { BadJson, empty, header, isObj, isoSeconds, json, parseJsonBody, type EmuRequest, type EmuResponse, type FrontEnd } from '../http.ts';
+import { fetchText, UrlFetchError } from '../url-fetch.ts';
 
 const TITLES: Record<number, [string, string]> = {
   400: ['Bad Request', 'The server could not comply with the request since it is either malformed or otherwise incorrect.'],
@@ -110,16 +111,40 @@ export class HeatFrontEnd implements FrontEnd {
     return heatError(status, status === 503 ? 'ServiceUnavailable' : 'InternalServerError', 'Injected fault: the emulator was asked to fail this request.');
   }
 
-  handle(req: EmuRequest): EmuResponse {
-    const res = this.#route(req);
+  async handle(req: EmuRequest): Promise<EmuResponse> {
+    const res = (await this.#fetchTemplateUrl(req)) ?? this.#route(req);
     res.headers = { 'x-openstack-request-id': `req-${crypto.randomUUID()}`, ...res.headers };
     return res;
+  }
+
+  /**
+   * Heat fetches template_url itself when no template is given (heat.common.urlfetch, limit
+   * max_template_size 524288); the fetched text replaces the URL before routing. A failure is Heat's
+   * 400 "Could not retrieve template: Failed to retrieve template: ...".
+   */
+  async #fetchTemplateUrl(req: EmuRequest): Promise<EmuResponse | undefined> {
+    if (!['POST', 'PUT', 'PATCH'].includes(req.method) || !header(req, 'content-type')?.includes('json')) return undefined;
+    let body: unknown;
+    try {
+      body = parseJsonBody(req);
+    } catch {
+      return undefined;
+    }
+    if (!isObj(body) || typeof body.template_url !== 'string' || (body.template !== undefined && body.template !== null)) return undefined;
+    try {
+      const template = await fetchText(body.template_url, { maxBytes: 524_288 });
+      req.body = Buffer.from(JSON.stringify({ ...body, template }));
+      return undefined;
+    } catch (e) {
+      if (!(e instanceof UrlFetchError)) throw e;
+      return heatError(400, 'HTTPBadRequest', `Could not retrieve template: Failed to retrieve template: ${e.message}`);
+    }
   }
 
   #route(req: EmuRequest): EmuResponse {
     const s = req.path.split('/').filter(Boolean).map(decodeURIComponent);
     if (s.length === 0 && req.method === 'GET') {
-      return json(300, { versions: [{ id: 'v1.0', status: 'CURRENT', links: [{ rel: 'self', href: `${req.base}${this.prefix}/v1/` }] }] });
+      return json(300, { versions: [{ id: 'v1.0', status: 'CURRENT', links: [{ rel: 'self', href: `${req.svc('heat')}/v1/` }] }] });
     }
     if (s[0] !== 'v1' || s.length < 2) return heatError(404, 'HTTPNotFound', 'The resource could not be found.');
     if (!this.#ctx.options.heatNoAuth) {
@@ -128,7 +153,7 @@ export class HeatFrontEnd implements FrontEnd {
         return json(
           401,
           { error: { code: 401, title: 'Unauthorized', message: 'The request you have made requires authentication.' } },
-          { 'www-authenticate': `Keystone uri="${req.base}/identity"` },
+          { 'www-authenticate': `Keystone uri="${req.svc('keystone')}"` },
         );
       }
     }
@@ -150,7 +175,7 @@ export class HeatFrontEnd implements FrontEnd {
         if (!stack) return heatError(404, 'EntityNotFound', `The Stack (${name}) could not be found.`);
         const sub = s.length === 5 ? `/${s[4]}` : '';
         const q = req.rawQuery ? `?${req.rawQuery}` : '';
-        const location = `${req.base}${this.prefix}/v1/${tenant}/stacks/${encodeURIComponent(stack.name)}/${stack.id}${sub}${q}`;
+        const location = `${req.svc('heat')}/v1/${tenant}/stacks/${encodeURIComponent(stack.name)}/${stack.id}${sub}${q}`;
         if (wantsJson(req)) return json(302, { message: `The resource was found at <a href="${location}">${location}</a>;\nyou should be redirected automatically.\n\n`, code: '302 Found', title: 'Found' }, { location });
         return { status: 302, headers: { location, 'content-type': 'text/html; charset=UTF-8' }, body: `<html>\n <head>\n  <title>302 Found</title>\n </head>\n <body>\n  <h1>302 Found</h1>\n  The resource was found at <a href="${location}">${location}</a>;\nyou should be redirected automatically.\n\n\n </body>\n</html>` };
       }
@@ -177,7 +202,7 @@ export class HeatFrontEnd implements FrontEnd {
   }
 
   #selfLink(req: EmuRequest, tenant: string, s: StackRecord): string {
-    return `${req.base}${this.prefix}/v1/${tenant}/stacks/${encodeURIComponent(s.name)}/${s.id}`;
+    return `${req.svc('heat')}/v1/${tenant}/stacks/${encodeURIComponent(s.name)}/${s.id}`;
   }
 
   #stackRoute(req: EmuRequest, tenant: string, stack: StackRecord, rest: string[]): EmuResponse {
@@ -238,7 +263,6 @@ export class HeatFrontEnd implements FrontEnd {
 
   #parseTemplateField(body: Record<string, unknown>): Template | undefined {
     if (body.template !== undefined && body.template !== null) return parseTemplate(body.template, 'hot');
-    if (body.template_url !== undefined) throw new TemplateError('InvalidTemplate', `Could not retrieve template: template_url is not supported by the emulator`);
     return undefined;
   }
 

@@ -45,15 +45,15 @@ export class KeystoneFrontEnd implements FrontEnd {
       id: 'v3.14',
       status: 'stable',
       updated: '2020-04-07T00:00:00Z',
-      links: [{ rel: 'self', href: `${base}${this.prefix}/v3/` }],
+      links: [{ rel: 'self', href: `${base}/v3/` }],
       'media-types': [{ base: 'application/json', type: 'application/vnd.openstack.identity-v3+json' }],
     };
   }
 
   handle(req: EmuRequest): EmuResponse {
     const p = req.path.replace(/\/+$/, '') || '/';
-    if (p === '/' && req.method === 'GET') return json(300, { versions: { values: [this.#versionDoc(req.base)] } });
-    if (p === '/v3' && req.method === 'GET') return json(200, { version: this.#versionDoc(req.base) });
+    if (p === '/' && req.method === 'GET') return json(300, { versions: { values: [this.#versionDoc(req.svc('keystone'))] } });
+    if (p === '/v3' && req.method === 'GET') return json(200, { version: this.#versionDoc(req.svc('keystone')) });
     if (p === '/v3/auth/tokens') {
       if (req.method === 'POST') return this.#issue(req);
       if (req.method === 'GET' || req.method === 'HEAD') return this.#validate(req);
@@ -74,7 +74,7 @@ export class KeystoneFrontEnd implements FrontEnd {
     const subjectId = header(req, 'x-subject-token') ?? '';
     const subject = this.#ctx.tokens.validate(subjectId, 'keystone');
     if (!subject) return keystoneError(404, `Could not find token: ${subjectId}.`);
-    return json(200, { token: this.#tokenBody(req.base, subject.methods ?? ['password'], subject.issuedAt, subject.expiresAt, subject.projectId !== undefined) }, { 'x-subject-token': subjectId });
+    return json(200, { token: this.#tokenBody(req, subject.methods ?? ['password'], subject.issuedAt, subject.expiresAt, subject.projectId !== undefined) }, { 'x-subject-token': subjectId });
   }
 
   #issue(req: EmuRequest): EmuResponse {
@@ -124,12 +124,13 @@ export class KeystoneFrontEnd implements FrontEnd {
       { kind: 'keystone', subject: k.userId, methods, ...(scoped ? { projectId: k.projectId } : {}) },
       k.tokenTtlSeconds,
     );
-    return json(201, { token: this.#tokenBody(req.base, methods, issued.issuedAt, issued.expiresAt, scoped) }, { 'x-subject-token': issued.token });
+    return json(201, { token: this.#tokenBody(req, methods, issued.issuedAt, issued.expiresAt, scoped) }, { 'x-subject-token': issued.token });
   }
 
-  #tokenBody(base: string, methods: string[], issuedAt: number, expiresAt: number, scoped: boolean): Record<string, unknown> {
+  #tokenBody(req: EmuRequest, methods: string[], issuedAt: number, expiresAt: number, scoped: boolean): Record<string, unknown> {
     const k = this.#ctx.credentials.keystone;
-    const heatUrl = `${base}/heat/v1/${k.projectId}`;
+    const heatUrl = `${req.svc('heat')}/v1/${k.projectId}`;
+    const base = req.svc('keystone');
     const endpoint = (iface: string, url: string, n: number): Record<string, unknown> => ({
       id: `${n}${randomBytes(15).toString('hex')}`.slice(0, 32),
       interface: iface,
@@ -165,7 +166,7 @@ export class KeystoneFrontEnd implements FrontEnd {
           type: 'identity',
           name: 'keystone',
           id: 'b9d4c2a1f0e94d8c9b7a6f5e4d3c2b1a',
-          endpoints: [endpoint('public', `${base}${this.prefix}`, 4)],
+          endpoints: [endpoint('public', `${base}`, 4)],
         },
       ];
     }

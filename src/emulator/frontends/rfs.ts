@@ -4,6 +4,7 @@ import { EngineError, type StackEvent, type StackRecord } from '../engine/engine
 import { parseHclSubset, parseTemplate, TemplateError, type Template } from '../engine/template.ts';
 import { BadJson, empty, header, isObj, isoSeconds, json, parseJsonBody, requestId, type EmuRequest, type EmuResponse, type FrontEnd } from '../http.ts';
 import { verifyHuaweiSdkHmac } from '../signing.ts';
+import { fetchText, UrlFetchError } from '../url-fetch.ts';
 
 export function rfsError(status: number, code: string, msg: string): EmuResponse {
   return json(status, { error_code: code, error_msg: msg }, { 'x-request-id': requestId() });
@@ -86,11 +87,13 @@ export class RfsFrontEnd implements FrontEnd {
     return rfsError(status, 'RF.10010001', 'Internal server error (injected fault).');
   }
 
-  handle(req: EmuRequest): EmuResponse {
+  async handle(req: EmuRequest): Promise<EmuResponse> {
     const v = verifyHuaweiSdkHmac({ method: req.method, rawPath: req.rawPath, rawQuery: req.rawQuery, headers: req.headers, body: req.body }, (ak) => this.#ctx.rfsKeys.secret(ak));
     if (!v.ok) {
       return json(401, { error_code: 'APIGW.0301', error_msg: `Incorrect IAM authentication information: ${v.detail}`, request_id: requestId() });
     }
+    const fetchFailed = await this.#fetchTemplateUri(req);
+    if (fetchFailed) return fetchFailed;
     const cri = header(req, 'client-request-id');
     if (!cri || cri.length < 36 || cri.length > 128) {
       return rfsError(400, 'RF.10011001', 'The request header Client-Request-Id is missing or invalid (36 to 128 characters).');
@@ -216,6 +219,33 @@ export class RfsFrontEnd implements FrontEnd {
       }
       default:
         fail(404, 'RF.10013001', 'The resource could not be found.');
+    }
+  }
+
+  /**
+   * RFS reads template_uri itself (reference: an OBS URL of a .tf or .tf.json file, at most 1 MB; .zip
+   * archives are not emulated). An http(s) URL is fetched and stands in for template_body; a failure is
+   * 400 RF.10011074 (invalid template).
+   */
+  async #fetchTemplateUri(req: EmuRequest): Promise<EmuResponse | undefined> {
+    if (req.method !== 'POST' || req.body.length === 0) return undefined;
+    let b: unknown;
+    try {
+      b = parseJsonBody(req);
+    } catch {
+      return undefined;
+    }
+    if (!isObj(b) || typeof b.template_uri !== 'string' || (b.template_body !== undefined && b.template_body !== null)) return undefined;
+    if (b.template_uri.length > 2048) return rfsError(400, 'RF.10011074', 'template_uri is longer than 2048 characters.');
+    if (/\.zip(\?|$)/i.test(b.template_uri)) return rfsError(400, 'RF.10011074', 'template_uri: .zip archives are not supported by the emulator.');
+    try {
+      const text = await fetchText(b.template_uri, { maxBytes: 1024 * 1024 });
+      const { template_uri: _uri, ...rest } = b;
+      req.body = Buffer.from(JSON.stringify({ ...rest, template_body: text }));
+      return undefined;
+    } catch (e) {
+      if (!(e instanceof UrlFetchError)) throw e;
+      return rfsError(400, 'RF.10011074', `The template could not be obtained from template_uri: ${e.message}`);
     }
   }
 

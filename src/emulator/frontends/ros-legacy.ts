@@ -99,14 +99,22 @@ export class RosLegacyFrontEnd implements FrontEnd {
     return s;
   }
 
+  /** Seed 003 (Update a stack): a parameter the API does not have is 404 NotSupported "%(feature)s is not supported." */
+  #body(req: EmuRequest, allowed: readonly string[]): Record<string, unknown> {
+    const b = parseJsonBody(req);
+    if (!isObj(b)) fail(400, 'InvalidParameter', 'The request body must be a JSON object.');
+    const extra = Object.keys(b).find((k) => !allowed.includes(k));
+    if (extra !== undefined) fail(404, 'NotSupported', `${extra} is not supported.`);
+    return b;
+  }
+
   #route(req: EmuRequest): EmuResponse {
     const s = req.path.split('/').filter(Boolean).map(decodeURIComponent);
     const engine = this.#ctx.engine;
     if (s[0] !== 'stacks') fail(404, 'NotFound', 'The resource could not be found.');
     const region = this.#region(req);
     if (s.length === 1 && req.method === 'POST') {
-      const b = parseJsonBody(req);
-      if (!isObj(b)) fail(400, 'InvalidParameter', 'The request body must be a JSON object.');
+      const b = this.#body(req, ['Name', 'Template', 'Parameters', 'DisableRollback', 'TimeoutMins']);
       const name = b.Name;
       if (typeof name !== 'string' || !NAME_RE.test(name)) fail(400, 'InvalidParameter', 'Name is mandatory and must match ^[a-zA-Z][a-zA-Z0-9_.-]*$.');
       if (b.Template === undefined) fail(400, 'InvalidTemplateVersion', 'Template version was not provided.');
@@ -129,15 +137,15 @@ export class RosLegacyFrontEnd implements FrontEnd {
     if (s.length === 2 && req.method === 'GET') {
       const st = engine.findByName('ros', region, s[1]!);
       if (!st) fail(404, 'StackNotFound', `The Stack (${s[1]}) could not be found.`);
-      return { status: 302, headers: { location: `${req.base}${this.prefix}/stacks/${encodeURIComponent(st.name)}/${st.id}` }, body: '' };
+      return { status: 302, headers: { location: `${req.svc('rosLegacy')}/stacks/${encodeURIComponent(st.name)}/${st.id}` }, body: '' };
     }
     if (s.length < 3) fail(404, 'NotFound', 'The resource could not be found.');
     const st = this.#find(region, s[1]!, s[2]!);
     if (s.length === 3) {
       if (req.method === 'GET') return json(200, this.#detail(st, region));
+      if (req.method === 'PATCH') fail(404, 'NotSupported', 'PATCH update is not supported.');
       if (req.method === 'PUT') {
-        const b = parseJsonBody(req);
-        if (!isObj(b)) fail(400, 'InvalidParameter', 'The request body must be a JSON object.');
+        const b = this.#body(req, ['Template', 'Parameters', 'DisableRollback', 'TimeoutMins']);
         if (b.Template === undefined) fail(400, 'InvalidTemplateVersion', 'Template version was not provided.');
         if (st.status === 'IN_PROGRESS') {
           engine.countCall('ros', st.scope, st.name, 'rejected', st.id);

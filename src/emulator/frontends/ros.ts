@@ -5,6 +5,8 @@ import { EngineError, type StackEvent, type StackRecord } from '../engine/engine
 import { parseTemplate, TemplateError, type Template } from '../engine/template.ts';
 import { header, isObj, json, requestId, type EmuRequest, type EmuResponse, type FrontEnd } from '../http.ts';
 import { queryPairs, verifyAcs3, verifyRpcV1, type VerifyResult } from '../signing.ts';
+import { fetchText, UrlFetchError } from '../url-fetch.ts';
+import { deniedAction, parsePolicy, plannedActions } from './ros-policy.ts';
 
 export function rosError(status: number, code: string, message: string, host = 'ros.aliyuncs.com'): EmuResponse {
   return json(status, {
@@ -58,6 +60,8 @@ export function flatList(params: Record<string, string>, prefix: string): Record
 
 const VOLATILE = new Set(['Signature', 'SignatureNonce', 'Timestamp', 'AccessKeyId', 'SignatureMethod', 'SignatureVersion', 'Format', 'SecurityToken', 'ClientToken', 'Action', 'Version']);
 const TOKEN_ACTIONS = new Set(['CreateStack', 'UpdateStack']);
+// ClientToken: "up to 64 characters ... letters, digits, hyphens (-), and underscores (_)" (seed 004)
+const TOKEN_RE = /^[A-Za-z0-9_-]{1,64}$/;
 const NAME_RE = /^[A-Za-z][A-Za-z0-9_-]{0,254}$/;
 
 export class RosFrontEnd implements FrontEnd {
@@ -101,7 +105,8 @@ export class RosFrontEnd implements FrontEnd {
     let v: VerifyResult;
     let nonce: string | undefined;
     if (auth?.startsWith('ACS3-HMAC-SHA256')) {
-      v = verifyAcs3({ method: req.method, rawPath: req.rawPath, rawQuery: req.rawQuery, headers: req.headers, body: req.body }, lookup);
+      // headersDistinct: node joins repeated headers with ", "; the official signer joins sorted values with ",".
+      v = verifyAcs3({ method: req.method, rawPath: req.rawPath, rawQuery: req.rawQuery, headers: req.raw.headersDistinct, body: req.body }, lookup);
       nonce = header(req, 'x-acs-signature-nonce');
     } else if (params.Signature !== undefined) {
       v = verifyRpcV1(req.method, params, lookup);
@@ -124,7 +129,7 @@ export class RosFrontEnd implements FrontEnd {
     }
   }
 
-  handle(req: EmuRequest): EmuResponse {
+  async handle(req: EmuRequest): Promise<EmuResponse> {
     const params = this.#params(req);
     try {
       if (req.path !== '/' && req.path !== '') fail(404, 'InvalidAction.NotFound', 'Specified api is not found, please check your url and method.');
@@ -135,8 +140,8 @@ export class RosFrontEnd implements FrontEnd {
       if (version !== '2019-09-10') fail(400, 'InvalidVersion', `Specified parameter Version is not valid: ${version ?? ''}.`);
       const token = params.ClientToken;
       let fingerprint = '';
+      if (token !== undefined && !TOKEN_RE.test(token)) fail(400, 'InvalidParameter', 'The specified parameter "ClientToken" is not valid.');
       if (token !== undefined && TOKEN_ACTIONS.has(action)) {
-        if (!/^[\x20-\x7e]{1,64}$/.test(token)) fail(400, 'InvalidParameter', 'The specified parameter "ClientToken" is not valid.');
         fingerprint = JSON.stringify(Object.entries(params).filter(([k]) => !VOLATILE.has(k)).sort(([a], [b]) => (a < b ? -1 : 1)));
         const prior = this.#tokens.get(`${action}:${token}`);
         if (prior) {
@@ -144,7 +149,7 @@ export class RosFrontEnd implements FrontEnd {
           return json(200, { ...prior.body, RequestId: requestId().toUpperCase() });
         }
       }
-      const body = this.#dispatch(action, params);
+      const body = await this.#dispatch(action, params);
       if (token !== undefined && TOKEN_ACTIONS.has(action)) this.#tokens.set(`${action}:${token}`, { fingerprint, body });
       return json(200, body);
     } catch (e) {
@@ -182,16 +187,61 @@ export class RosFrontEnd implements FrontEnd {
     return s;
   }
 
-  #template(params: Record<string, string>, required: boolean): Template | undefined {
-    if (params.TemplateURL !== undefined || params.TemplateId !== undefined) fail(400, 'InvalidParameter', 'TemplateURL and TemplateId are not supported by the emulator; send TemplateBody.');
-    if (params.TemplateBody === undefined) {
+  async #template(params: Record<string, string>, required: boolean): Promise<Template | undefined> {
+    const sources = ['TemplateBody', 'TemplateURL', 'TemplateId'].filter((k) => params[k] !== undefined);
+    if (sources.length > 1) fail(400, 'InvalidParameter', 'You can specify only one of the TemplateBody, TemplateURL, and TemplateId parameters.');
+    if (params.TemplateId !== undefined) fail(400, 'InvalidParameter', 'TemplateId is not supported by the emulator; send TemplateBody or TemplateURL.');
+    const body = params.TemplateURL !== undefined ? await this.#fetch('TemplateURL', params.TemplateURL, 524_288) : params.TemplateBody;
+    if (body === undefined) {
       if (required) fail(400, 'MissingParameter', 'One of TemplateBody, TemplateURL, TemplateId or TemplateScratchId must be specified.');
       return undefined;
     }
-    if (params.TemplateBody.length > 524_288) fail(400, 'InvalidParameter', 'TemplateBody is larger than 524288 bytes.');
-    const t = parseTemplate(params.TemplateBody, 'any');
+    if (body.length > 524_288) fail(400, 'InvalidParameter', 'TemplateBody is larger than 524288 bytes.');
+    const t = parseTemplate(body, 'any');
     if (t.dialect === 'tf') throw new TemplateError('InvalidTemplateVersion', 'The template version is invalid: ROSTemplateFormatVersion is missing.');
     return t;
+  }
+
+  /** ROS fetches http(s) URLs itself; oss:// needs OSS, which the emulator does not have. */
+  async #fetch(name: string, url: string, maxBytes: number): Promise<string> {
+    if (url.length > 1350) fail(400, 'InvalidParameter', `The specified parameter "${name}" is longer than 1350 bytes.`);
+    try {
+      return await fetchText(url, { maxBytes });
+    } catch (e) {
+      if (e instanceof UrlFetchError) fail(400, 'InvalidParameter', `The specified parameter "${name}" is not valid: ${e.message}.`);
+      throw e;
+    }
+  }
+
+  /** StackPolicyBody / StackPolicyURL (or the DuringUpdate pair): one of the pair at most; the policy text. */
+  async #policy(params: Record<string, string>, prefix: 'StackPolicy' | 'StackPolicyDuringUpdate'): Promise<string | undefined> {
+    const body = params[`${prefix}Body`];
+    const url = params[`${prefix}URL`];
+    if (body !== undefined && url !== undefined) fail(400, 'InvalidParameter', `You can specify only one of the ${prefix}Body and ${prefix}URL parameters.`);
+    const text = url !== undefined ? await this.#fetch(`${prefix}URL`, url, 16_384) : body;
+    if (text === undefined) return undefined;
+    if (text.length < 1 || text.length > 16_384) fail(400, 'InvalidParameter', `The specified parameter "${prefix}Body" must be 1 to 16384 bytes.`);
+    const parsed = parsePolicy(text);
+    if (typeof parsed === 'string') fail(400, 'InvalidParameter', `The specified parameter "${prefix}Body" is not valid: ${parsed}.`);
+    return text;
+  }
+
+  /** Refuse an update the stack policy (or the one given for this update) does not allow. */
+  #enforcePolicy(s: StackRecord, policy: string | undefined, newTemplate: Template, newParams: Record<string, unknown>): void {
+    if (policy === undefined || !s.template) return;
+    const statements = parsePolicy(policy);
+    if (typeof statements === 'string') return;
+    const engine = this.#ctx.engine;
+    let oldP: Record<string, unknown>;
+    let newP: Record<string, unknown>;
+    try {
+      oldP = engine.effectiveParams(s.template, s.params);
+      newP = engine.effectiveParams(newTemplate, newParams);
+    } catch {
+      return; // parameter errors are reported by the update itself
+    }
+    const denied = deniedAction(statements, plannedActions(s.template, oldP, newTemplate, newP));
+    if (denied) fail(400, 'StackPolicyValidationFailed', `Action denied by stack policy: ${denied}.`);
   }
 
   #userParams(params: Record<string, string>): Record<string, unknown> {
@@ -216,7 +266,7 @@ export class RosFrontEnd implements FrontEnd {
     fail(400, 'InvalidParameter', `The specified parameter "${name}" is not valid.`);
   }
 
-  #dispatch(action: string, params: Record<string, string>): Record<string, unknown> {
+  async #dispatch(action: string, params: Record<string, string>): Promise<Record<string, unknown>> {
     const engine = this.#ctx.engine;
     const rid = requestId().toUpperCase();
     switch (action) {
@@ -225,7 +275,8 @@ export class RosFrontEnd implements FrontEnd {
         const name = params.StackName;
         if (!name) fail(400, 'MissingParameter', 'The input parameter "StackName" that is mandatory for processing this request is not supplied.');
         if (!NAME_RE.test(name)) fail(400, 'InvalidParameter', `The specified parameter "StackName" is not valid: ${name}.`);
-        const template = this.#template(params, true)!;
+        const template = (await this.#template(params, true))!;
+        const stackPolicy = await this.#policy(params, 'StackPolicy');
         const timeout = params.TimeoutInMinutes !== undefined ? Number(params.TimeoutInMinutes) : 60;
         if (!Number.isInteger(timeout) || timeout < 10 || timeout > 1440) fail(400, 'InvalidParameter', 'TimeoutInMinutes must be an integer between 10 and 1440.');
         const dp = params.DeletionProtection ?? 'Disabled';
@@ -241,7 +292,7 @@ export class RosFrontEnd implements FrontEnd {
           timeoutMins: timeout,
           deletionProtection: dp === 'Enabled',
           ...(tags ? { tags } : {}),
-          extra: { stackPolicy: params.StackPolicyBody, ramRoleName: params.RamRoleName },
+          extra: { stackPolicy, ramRoleName: params.RamRoleName, updateAlwaysRollsBack: true },
         });
         return { RequestId: rid, StackId: s.id };
       }
@@ -277,27 +328,32 @@ export class RosFrontEnd implements FrontEnd {
           engine.countCall('ros', s.scope, s.name, 'rejected', s.id);
           fail(409, 'ActionInProgress', `Stack ${s.name} already has an action (${s.action}) in progress.`);
         }
-        const template = this.#template(params, false);
+        const template = await this.#template(params, false);
+        const newPolicy = await this.#policy(params, 'StackPolicy');
+        const duringUpdate = await this.#policy(params, 'StackPolicyDuringUpdate');
         const usePrevious = this.#bool(params.UsePreviousParameters, 'UsePreviousParameters') ?? false;
         const userParams = this.#userParams(params);
         const tags = this.#tags(params);
-        const disableRollback = this.#bool(params.DisableRollback, 'DisableRollback');
-        // "no effective change" check
+        // DisableRollback "cannot take effect when the stack is being updated" (seed 004): validated, not used.
+        this.#bool(params.DisableRollback, 'DisableRollback');
         const newTemplate = template ?? s.template;
         const merged = usePrevious ? { ...s.params, ...userParams } : userParams;
-        if (newTemplate && s.template && JSON.stringify(newTemplate.raw) === JSON.stringify(s.template.raw) && JSON.stringify(merged) === JSON.stringify(s.params) && tags === undefined && s.status === 'COMPLETE' && params.DryRun !== 'true') {
+        // Real ROS answers an unchanged update with NotSupported, Tags or not (issue 13 item 5).
+        if (newTemplate && s.template && JSON.stringify(newTemplate.raw) === JSON.stringify(s.template.raw) && JSON.stringify(merged) === JSON.stringify(s.params) && s.status === 'COMPLETE' && params.DryRun !== 'true') {
           engine.countCall('ros', s.scope, s.name, 'rejected', s.id);
           fail(400, 'NotSupported', 'Update the completely same stack is not supported.');
         }
+        if (newTemplate) this.#enforcePolicy(s, duringUpdate ?? (typeof s.extra.stackPolicy === 'string' ? s.extra.stackPolicy : undefined), newTemplate, merged);
         engine.update(s.id, {
           ...(template ? { template } : {}),
           params: userParams,
           paramMode: usePrevious ? 'patch' : 'replace',
           ...(tags ? { tags } : {}),
-          ...(disableRollback !== undefined ? { disableRollback } : {}),
           ...(params.TimeoutInMinutes !== undefined ? { timeoutMins: Number(params.TimeoutInMinutes) } : {}),
           whileInProgress: 'reject',
         });
+        if (newPolicy !== undefined) s.extra.stackPolicy = newPolicy;
+        if (params.RamRoleName !== undefined) s.extra.ramRoleName = params.RamRoleName;
         return { RequestId: rid, StackId: s.id };
       }
       case 'CancelUpdateStack': {
@@ -313,7 +369,8 @@ export class RosFrontEnd implements FrontEnd {
           engine.countCall('ros', s.scope, s.name, 'rejected', s.id);
           fail(400, 'NotSupported', `Cancelling update when stack is ${rosStatus(s)} is not supported.`);
         }
-        engine.cancel(s.id, { rollback: !s.disableRollback, delayMs: type === 'Safe' ? (this.#ctx.options.rosSafeCancelDelayMs ?? 1000) : 0 });
+        // an update always rolls back on ROS (seed 004); a create follows its DisableRollback
+        engine.cancel(s.id, { rollback: s.action === 'UPDATE' || !s.disableRollback, delayMs: type === 'Safe' ? (this.#ctx.options.rosSafeCancelDelayMs ?? 1000) : 0 });
         return { RequestId: rid };
       }
       case 'DeleteStack': {
@@ -323,6 +380,8 @@ export class RosFrontEnd implements FrontEnd {
           engine.countCall('ros', s.scope, s.name, 'rejected', s.id);
           fail(409, 'ActionInProgress', `Stack ${s.name} already has an action (${s.action}) in progress.`);
         }
+        // RamRoleName: the role the delete runs under (API reference); recorded for the control API
+        if (params.RamRoleName !== undefined) s.extra.deleteRamRoleName = params.RamRoleName;
         engine.delete(s.id, { retainResources: this.#bool(params.RetainAllResources, 'RetainAllResources') ?? false });
         return { RequestId: rid };
       }

@@ -87,6 +87,19 @@ export function cfDeploymentBody(appGuid: string, spec: CfDeploymentSpec, token:
 
 const enc = encodeURIComponent;
 
+/** Deployment states in which cancel is allowed (cloud_controller_ng app/actions/deployment_cancel.rb). */
+const CANCELABLE_STATES = new Set(['DEPLOYING', 'PREPAUSED', 'PAUSED', 'CANCELING']);
+
+/** 422 with CF-UnprocessableEntity (code 10008), whatever the detail says. */
+function isUnprocessable(e: unknown): boolean {
+  return e instanceof ProviderError && e.httpStatus === 422 && (e.code === 'CF-UnprocessableEntity' || e.code === 'HTTP422');
+}
+
+/** Cloud Foundry deploys droplets or revisions: there is no template to fetch from a URL. */
+function refuseTemplateUrl(input: StackInput): void {
+  if (input.templateUrl) throw invalidInput('Cloud Foundry has no template URL; use inline or configMapRef', 'spec.template.url');
+}
+
 interface PendingDelete {
   jobUrl: string;
   name: string;
@@ -273,6 +286,7 @@ export class CloudFoundryClient implements StackProviderClient {
   }
 
   async create(input: StackInput, ctx: CallContext): Promise<{ id: string }> {
+    refuseTemplateUrl(input);
     const spec = cfDeploymentSpec(input.template, input.options);
     const name = this.#appName(input);
     let guid: string | undefined;
@@ -304,6 +318,7 @@ export class CloudFoundryClient implements StackProviderClient {
   }
 
   async update(ref: Required<StackRef>, input: StackInput, ctx: CallContext): Promise<void> {
+    refuseTemplateUrl(input);
     const spec = cfDeploymentSpec(input.template, input.options);
     await this.#call('updateApp', 'PATCH', `/v3/apps/${enc(ref.id)}`, {
       body: { metadata: { labels: { [OWNER_KEY]: input.ownerUid }, annotations: { ...input.tags, [OWNER_KEY]: input.ownerUid } } },
@@ -329,13 +344,33 @@ export class CloudFoundryClient implements StackProviderClient {
     const dep = await this.#latestDeployment(ref.id, ctx.signal);
     const guid = dep ? str(dep['guid']) : undefined;
     if (!dep || !guid) throw new ProviderError('Conflict', 'cloudfoundry: no deployment to cancel', { code: 'NoDeployment' });
-    await this.#call('cancelDeployment', 'POST', `/v3/deployments/${enc(guid)}/actions/cancel`, { idempotent: true, signal: ctx.signal });
+    try {
+      await this.#call('cancelDeployment', 'POST', `/v3/deployments/${enc(guid)}/actions/cancel`, { idempotent: false, signal: ctx.signal });
+    } catch (e) {
+      if (!isUnprocessable(e)) throw e;
+      throw await this.#notCancelable(guid, e as ProviderError, ctx.signal);
+    }
+  }
+
+  /**
+   * A 422 CF-UnprocessableEntity (code 10008) on cancel: the deployment is not cancelable (it finished,
+   * or it is being superseded). Cloud Controllers word the detail differently, so the decision rests
+   * on the status and code only: a Conflict (requeue and read again), never Invalid. The message
+   * says the state a re-read finds.
+   */
+  async #notCancelable(guid: string, e: ProviderError, signal?: AbortSignal): Promise<ProviderError> {
+    const now = await this.#json('getDeployment', `/v3/deployments/${enc(guid)}`, signal).catch(() => undefined);
+    const state = now ? str(now['state']) : undefined;
+    const status = now && isRecord(now['status']) ? `${str(now['status']['value']) ?? '?'}/${str(now['status']['reason']) ?? '?'}` : undefined;
+    const what = state ? `is ${state}${status ? ` (${status})` : ''}` : 'is not cancelable';
+    const more = state && !CANCELABLE_STATES.has(state) ? ': nothing left to cancel' : '';
+    return new ProviderError('Conflict', `cloudfoundry: deployment ${guid} ${what}${more}`, { code: e.code ?? 'CF-UnprocessableEntity', httpStatus: 422 });
   }
 
   async delete(ref: Required<StackRef>, opts: { retainResources: boolean }, ctx: CallContext): Promise<void> {
     if (opts.retainResources) throw invalidInput('cloudfoundry cannot delete an app and keep its resources', 'spec.deletionPolicy');
     const res = await this.#call('deleteApp', 'DELETE', `/v3/apps/${enc(ref.id)}`, {
-      idempotent: true,
+      idempotent: false, // no idempotency token in CF: a lost reply is settled by the next read
       signal: ctx.signal,
       accept: (s) => (s >= 200 && s < 300) || s === 404,
     });

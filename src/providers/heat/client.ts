@@ -6,7 +6,7 @@ import type { HeatCredentials, ResolvedProviderConfig } from '../config.ts';
 import type { HttpClient, HttpMethod, HttpResponse } from '../http/client.ts';
 import { parseJson } from '../http/client.ts';
 import { KeystoneAuth } from '../auth/keystone.ts';
-import { OWNER_KEY, invalidInput, isRecord, str } from '../common.ts';
+import { OWNER_KEY, invalidInput, isRecord, str, templateSource } from '../common.ts';
 import {
   ProviderError,
   type CallContext,
@@ -177,9 +177,11 @@ export class HeatClient implements StackProviderClient {
   #body(input: StackInput, forCreate: boolean): Record<string, unknown> {
     const environment = input.environment ?? input.options['environment'];
     const files = input.files ?? (isRecord(input.options['files']) ? input.options['files'] : undefined);
+    // Heat takes the template as an object or a string, or fetches template_url itself.
+    const source = templateSource(input, 'heat');
     return {
       ...(forCreate ? { stack_name: input.name } : {}),
-      template: input.template,
+      ...('url' in source ? { template_url: source.url } : { template: input.template }),
       parameters: input.parameters,
       ...(environment !== undefined ? { environment } : {}),
       ...(files !== undefined ? { files } : {}),
@@ -212,14 +214,14 @@ export class HeatClient implements StackProviderClient {
   async cancelUpdate(ref: Required<StackRef>, mode: CancelMode, ctx: CallContext): Promise<void> {
     if (!this.capabilities.cancelModes.includes(mode)) throw invalidInput(`heat: unknown cancel mode ${mode}`, 'spec.updatePolicy.cancelMode');
     const action = mode === 'Rollback' ? { cancel_update: null } : { cancel_without_rollback: null };
-    // Re-sending a cancel is harmless (a second one is refused with 400 once the update stopped).
-    await this.#call('cancel', 'POST', `/stacks/${enc(ref.name)}/${enc(ref.id)}/actions`, { body: action, idempotent: true, signal: ctx.signal });
+    // No idempotency token: the HTTP layer does not re-send it; the controller reads and decides.
+    await this.#call('cancel', 'POST', `/stacks/${enc(ref.name)}/${enc(ref.id)}/actions`, { body: action, idempotent: false, signal: ctx.signal });
   }
 
   async delete(ref: Required<StackRef>, opts: { retainResources: boolean }, ctx: CallContext): Promise<void> {
     if (opts.retainResources) throw invalidInput('heat cannot delete a stack and keep its resources', 'spec.deletionPolicy');
     await this.#call('delete', 'DELETE', `/stacks/${enc(ref.name)}/${enc(ref.id)}`, {
-      idempotent: true, // DELETE by name+id: repeating it cannot hit another stack
+      idempotent: false, // no idempotency token: a lost reply is settled by the next read, not a blind re-send
       signal: ctx.signal,
       accept: (s) => (s >= 200 && s < 300) || s === 404,
     });

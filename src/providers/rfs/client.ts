@@ -10,7 +10,7 @@ import type { ResolvedProviderConfig } from '../config.ts';
 import type { HttpClient, HttpMethod, HttpResponse, PreparedRequest } from '../http/client.ts';
 import { parseJson } from '../http/client.ts';
 import { sdkDate, signHuawei } from '../auth/huawei-signer.ts';
-import { invalidInput, isRecord, maybeJson, readOwnerMark, shapeToken, str, templateText, withOwnerMark } from '../common.ts';
+import { invalidInput, isRecord, maybeJson, readOwnerMark, shapeToken, str, templateSource, withOwnerMark } from '../common.ts';
 import {
   ProviderError,
   type CallContext,
@@ -28,12 +28,14 @@ import { rfsPhase } from './status.ts';
 
 type RfsConfig = Extract<ResolvedProviderConfig, { type: 'rfs' }>;
 
+// Client-Request-Id is a request id "to locate a request" (RFS API reference, DeleteStack), not an
+// idempotency key: RFS makes no promise that a repeated id is answered without acting twice.
 export const RFS_CAPABILITIES: ProviderCapabilities = Object.freeze({
   cancelModes: [] as CancelMode[],
   retainOnDelete: true,
   nativeDeletionProtection: true,
   tags: false,
-  idempotencyTokens: true,
+  idempotencyTokens: false,
 });
 
 /** Client-Request-Id from the controller's token: as is when 36..128 of [A-Za-z0-9._:-], else sha256 hex (64). */
@@ -42,6 +44,12 @@ export function rfsRequestId(token: string): string {
 }
 
 const NAME_RE = /^[A-Za-z][A-Za-z0-9_-]{0,127}$/;
+
+/** template_body, or template_uri (an OBS URL RFS fetches itself); never neither. Pure (tested). */
+export function rfsTemplate(input: Pick<StackInput, 'template' | 'templateUrl'>): { template_body: string } | { template_uri: string } {
+  const source = templateSource(input, 'rfs');
+  return 'url' in source ? { template_uri: source.url } : { template_body: source.body };
+}
 
 export function rfsStackView(m: Record<string, unknown>): StackView {
   const rawStatus = str(m['status']) ?? 'UNKNOWN';
@@ -117,8 +125,8 @@ export class RfsClient implements StackProviderClient {
     path: string,
     opts: { body?: unknown; requestId?: string; signal?: AbortSignal | undefined; accept?: (s: number) => boolean },
   ): Promise<HttpResponse> {
-    // Mutations carry the controller's token as Client-Request-Id: they may be retried (idempotent)
-    // because the id is the same on every attempt. Reads get a fresh UUID and are always retryable.
+    // Mutations carry the controller's token as Client-Request-Id (to trace them), reads a fresh UUID.
+    // Only reads are retried by the HTTP layer: a mutation whose reply was lost is settled by a read.
     return this.#http.send({
       operation,
       method,
@@ -129,7 +137,7 @@ export class RfsClient implements StackProviderClient {
         ...(opts.body !== undefined ? { 'Content-Type': 'application/json' } : {}),
       },
       ...(opts.body !== undefined ? { body: JSON.stringify(opts.body) } : {}),
-      idempotent: true,
+      idempotent: method === 'GET',
       signal: opts.signal,
       ...(opts.accept ? { accept: opts.accept } : {}),
       prepare: this.#sign,
@@ -177,10 +185,8 @@ export class RfsClient implements StackProviderClient {
       enable_auto_rollback: typeof o['enableAutoRollback'] === 'boolean' ? o['enableAutoRollback'] : !input.disableRollback,
       ...(agencies?.length ? { agencies } : {}),
     };
-    if (input.template !== undefined && input.template !== null && input.template !== '') {
-      body['template_body'] = templateText(input.template);
-      if (Object.keys(input.parameters).length) body['vars_structure'] = this.#vars(input.parameters);
-    }
+    Object.assign(body, rfsTemplate(input));
+    if (Object.keys(input.parameters).length) body['vars_structure'] = this.#vars(input.parameters);
     const res = await this.#call('create', 'POST', '/stacks', { body, requestId: rfsRequestId(ctx.token), signal: ctx.signal });
     const parsed = parseJson(res.text);
     const id = isRecord(parsed) ? str(parsed['stack_id']) : undefined;
@@ -189,6 +195,7 @@ export class RfsClient implements StackProviderClient {
   }
 
   async update(ref: Required<StackRef>, input: StackInput, ctx: CallContext): Promise<void> {
+    const template = rfsTemplate(input); // before any call: no template, no update (never "{}")
     let params = input.parameters;
     const autoRollback = typeof input.options['enableAutoRollback'] === 'boolean' ? input.options['enableAutoRollback'] : !input.disableRollback;
     const meta = await this.#metadata(ref, ctx.signal);
@@ -206,7 +213,7 @@ export class RfsClient implements StackProviderClient {
       });
     }
     await this.#call('update', 'POST', `/stacks/${enc(ref.name)}/deployments`, {
-      body: { stack_id: ref.id, template_body: templateText(input.template), ...(Object.keys(params).length ? { vars_structure: this.#vars(params) } : {}) },
+      body: { stack_id: ref.id, ...template, ...(Object.keys(params).length ? { vars_structure: this.#vars(params) } : {}) },
       requestId: rfsRequestId(ctx.token),
       signal: ctx.signal,
     });

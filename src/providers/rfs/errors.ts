@@ -1,11 +1,12 @@
 // RFS error body {"error_code": "RF.10013001", "error_msg": "..."} (APIG errors: {"error_code": "APIG.xxxx", "error_msg"}) → ProviderError.
-import type { HttpResponse } from '../http/client.ts';
 import { parseJson } from '../http/client.ts';
-import { fieldFromMessage, isRecord, str, truncate } from '../common.ts';
-import { ProviderError, type ProviderErrorKind } from '../types.ts';
+import type { ErrorResponse } from '../http/client.ts';
+import { providerHttpError, type CodeRule, type CodeTable, type Fault } from '../http/status.ts';
+import { isRecord, str } from '../common.ts';
+import type { ProviderError } from '../types.ts';
 
 /** Codes whose kind is not what the HTTP status alone says. */
-const BY_CODE: Record<string, { kind: ProviderErrorKind; field?: string }> = {
+const BY_CODE: Record<string, CodeRule> = {
   // stack_id does not match the named stack: the stack we own is gone (a same-name one exists).
   'RF.10011015': { kind: 'NotFound' },
   'RF.10011018': { kind: 'NotFound' },
@@ -29,29 +30,21 @@ const BY_CODE: Record<string, { kind: ProviderErrorKind; field?: string }> = {
   'RF.10014001': { kind: 'Throttled' },
 };
 
-export function rfsError(res: Pick<HttpResponse, 'status' | 'text' | 'retryAfterMs'>): ProviderError {
-  const body = parseJson(res.text);
-  const code = isRecord(body) ? (str(body['error_code']) ?? str(body['code'])) : undefined;
-  const msg = truncate((isRecord(body) ? (str(body['error_msg']) ?? str(body['message'])) : undefined) ?? (res.text || `HTTP ${res.status}`));
-  const retry = res.retryAfterMs !== undefined ? { retryAfterMs: res.retryAfterMs } : {};
-  const d = { code: code ?? `HTTP${res.status}`, httpStatus: res.status };
-  const s = res.status;
-  const known = code ? BY_CODE[code] : undefined;
-  if (known) {
-    const field = known.kind === 'Invalid' ? (known.field ?? fieldFromMessage(msg)) : undefined;
-    return new ProviderError(known.kind, msg, { ...d, ...(known.kind === 'Throttled' ? retry : {}), ...(field ? { field } : {}) });
-  }
-  if (s === 401) return new ProviderError('Unauthorized', msg, d);
-  if (s === 404) return new ProviderError('NotFound', msg, d);
-  if (s === 409) return new ProviderError('Conflict', msg, d);
-  if (s === 429) return new ProviderError('Throttled', msg, { ...d, ...retry });
+const RFS_TABLE: CodeTable = (f, status) => {
+  const known = f.code ? BY_CODE[f.code] : undefined;
+  if (known) return known;
   // RFS answers 403 for "not in a state that allows this" (in progress, deletion protection) as
   // well as for policy denials; without a known code, treat it as a state conflict (requeue).
-  if (s === 403) return new ProviderError(/permission|policy|denied|not authorized|unauthori/i.test(msg) ? 'Unauthorized' : 'Conflict', msg, d);
-  if (s === 408 || s >= 500) return new ProviderError('Transient', msg, { ...d, ...retry });
-  if (s >= 400) {
-    const field = fieldFromMessage(msg);
-    return new ProviderError('Invalid', msg, { ...d, ...(field ? { field } : {}) });
-  }
-  return new ProviderError('Transient', `unexpected HTTP ${s}: ${msg}`, d);
+  if (status === 403) return { kind: /permission|policy|denied|not authorized|unauthori/i.test(f.message ?? '') ? 'Unauthorized' : 'Conflict' };
+  return undefined;
+};
+
+export function rfsFault(text: string): Fault {
+  const body = parseJson(text);
+  if (!isRecord(body)) return {};
+  return { code: str(body['error_code']) ?? str(body['code']), message: str(body['error_msg']) ?? str(body['message']) };
+}
+
+export function rfsError(res: ErrorResponse): ProviderError {
+  return providerHttpError(res, rfsFault(res.text), RFS_TABLE);
 }

@@ -1,8 +1,9 @@
 // ROS error body {"RequestId", "Code", "Message", ...} (RPC and legacy REST alike) → ProviderError.
-import type { HttpResponse } from '../http/client.ts';
 import { parseJson } from '../http/client.ts';
-import { fieldFromMessage, isRecord, str, truncate } from '../common.ts';
-import { ProviderError } from '../types.ts';
+import type { ErrorResponse } from '../http/client.ts';
+import { providerHttpError, type CodeTable, type Fault } from '../http/status.ts';
+import { isRecord, str } from '../common.ts';
+import type { ProviderError } from '../types.ts';
 
 const AUTH_CODES = /^(InvalidAccessKeyId|SignatureDoesNotMatch|IncompleteSignature|InvalidSecurityToken|Forbidden|AccountTypeNotSupported|NoPermission|InvalidTimeStamp|SignatureNonceUsed|MissingSecurityToken|InvalidAuthorization)/;
 const THROTTLE_CODES = /^(Throttling|RequestThrottled|ServiceUnavailable\.Throttl|Flow)/i;
@@ -10,27 +11,37 @@ const CONFLICT_CODES = new Set(['ActionInProgress', 'StackExists', 'LastTokenPro
 const TRANSIENT_CODES = new Set(['InternalError', 'ServiceUnavailable', 'UnknownError', 'ServiceTimeout']);
 const TEMPLATE_CODES = /^(InvalidTemplate|InvalidSchema|StackValidationFailed|CircularDependency|TemplateNotFound)/;
 
-export function rosError(res: Pick<HttpResponse, 'status' | 'text' | 'retryAfterMs'>): ProviderError {
-  const body = parseJson(res.text);
-  const code = isRecord(body) ? (str(body['Code']) ?? str(body['code'])) : undefined;
-  const msg = truncate((isRecord(body) ? (str(body['Message']) ?? str(body['message'])) : undefined) ?? (res.text || `HTTP ${res.status}`));
-  const retry = res.retryAfterMs !== undefined ? { retryAfterMs: res.retryAfterMs } : {};
-  const d = { code: code ?? `HTTP${res.status}`, httpStatus: res.status };
-  const s = res.status;
-  if (code && THROTTLE_CODES.test(code)) return new ProviderError('Throttled', msg, { ...d, ...retry });
-  if (s === 429) return new ProviderError('Throttled', msg, { ...d, ...retry });
-  if (code && AUTH_CODES.test(code)) return new ProviderError('Unauthorized', msg, d);
-  if (s === 401 || s === 403) return new ProviderError('Unauthorized', msg, d);
-  if (code === 'StackNotFound' || (s === 404 && code !== 'TemplateNotFound')) return new ProviderError('NotFound', msg, d);
-  if (code && CONFLICT_CODES.has(code)) return new ProviderError('Conflict', msg, d);
-  if (s === 409) return new ProviderError('Conflict', msg, d);
-  if ((code && TRANSIENT_CODES.has(code)) || s === 408 || s >= 500) return new ProviderError('Transient', msg, { ...d, ...retry });
-  if (s >= 400) {
-    let field = fieldFromMessage(msg);
-    if (!field && code && TEMPLATE_CODES.test(code)) field = 'template';
-    if (!field && code && /Idempo/.test(code)) field = 'ClientToken';
-    if (!field && code?.startsWith('InvalidParameter')) field = /\.(\w+)$/.exec(code)?.[1];
-    return new ProviderError('Invalid', msg, { ...d, ...(field ? { field } : {}) });
-  }
-  return new ProviderError('Transient', `unexpected HTTP ${s}: ${msg}`, d);
+// Order matters: throttling, then authentication, then "not found", conflicts, transient faults
+// (a code in one group wins over the status of a later one, e.g. 429 InternalError is Throttled).
+const ROS_TABLE: CodeTable = (f, status) => {
+  const code = f.code ?? '';
+  if (THROTTLE_CODES.test(code) || status === 429) return { kind: 'Throttled' };
+  if (AUTH_CODES.test(code) || status === 401 || status === 403) return { kind: 'Unauthorized' };
+  if (code === 'StackNotFound') return { kind: 'NotFound' };
+  // A 404 NotSupported (the legacy REST API answering for an operation it lacks) is terminal, not "gone".
+  if (status === 404 && code === 'NotSupported') return { kind: 'Invalid', field: 'spec.ros.apiVersion' };
+  if (status === 404 && code === 'TemplateNotFound') return { kind: 'Invalid', field: 'template' };
+  if (status === 404) return undefined;
+  if (CONFLICT_CODES.has(code)) return { kind: 'Conflict' };
+  if (TRANSIENT_CODES.has(code)) return { kind: 'Transient' };
+  return undefined;
+};
+
+function rosField(f: Fault): string | undefined {
+  const code = f.code;
+  if (!code) return undefined;
+  if (TEMPLATE_CODES.test(code)) return 'template';
+  if (/Idempo/.test(code)) return 'ClientToken';
+  if (code.startsWith('InvalidParameter')) return /\.(\w+)$/.exec(code)?.[1];
+  return undefined;
+}
+
+export function rosFault(text: string): Fault {
+  const body = parseJson(text);
+  if (!isRecord(body)) return {};
+  return { code: str(body['Code']) ?? str(body['code']), message: str(body['Message']) ?? str(body['message']) };
+}
+
+export function rosError(res: ErrorResponse): ProviderError {
+  return providerHttpError(res, rosFault(res.text), ROS_TABLE, rosField);
 }

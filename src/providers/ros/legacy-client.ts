@@ -37,11 +37,25 @@ export const ROS_LEGACY_CAPABILITIES: ProviderCapabilities = Object.freeze({
 });
 
 /** The template as JSON text with the ownership mark in its Description. Pure (tested). */
-export function legacyTemplate(template: unknown, ownerUid: string): string {
+export function legacyTemplate(template: unknown, ownerUid: string, templateUrl?: string): string {
+  // The 2015-09-01 API takes the template body only (no URL parameter), and the ownership mark
+  // lives in the template: a URL cannot be used with it.
+  if (templateUrl) throw invalidInput('ros 2015-09-01 has no template URL; use inline or configMapRef (or apiVersion 2019-09-10, which has TemplateURL)', 'spec.template.url');
   const obj = templateObject(template);
   if (!obj) throw invalidInput('ros 2015-09-01 needs a JSON (or YAML) object template', 'spec.template');
   const desc = typeof obj['Description'] === 'string' ? obj['Description'] : undefined;
   return JSON.stringify({ ...obj, Description: withOwnerMark(desc, ownerUid, 1024) });
+}
+
+/**
+ * The stored parameters to re-send for "use previous parameters": never a NoEcho parameter of the
+ * template and never a masked value ("****"): re-sending the mask would set it as the new value.
+ * Such a parameter is left out, so ROS keeps or defaults it. Pure (tested).
+ */
+export function previousParameters(stored: Record<string, string>, template: unknown): Record<string, string> {
+  const params = templateObject(template)?.['Parameters'];
+  const noEcho = (k: string): boolean => isRecord(params) && isRecord(params[k]) && (params[k]['NoEcho'] === true || params[k]['NoEcho'] === 'true');
+  return Object.fromEntries(Object.entries(stored).filter(([k, v]) => !noEcho(k) && !/^\*{3,}$/.test(v)));
 }
 
 export function legacyStackView(s: Record<string, unknown>): StackView {
@@ -177,7 +191,7 @@ export class RosLegacyClient implements StackProviderClient {
       {
         body: {
           Name: input.name,
-          Template: legacyTemplate(input.template, input.ownerUid),
+          Template: legacyTemplate(input.template, input.ownerUid, input.templateUrl),
           Parameters: input.parameters,
           DisableRollback: input.disableRollback,
           TimeoutMins: input.timeoutMinutes,
@@ -193,15 +207,16 @@ export class RosLegacyClient implements StackProviderClient {
   }
 
   async update(ref: Required<StackRef>, input: StackInput, ctx: CallContext): Promise<void> {
+    legacyTemplate(input.template, input.ownerUid, input.templateUrl); // refuse before any call
     let parameters = input.parameters;
     if (input.usePreviousParameters) {
       const cur = await this.get(ref, { ...(ctx.signal ? { signal: ctx.signal } : {}) });
       if (!cur) throw new ProviderError('NotFound', `ros legacy: stack ${ref.name} (${ref.id}) not found`, { code: 'StackNotFound', httpStatus: 404 });
-      parameters = { ...cur.parameters, ...input.parameters };
+      parameters = { ...previousParameters(cur.parameters ?? {}, input.template), ...input.parameters };
     }
     await this.#call('UpdateStack', 'PUT', `/stacks/${enc(ref.name)}/${enc(ref.id)}`, {
       body: {
-        Template: legacyTemplate(input.template, input.ownerUid),
+        Template: legacyTemplate(input.template, input.ownerUid, input.templateUrl),
         Parameters: parameters,
         DisableRollback: input.disableRollback,
         TimeoutMins: input.timeoutMinutes,
@@ -218,7 +233,7 @@ export class RosLegacyClient implements StackProviderClient {
   async delete(ref: Required<StackRef>, opts: { retainResources: boolean }, ctx: CallContext): Promise<void> {
     if (opts.retainResources) throw invalidInput('ros 2015-09-01 cannot delete a stack and keep its resources', 'spec.deletionPolicy');
     await this.#call('DeleteStack', 'DELETE', `/stacks/${enc(ref.name)}/${enc(ref.id)}`, {
-      idempotent: true,
+      idempotent: false, // no token in this API: a lost reply is settled by the next read
       signal: ctx.signal,
       accept: (s) => (s >= 200 && s < 300) || s === 404,
     });

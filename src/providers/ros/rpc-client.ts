@@ -10,7 +10,7 @@ import type { HttpClient, HttpResponse, PreparedRequest } from '../http/client.t
 import { parseJson } from '../http/client.ts';
 import { acsDate, sha256HexOf, signAcs3, signRpcV1 } from '../auth/acs-signer.ts';
 import { percentEncode } from '../auth/encoding.ts';
-import { OWNER_KEY, invalidInput, isRecord, shapeToken, str, templateText } from '../common.ts';
+import { OWNER_KEY, invalidInput, isRecord, shapeToken, str, templateSource } from '../common.ts';
 import {
   ProviderError,
   type CallContext,
@@ -29,8 +29,10 @@ import { rosPhase } from './status.ts';
 type RosConfig = Extract<ResolvedProviderConfig, { type: 'ros' }>;
 export const ROS_VERSION = '2019-09-10';
 
+// Cancel: CancelUpdateStack stops an update (CancelType Safe or Quick); what state follows is not
+// documented (docs/providers.md), and ROS has no "cancel without rollback" like Heat's: Rollback only.
 export const ROS_CAPABILITIES: ProviderCapabilities = Object.freeze({
-  cancelModes: ['Rollback', 'NoRollback'] as CancelMode[],
+  cancelModes: ['Rollback'] as CancelMode[],
   retainOnDelete: true,
   nativeDeletionProtection: true,
   tags: true,
@@ -47,6 +49,27 @@ export function rosCancelType(mode: CancelMode, options: Record<string, unknown>
   const o = options['cancelType'];
   if (o === 'Safe' || o === 'Quick') return o;
   return mode === 'Rollback' ? 'Safe' : 'Quick';
+}
+
+/** TemplateBody, or TemplateURL (http(s) or oss:// that ROS fetches itself); never neither. Pure (tested). */
+export function rosTemplate(input: Pick<StackInput, 'template' | 'templateUrl'>): Record<string, string> {
+  const source = templateSource(input, 'ros');
+  return 'url' in source ? { TemplateURL: source.url } : { TemplateBody: source.body };
+}
+
+/** One of a Body / URL pair (the ROS API reference: "You can specify only one of"). Pure (tested). */
+export function rosPolicy(o: Record<string, unknown>, body: string, url: string, param: string): Record<string, string> {
+  const b = isRecord(o[body]) ? JSON.stringify(o[body]) : undefined;
+  const u = typeof o[url] === 'string' && o[url] !== '' ? o[url] : undefined;
+  if (b && u) throw invalidInput(`ros: set ${body} or ${url}, not both`, `spec.providerOptions.ros.${url}`);
+  if (b) return { [`${param}Body`]: b };
+  if (u) return { [`${param}URL`]: u };
+  return {};
+}
+
+/** "Update the completely same stack" (and older wordings): an update with nothing to change. */
+export function isNoChangeUpdate(e: unknown): boolean {
+  return e instanceof ProviderError && e.code === 'NotSupported' && /completely same|no (effective )?change|not changed|nothing to update/i.test(e.message);
 }
 
 /** Flatten a list into `Prefix.N.Field` parameters (N from 1). Pure (tested). */
@@ -242,10 +265,10 @@ export class RosRpcClient implements StackProviderClient {
     const out: Record<string, string> = {};
     if (typeof o['ramRoleName'] === 'string') out['RamRoleName'] = o['ramRoleName'];
     if (typeof o['parallelism'] === 'number') out['Parallelism'] = String(o['parallelism']);
-    if (isRecord(o['stackPolicyBody'])) out['StackPolicyBody'] = JSON.stringify(o['stackPolicyBody']);
+    Object.assign(out, rosPolicy(o, 'stackPolicyBody', 'stackPolicyURL', 'StackPolicy'));
     if (update) {
       if (o['replacementOption'] === 'Enabled' || o['replacementOption'] === 'Disabled') out['ReplacementOption'] = o['replacementOption'];
-      if (isRecord(o['stackPolicyDuringUpdateBody'])) out['StackPolicyDuringUpdateBody'] = JSON.stringify(o['stackPolicyDuringUpdateBody']);
+      Object.assign(out, rosPolicy(o, 'stackPolicyDuringUpdateBody', 'stackPolicyDuringUpdateURL', 'StackPolicyDuringUpdate'));
     }
     return out;
   }
@@ -255,7 +278,7 @@ export class RosRpcClient implements StackProviderClient {
       'CreateStack',
       {
         StackName: input.name,
-        TemplateBody: templateText(input.template),
+        ...rosTemplate(input),
         ...this.#params(input),
         DisableRollback: String(input.disableRollback),
         TimeoutInMinutes: String(input.timeoutMinutes),
@@ -279,11 +302,12 @@ export class RosRpcClient implements StackProviderClient {
         'UpdateStack',
         {
           StackId: ref.id,
-          TemplateBody: templateText(input.template),
+          ...rosTemplate(input),
           ...this.#params(input),
           UsePreviousParameters: String(input.usePreviousParameters),
           TimeoutInMinutes: String(input.timeoutMinutes),
-          DisableRollback: String(input.disableRollback),
+          // No DisableRollback: "cannot take effect when the stack is being updated" (ROS UpdateStack
+          // reference): a failed update always rolls back, so sending it would only pretend.
           ...this.#tags(input),
           ...this.#options(input, true),
           ClientToken: rosClientToken(ctx.token),
@@ -291,18 +315,24 @@ export class RosRpcClient implements StackProviderClient {
         { idempotent: true, signal: ctx.signal },
       );
     } catch (e) {
-      // "UpdateStack with no effective change" is NotSupported: nothing to do is success.
-      if (e instanceof ProviderError && e.code === 'NotSupported' && /no (effective )?change|not changed|nothing to update/i.test(e.message)) return;
+      // ROS answers an unchanged update (tags included) with 400 NotSupported: nothing to do is success.
+      if (isNoChangeUpdate(e)) return;
       throw e;
     }
   }
 
   async cancelUpdate(ref: Required<StackRef>, mode: CancelMode, ctx: CallContext): Promise<void> {
-    if (!this.capabilities.cancelModes.includes(mode)) throw invalidInput(`ros: unknown cancel mode ${mode}`, 'spec.updatePolicy.cancelMode');
+    if (!this.capabilities.cancelModes.includes(mode)) {
+      throw invalidInput(
+        'ros has no cancel without rollback: CancelUpdateStack stops the update (providerOptions.ros.cancelType Safe or Quick); use updatePolicy.cancelMode Rollback',
+        'spec.updatePolicy.cancelMode',
+      );
+    }
     // options.cancelType comes from ctx.options (the Stack's providerOptions.ros) or, failing that,
     // from the options of the last update this client started for the stack.
     const options = ctx.options ?? this.#lastOptions.get(ref.id) ?? {};
-    await this.#rpc('CancelUpdateStack', { StackId: ref.id, CancelType: rosCancelType(mode, options) }, { idempotent: true, signal: ctx.signal });
+    // CancelUpdateStack takes no ClientToken: not re-sent by the HTTP layer.
+    await this.#rpc('CancelUpdateStack', { StackId: ref.id, CancelType: rosCancelType(mode, options) }, { idempotent: false, signal: ctx.signal });
   }
 
   /** Options of the last create/update per stack id (bounded), for cancelType when ctx.options is absent. */
@@ -318,7 +348,11 @@ export class RosRpcClient implements StackProviderClient {
 
   async delete(ref: Required<StackRef>, opts: { retainResources: boolean }, ctx: CallContext): Promise<void> {
     try {
-      await this.#rpc('DeleteStack', { StackId: ref.id, RetainAllResources: String(opts.retainResources) }, { idempotent: true, signal: ctx.signal });
+      // RamRoleName is not inherited by DeleteStack (ROS API reference): pass the stack's role again.
+      // DeleteStack takes no ClientToken: not re-sent by the HTTP layer.
+      const options = ctx.options ?? this.#lastOptions.get(ref.id) ?? {};
+      const role: Record<string, string> = typeof options['ramRoleName'] === 'string' && options['ramRoleName'] !== '' ? { RamRoleName: options['ramRoleName'] } : {};
+      await this.#rpc('DeleteStack', { StackId: ref.id, RetainAllResources: String(opts.retainResources), ...role }, { idempotent: false, signal: ctx.signal });
     } catch (e) {
       if (e instanceof ProviderError && e.kind === 'NotFound') return;
       throw e;

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ProviderType } from '../../providers/types.ts';
 import { operationToken } from '../desired.ts';
-import { NOW, UID, H_NEW, TYPES, provider, stack, view, found, absent, input, cond, expectHealth, applied, appliedOld, updateOp, REF } from './fixtures.test-util.ts';
+import { NOW, UID, H_NEW, INPUT, TYPES, provider, stack, view, found, absent, input, cond, expectHealth, applied, appliedOld, updateOp, REF } from './fixtures.test-util.ts';
 import { type Observed, plan } from './index.ts';
 
 describe('plan: deletion', () => {
@@ -151,5 +151,13 @@ describe('plan: deletion protection', () => {
     const step = plan({ ...input(stack({ status: applied, spec: { deletionProtection: true } }), found(view('Complete', 'update', { deletionProtection: true }))), provider: provider('ros') });
     expect(step.action.type).toBe('none');
     expect(step.status.mirroredDeletionProtection).toBe(true);
+  });
+});
+
+describe('plan: deletion carries the provider options', () => {
+  it('the delete call gets spec.providerOptions (ros ramRoleName: the delete runs with the stack role)', () => {
+    const withRole = { ...INPUT, options: { ramRoleName: 'deployer' } };
+    const step = plan({ ...input(stack({ deleting: true, status: applied }), found(view('Complete'))), desired: { hash: H_NEW, input: withRole } });
+    expect(step.action).toMatchObject({ type: 'delete', options: { ramRoleName: 'deployer' } });
   });
 });

@@ -126,8 +126,10 @@ function startDelete(ctx: PlanCtx, provider: ProviderInfo, view: StackView, stat
   const operation: OperationRecord = { type: 'Delete', generation: ctx.gen, token, startedAt: ctx.nowIso, attempt: failures, reason: REASONS.Deleting };
   const what = `deleting stack ${view.name} (${view.id})${retain ? ', retaining its resources' : ''}`;
   const st = withConditions({ ...status, operation, failures, nextRetryAt: undefined }, ctx.stack, 'progressing', REASONS.Deleting, what, ctx.nowIso);
+  // Provider options travel with the delete (e.g. ros ramRoleName: the delete runs with the stack's role).
+  const options = 'error' in ctx.input.desired ? undefined : ctx.input.desired.input.options;
   return mutate(
-    { type: 'delete', token, ref: targetOf(ctx, view), retainResources: retain },
+    { type: 'delete', token, ref: targetOf(ctx, view), retainResources: retain, ...(options ? { options } : {}) },
     st,
     { operation: { ...operation, issuedAt: ctx.nowIso } },
     after(provider.pollIntervalMs),

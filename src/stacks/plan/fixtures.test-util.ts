@@ -11,8 +11,8 @@ export const H_NEW = 'hash-new';
 
 export const CAPS: Record<ProviderType, ProviderCapabilities> = {
   heat: { cancelModes: ['Rollback', 'NoRollback'], retainOnDelete: false, nativeDeletionProtection: false, tags: true, idempotencyTokens: false },
-  rfs: { cancelModes: [], retainOnDelete: true, nativeDeletionProtection: true, tags: true, idempotencyTokens: true },
-  ros: { cancelModes: ['Rollback', 'NoRollback'], retainOnDelete: true, nativeDeletionProtection: true, tags: true, idempotencyTokens: true },
+  rfs: { cancelModes: [], retainOnDelete: true, nativeDeletionProtection: true, tags: true, idempotencyTokens: false },
+  ros: { cancelModes: ['Rollback'], retainOnDelete: true, nativeDeletionProtection: true, tags: true, idempotencyTokens: true },
   cloudfoundry: { cancelModes: ['Rollback'], retainOnDelete: false, nativeDeletionProtection: false, tags: true, idempotencyTokens: false },
 };
 export const TYPES: ProviderType[] = ['heat', 'rfs', 'ros', 'cloudfoundry'];

@@ -116,7 +116,7 @@ export type MutationAction =
   | { type: 'create'; token: string; input: StackInput }
   | { type: 'update'; token: string; ref: TargetRef; input: StackInput }
   | { type: 'cancelUpdate'; token: string; ref: TargetRef; mode: CancelMode; options?: Record<string, unknown> }
-  | { type: 'delete'; token: string; ref: TargetRef; retainResources: boolean }
+  | { type: 'delete'; token: string; ref: TargetRef; retainResources: boolean; options?: Record<string, unknown> }
   | { type: 'setDeletionProtection'; token: string; ref: TargetRef; enabled: boolean };
 
 export type Action =

@@ -40,6 +40,7 @@ function config(auth: 'password' | 'appcred'): ResolvedProviderConfig {
   return {
     type: 'heat',
     key: `test/heat-${auth}@1`,
+    allowPlainHTTP: true, // the test Heat listens on loopback http
     rateLimit: { qps: 50, burst: 50 },
     heat: { authUrl: heat.keystoneUrl, region: heat.region, projectName: d.projectName, projectDomainName: 'Default', userDomainName: 'Default', interface: 'public' },
     credentials:
@@ -126,7 +127,7 @@ describe('the operator against real Heat', () => {
       apiVersion: 'stackoperator.dev/v1alpha1',
       kind: 'StackProvider',
       metadata: { name: 'real-heat' },
-      spec: { heat: { authUrl: heat.keystoneUrl, region: heat.region, projectName: d.projectName, credentialsSecretRef: { name: 'real-heat' } }, pollInterval: '1s' },
+      spec: { heat: { authUrl: heat.keystoneUrl, region: heat.region, projectName: d.projectName, credentialsSecretRef: { name: 'real-heat' } }, allowPlainHTTP: true, pollInterval: '1s' },
     });
   }, 180_000);
   afterAll(async () => {

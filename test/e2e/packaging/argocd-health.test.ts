@@ -8,7 +8,7 @@ import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { kubectl } from '../../env/kube.ts';
-import { repoRoot } from '../../env/paths.ts';
+import { repoRoot } from '../../../src/devenv/paths.ts';
 import { CHART_DIR, find, helmRunner, must, parseDocs, run } from './helpers.ts';
 
 const ARGOCD = join(repoRoot, 'config', 'argocd');

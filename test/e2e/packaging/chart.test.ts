@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
 import { renderChartFiles, staleChartFiles } from '../../../scripts/sync-chart-crds.ts';
 import { kubectl } from '../../env/kube.ts';
-import { repoRoot } from '../../env/paths.ts';
+import { repoRoot } from '../../../src/devenv/paths.ts';
 import { CHART_DIR, type K8sObject, find, helmRunner, must, parseDocs } from './helpers.ts';
 
 const helm = helmRunner('/dev/null');

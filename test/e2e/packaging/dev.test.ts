@@ -9,7 +9,7 @@ import { createServer } from 'node:net';
 import { delimiter, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { kubectl, testKubeconfigPath } from '../../env/kube.ts';
-import { k8sBinDir, repoRoot } from '../../env/paths.ts';
+import { k8sBinDir, repoRoot } from '../../../src/devenv/paths.ts';
 import { NODE, type StackLike, isReady, waitFor } from './helpers.ts';
 
 const SAMPLES = ['demo-heat', 'demo-rfs', 'demo-ros', 'demo-cf'];

@@ -13,9 +13,9 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Emulator, startEmulator } from '../../../src/emulator/index.ts';
-import { type ControlPlane, startControlPlane } from '../../env/control-plane.ts';
+import { type ControlPlane, startControlPlane } from '../../../src/devenv/control-plane.ts';
 import { kubectl } from '../../env/kube.ts';
-import { k8sBinDir, repoRoot } from '../../env/paths.ts';
+import { k8sBinDir, repoRoot } from '../../../src/devenv/paths.ts';
 import { providerObjects } from '../../integration/stacks/harness.ts';
 import {
   CHART_DIR,

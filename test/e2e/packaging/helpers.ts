@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseAllDocuments } from 'yaml';
 import { kubectl } from '../../env/kube.ts';
-import { helmPath, repoRoot, requireBinary } from '../../env/paths.ts';
+import { helmPath, repoRoot, requireBinary } from '../../../src/devenv/paths.ts';
 
 export const CHART_DIR = join(repoRoot, 'charts', 'stack-operator');
 export const NODE = join(repoRoot, 'node_modules', '.bin', 'node');
@@ -46,7 +46,7 @@ export async function run(cmd: string, args: string[], opts: { input?: string; t
   });
 }
 
-/** The real helm (built by test/env/build-k8s.sh), with its state in a private HELM_* dir. */
+/** The real helm (built by src/devenv/build-k8s.sh), with its state in a private HELM_* dir. */
 export function helmRunner(kubeconfig: string): (args: string[], input?: string) => Promise<RunResult> {
   requireBinary('helm');
   const home = mkdtempSync(join(tmpdir(), 'so-helm-'));

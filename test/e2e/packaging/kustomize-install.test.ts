@@ -6,9 +6,9 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Emulator, startEmulator } from '../../../src/emulator/index.ts';
-import { type ControlPlane, startControlPlane } from '../../env/control-plane.ts';
+import { type ControlPlane, startControlPlane } from '../../../src/devenv/control-plane.ts';
 import { kubectl } from '../../env/kube.ts';
-import { repoRoot } from '../../env/paths.ts';
+import { repoRoot } from '../../../src/devenv/paths.ts';
 import { providerObjects } from '../../integration/stacks/harness.ts';
 import {
   type OperatorProcess,

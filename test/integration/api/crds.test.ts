@@ -3,13 +3,13 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { installCrds } from '../../env/crds.ts';
-import { deleteNamespace, kubectl, uniqueNamespace } from '../../env/kube.ts';
-import { repoRoot } from '../../env/paths.ts';
+import { installCrds } from '../../../src/devenv/crds.ts';
+import { deleteNamespace, kubectl, testKubeconfigPath, uniqueNamespace } from '../../env/kube.ts';
+import { repoRoot } from '../../../src/devenv/paths.ts';
 
 let ns = '';
 beforeAll(async () => {
-  await installCrds();
+  await installCrds(testKubeconfigPath());
   ns = await uniqueNamespace('api');
 });
 afterAll(async () => {
@@ -54,6 +54,12 @@ describe('CRDs on a real API server', () => {
     const list = await kubectl(['get', 'stk', '-n', ns, '-o', 'name']);
     expect(list.stdout.trim().split('\n')).toHaveLength(4);
     await kubectl(['delete', '-f', join(repoRoot, 'config', 'samples', 'cluster-provider.yaml')]);
+  });
+
+  it('accepts the samples for real clouds in config/samples/real (server-side dry run)', async () => {
+    const r = await kubectl(['apply', '-n', ns, '--dry-run=server', '-f', join(repoRoot, 'config', 'samples', 'real')]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout.match(/stack\.stackoperator\.dev\/hello-/g)).toHaveLength(4);
   });
 
   it('defaults fields as the contract says', async () => {
@@ -140,7 +146,23 @@ describe('CRDs on a real API server', () => {
       provider('StackProvider', 'bad-p5', { ros: { regionId: 'r', apiVersion: '2020-01-01', credentialsSecretRef: { name: 'c' } } }),
       ['spec.ros.apiVersion', 'Unsupported value'],
     ],
+    [
+      'ros stackPolicyBody with stackPolicyURL',
+      stack('bad-23', { providerOptions: { ros: { stackPolicyBody: { Statement: [] }, stackPolicyURL: 'oss://b/p' } } }),
+      ['spec.providerOptions.ros', 'set stackPolicyBody or stackPolicyURL, not both'],
+    ],
+    [
+      'ros stackPolicyDuringUpdateBody with stackPolicyDuringUpdateURL',
+      stack('bad-24', { providerOptions: { ros: { stackPolicyDuringUpdateBody: {}, stackPolicyDuringUpdateURL: 'https://x/p' } } }),
+      ['spec.providerOptions.ros', 'set stackPolicyDuringUpdateBody or stackPolicyDuringUpdateURL, not both'],
+    ],
+    ['allowPlainHTTP not a boolean', provider('StackProvider', 'bad-p8', { ...heatProvider, allowPlainHTTP: 'sometimes' }), ['spec.allowPlainHTTP']],
     ['bad pollInterval', provider('StackProvider', 'bad-p6', { ...heatProvider, pollInterval: 'soon' }), ['spec.pollInterval']],
+    // The operator's parser reads a zero or unit-less duration as "use the default": admission refuses them.
+    ['zero resyncInterval', provider('StackProvider', 'bad-p8', { ...heatProvider, resyncInterval: '0s' }), ['spec.resyncInterval', 'must be a positive duration such as 500ms, 30s, 5m or 1h30m']],
+    ['pollInterval without unit', provider('StackProvider', 'bad-p9', { ...heatProvider, pollInterval: '5' }), ['spec.pollInterval', 'must be a positive duration']],
+    ['pollInterval with a Go unit the operator ignores', provider('StackProvider', 'bad-p10', { ...heatProvider, pollInterval: '500us' }), ['spec.pollInterval', 'must be a positive duration']],
+    ['negative resyncInterval', provider('StackProvider', 'bad-p11', { ...heatProvider, resyncInterval: '-10m' }), ['spec.resyncInterval', 'must be a positive duration']],
     ['rateLimit qps 0', provider('StackProvider', 'bad-p7', { ...heatProvider, rateLimit: { qps: 0 } }), ['spec.rateLimit.qps', 'rateLimit.qps must be at least 0.01']],
     [
       'cluster provider without Secret namespace',
@@ -161,6 +183,11 @@ describe('CRDs on a real API server', () => {
         : await create(obj);
     expect(r.code, `accepted unexpectedly: ${r.stdout}`).not.toBe(0);
     for (const f of fragments) expect(r.stderr).toContain(f);
+  });
+
+  it('accepts compound and fractional durations', async () => {
+    const r = await create(provider('StackProvider', 'durations', { ...heatProvider, pollInterval: '1.5s', resyncInterval: '1h30m' }));
+    expect(r.code, r.stderr).toBe(0);
   });
 
   it('rejects a change of stackName, and of providerRef', async () => {

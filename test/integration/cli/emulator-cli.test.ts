@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Emulator } from '../../../src/emulator/index.ts';
-import { repoRoot } from '../../env/paths.ts';
+import { repoRoot } from '../../../src/devenv/paths.ts';
 import { call, keystoneToken, rfsCall, rosRpc, uaaToken, waitFor } from '../emulator/helpers.ts';
 
 let child: ChildProcess;
@@ -119,5 +119,32 @@ describe('stack-operator emulator (CLI)', () => {
       return d.status.value === 'FINALIZED' ? d : undefined;
     }, 'deployment finalized', 20_000);
     expect(end.status.reason).toBe('CANCELED');
+  });
+});
+
+describe('stack-operator emulator --service-ports (CLI)', () => {
+  it('prints serviceEndpoints: every service on its own port at the real root paths', async () => {
+    const ported = spawn(join(repoRoot, 'node_modules/.bin/node'), ['src/cli/main.ts', 'emulator', '--port', '0', '--service-ports'], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+    try {
+      let out = '';
+      ported.stdout?.setEncoding('utf8').on('data', (c: string) => (out += c));
+      const printed = await waitFor(async () => {
+        try {
+          return JSON.parse(out) as Emulator;
+        } catch {
+          return undefined;
+        }
+      }, 'emulator CLI output', 30_000);
+      const se = printed.serviceEndpoints!;
+      expect(Object.keys(se).sort()).toEqual(['cloudFoundry', 'heat', 'keystone', 'rfs', 'ros', 'rosLegacy', 'uaa']);
+      expect(new Set(Object.values(se).map((u: string) => new URL(u).port)).size).toBe(7);
+      const root = await call(`${se.cloudFoundry}/v3`);
+      expect(root.status).not.toBe(404);
+      expect((await call(`${se.keystone}`)).body.version.links[0].href).toBe(`${se.keystone}/`);
+    } finally {
+      const exited = new Promise((r) => ported.once('exit', r));
+      ported.kill('SIGTERM');
+      await exited;
+    }
   });
 });

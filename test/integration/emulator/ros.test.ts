@@ -163,4 +163,12 @@ describe('ros legacy REST (2015-09-01)', () => {
     expect(bad.status).toBe(400);
     expect(bad.body.Code).toBe('SignatureDoesNotMatch');
   });
+
+  it('a parameter the 2015-09-01 API does not have is 404 NotSupported "<feature> is not supported." (seed 003)', async () => {
+    const c = await legacy('POST', '/stacks', { Name: 'old2', Template: template('a'), TemplateURL: 'http://127.0.0.1:1/t.json' });
+    expect([c.status, c.body.Code, c.body.Message]).toEqual([404, 'NotSupported', 'TemplateURL is not supported.']);
+    const ok = await legacy('POST', '/stacks', { Name: 'old2', Template: template('a') });
+    const u = await legacy('PUT', `/stacks/old2/${ok.body.Id}`, { Template: template('b'), UsePreviousParameters: true });
+    expect([u.status, u.body.Code]).toEqual([404, 'NotSupported']);
+  });
 });

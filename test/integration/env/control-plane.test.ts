@@ -3,9 +3,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CoreV1Api, KubeConfig, VersionApi, Watch } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { startControlPlane, type ControlPlane } from '../../env/control-plane.ts';
+import { startControlPlane, type ControlPlane } from '../../../src/devenv/control-plane.ts';
 import { deleteNamespace, kubectl, testKubeConfig, uniqueNamespace } from '../../env/kube.ts';
-import { K8S_VERSION } from '../../env/paths.ts';
+import { K8S_VERSION } from '../../../src/devenv/paths.ts';
 
 interface WatchOutcome {
   /** HTTP status of a refused watch, or the code of an ERROR event (410 = Gone / Expired). */

@@ -18,6 +18,7 @@ function config(secret?: string): ResolvedProviderConfig {
     key: `StackProvider/ns/cf${secret ? '-bad' : ''}@1`,
     type: 'cloudfoundry',
     rateLimit: { qps: 1000, burst: 1000 },
+    allowPlainHTTP: true,
     cloudFoundry: { apiUrl: emu.endpoints.cloudFoundry, spaceGuid: c.spaceGuid },
     credentials: { clientId: c.clientId, clientSecret: secret ?? c.clientSecret },
   };

@@ -45,7 +45,7 @@ function input(name: string, uid: string, template: unknown, over: Partial<Stack
   };
 }
 
-const common = { rateLimit: { qps: 1000, burst: 1000 } };
+const common = { rateLimit: { qps: 1000, burst: 1000 }, allowPlainHTTP: true };
 const http = { maxRetryWaitMs: 3000 };
 
 async function expectError(p: Promise<unknown>, kind: string): Promise<ProviderError> {

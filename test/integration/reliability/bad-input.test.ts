@@ -6,7 +6,7 @@ import { Informer } from '../../../src/runtime/informer.ts';
 import { silentLogger } from '../../../src/runtime/logging.ts';
 import { STACKS } from '../../../src/api/v1alpha1/resources.ts';
 import type { StackObject } from '../../../src/stacks/context.ts';
-import { freePort } from '../../env/control-plane.ts';
+import { freePort } from '../../../src/devenv/control-plane.ts';
 import { testKubeconfigPath } from '../../env/kube.ts';
 import { cond, hot, stackManifest } from '../stacks/harness.ts';
 import { type RelEnv, sleep, startRelEnv } from './env.ts';
@@ -36,7 +36,7 @@ const heatSpec = async (): Promise<Record<string, unknown>> =>
   (JSON.parse((await env.kubectl(['get', 'stackprovider', 'heat', '-n', env.ns, '-o', 'json'])).stdout) as { spec: { heat: Record<string, unknown> } }).spec.heat;
 
 async function provider(name: string, heat: Record<string, unknown>): Promise<void> {
-  await env.apply({ apiVersion: 'stackoperator.dev/v1alpha1', kind: 'StackProvider', metadata: { name }, spec: { heat, pollInterval: '200ms' } });
+  await env.apply({ apiVersion: 'stackoperator.dev/v1alpha1', kind: 'StackProvider', metadata: { name }, spec: { heat, allowPlainHTTP: true, pollInterval: '200ms' } });
 }
 
 /** Waits for Stalled (or Reconciling, for transient causes) with one of `reasons`, then checks that it stays quiet. */

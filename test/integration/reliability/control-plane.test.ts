@@ -3,7 +3,7 @@
 // deletion made in the gap are both acted on) and T17 (CRD deletion bypasses admission: a protected
 // Stack keeps its cloud stack and its finalizer, an unprotected one is deleted normally).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ControlPlane, startControlPlane } from '../../env/control-plane.ts';
+import { type ControlPlane, startControlPlane } from '../../../src/devenv/control-plane.ts';
 import { cond, hot, isReady, stackManifest } from '../stacks/harness.ts';
 import { type RelEnv, sleep, startRelEnv } from './env.ts';
 import { type OperatorProcess, startOperatorProcess } from './operator-process.ts';

@@ -5,8 +5,8 @@ import { type Emulator, startEmulator } from '../../../src/emulator/index.ts';
 import { KubeClient } from '../../../src/runtime/kube-client.ts';
 import { STACKS } from '../../../src/api/v1alpha1/resources.ts';
 import type { StackObject } from '../../../src/stacks/context.ts';
-import { freePort } from '../../env/control-plane.ts';
-import { installCrds } from '../../env/crds.ts';
+import { freePort } from '../../../src/devenv/control-plane.ts';
+import { installCrds } from '../../../src/devenv/crds.ts';
 import { kubectl, testKubeConfig, uniqueName } from '../../env/kube.ts';
 import { type ProviderKind, providerObjects } from '../stacks/harness.ts';
 

@@ -12,7 +12,7 @@ import type { ProviderObject, StackContext, StackObject } from '../../../src/sta
 import { StackReconciler } from '../../../src/stacks/reconciler.ts';
 import { silentLogger } from '../../../src/runtime/logging.ts';
 import { kubectl, uniqueName } from '../../env/kube.ts';
-import { repoRoot } from '../../env/paths.ts';
+import { repoRoot } from '../../../src/devenv/paths.ts';
 import { type OperatorEnv, cond, hot, isReady, stackManifest, startOperatorEnv, templateFor } from '../stacks/harness.ts';
 import { sleep } from './env.ts';
 

@@ -4,7 +4,7 @@
 // Also used by the soak (test/soak/main.ts), so nothing here depends on vitest.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { repoRoot } from '../../env/paths.ts';
+import { repoRoot } from '../../../src/devenv/paths.ts';
 
 export interface OperatorProcessOptions {
   kubeconfig: string;

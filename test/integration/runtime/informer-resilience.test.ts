@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KubeConfig } from '@kubernetes/client-node';
 import { Informer } from '../../../src/runtime/informer.ts';
 import { KubeClient, objectKey, type KubeObject } from '../../../src/runtime/kube-client.ts';
-import { startControlPlane, type ControlPlane } from '../../env/control-plane.ts';
+import { startControlPlane, type ControlPlane } from '../../../src/devenv/control-plane.ts';
 import { CONFIGMAPS, configMap, waitFor } from './util.ts';
 
 let cp: ControlPlane;

@@ -95,3 +95,20 @@ describe('Manager', () => {
     expect(lease.spec?.holderIdentity ?? '').toBe('');
   });
 });
+
+describe('Manager metricsPrefix', () => {
+  it("names the runtime's own metrics with the caller's prefix, not the product's", async () => {
+    const mgr = new Manager({ kubeConfig: kc, metrics: { port: 0, host: '127.0.0.1' }, probes: false, metricsPrefix: 'rt_prefix_probe' });
+    const inf = mgr.informer<KubeObject>({ resource: CONFIGMAPS, namespaces: [ns], name: 'rt-prefix' });
+    const started = mgr.start();
+    try {
+      await waitFor('listed', () => inf.stats.lists >= 1 && mgr.ports.length === 1 && (mgr.ports[0] ?? 0) > 0);
+      const text = await (await fetch(`http://127.0.0.1:${mgr.ports[0]}/metrics`)).text();
+      expect(text).toMatch(/^rt_prefix_probe_informer_events_total\{resource="rt-prefix",event="list"\} 1$/m);
+      expect(text).not.toMatch(/^stack_operator_informer_events_total\{resource="rt-prefix"/m);
+    } finally {
+      await mgr.stop();
+      await started;
+    }
+  });
+});

@@ -4,7 +4,7 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kubectl } from '../../env/kube.ts';
-import { repoRoot } from '../../env/paths.ts';
+import { repoRoot } from '../../../src/devenv/paths.ts';
 import { type OperatorEnv, cond, hot, isReady, stackManifest, startOperatorEnv, templateFor } from './harness.ts';
 
 let env: OperatorEnv;
@@ -255,7 +255,9 @@ describe('ownership, suspend, bad input', () => {
     await env.waitStack('owner-a', isReady, 'Ready');
     await env.apply(stackManifest('owner-b', 'heat', { stackName: 'shared-name', template: { inline: hot('b') } }));
     const b = await env.waitStack('owner-b', (x) => cond(x, 'Stalled')?.reason === 'StackNameConflict', 'conflict');
-    expect(cond(b, 'Stalled')?.message).toContain('stackoperator.dev/adopt');
+    // Owned by a live Stack: the advice is another name, never the adopt annotation (it would not apply).
+    expect(cond(b, 'Stalled')?.message).toContain('choose another spec.stackName');
+    expect(cond(b, 'Stalled')?.message).toContain('never adopted');
     await kubectl(['delete', 'stack', 'owner-b', '-n', env.ns, '--wait=false']);
     await env.waitGone('owner-b');
     const a = await env.getStack('owner-a');

@@ -8,8 +8,8 @@ import { Manager } from '../../../src/runtime/manager.ts';
 import { type Operator, buildOperator, type OperatorOptions } from '../../../src/stacks/operator.ts';
 import { STACKS } from '../../../src/api/v1alpha1/resources.ts';
 import type { StackObject } from '../../../src/stacks/context.ts';
-import { installCrds } from '../../env/crds.ts';
-import { deleteNamespace, kubectl, testKubeConfig, uniqueNamespace } from '../../env/kube.ts';
+import { installCrds } from '../../../src/devenv/crds.ts';
+import { deleteNamespace, kubectl, testKubeConfig, testKubeconfigPath, uniqueNamespace } from '../../env/kube.ts';
 
 export interface OperatorEnv {
   ns: string;
@@ -34,7 +34,7 @@ export function providerObjects(emu: Emulator, kind: ProviderKind, poll = '200ms
     apiVersion: 'stackoperator.dev/v1alpha1',
     kind: 'StackProvider',
     metadata: { name: kind },
-    spec: { ...spec, pollInterval: poll, rateLimit: { qps: 200, burst: 400 } },
+    spec: { ...spec, allowPlainHTTP: true, pollInterval: poll, rateLimit: { qps: 200, burst: 400 } },
   });
   const ref = { credentialsSecretRef: { name: `${kind}-creds` } };
   switch (kind) {
@@ -75,7 +75,7 @@ export async function startOperatorEnv(opts: {
   emulator?: Parameters<typeof startEmulator>[0];
   verbose?: boolean;
 }): Promise<OperatorEnv> {
-  await installCrds();
+  await installCrds(testKubeconfigPath());
   const ns = await uniqueNamespace('stacks');
   const emu = await startEmulator({ operationSpeed: 0.05, ...opts.emulator });
   const kc = testKubeConfig();

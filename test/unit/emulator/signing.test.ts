@@ -1,10 +1,10 @@
 import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { signAcs3, signHuawei, signRoa, signRpcV1 } from '../../test/integration/emulator/helpers.ts';
-import { Control, TokenBucket } from './control.ts';
-import { FakeClock } from './engine/clock.ts';
-import { flatList, rosStatus } from './frontends/ros.ts';
-import { huaweiCanonicalUri, rfc3986, verifyAcs3, verifyHuaweiSdkHmac, verifyRoa, verifyRpcV1 } from './signing.ts';
+import { signAcs3, signHuawei, signRoa, signRpcV1 } from '../../integration/emulator/helpers.ts';
+import { Control, TokenBucket } from '../../../src/emulator/control.ts';
+import { FakeClock } from '../../../src/emulator/engine/clock.ts';
+import { flatList, rosStatus } from '../../../src/emulator/frontends/ros.ts';
+import { huaweiCanonicalUri, rfc3986, verifyAcs3, verifyHuaweiSdkHmac, verifyRoa, verifyRpcV1 } from '../../../src/emulator/signing.ts';
 
 const lookup = (ak: string): string | undefined => (ak === 'AK' ? 'SECRET' : undefined);
 

@@ -1,4 +1,4 @@
-// Where test/env/build-k8s.sh puts the real binaries. Keep the environment variables and defaults
+// Where src/devenv/build-k8s.sh puts the real binaries. Keep the environment variables and defaults
 // in step with that script: STACK_OPERATOR_CACHE, K8S_VERSION, HELM_VERSION.
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
@@ -38,17 +38,17 @@ export function helmPath(): string {
   return binPath('helm');
 }
 
-/** The repository root (two levels above this file). */
+/** The repository root (two levels above this file: src/devenv, or dist/devenv in a build). */
 export const repoRoot: string = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 /** The build script that fills the cache. */
-export const buildScript: string = join(repoRoot, 'test', 'env', 'build-k8s.sh');
+export const buildScript: string = join(repoRoot, 'src', 'devenv', 'build-k8s.sh');
 
 /** Throws a helpful error when a binary is missing (the build script has not run). */
 export function requireBinary(name: K8sBinary | 'helm'): string {
   const p = binPath(name);
   if (!existsSync(p)) {
-    throw new Error(`${name} not found at ${p}; run \`bash test/env/build-k8s.sh\` (npm run env:build) first`);
+    throw new Error(`${name} not found at ${p}; run \`bash src/devenv/build-k8s.sh\` (npm run env:build) first`);
   }
   return p;
 }

@@ -1,5 +1,5 @@
-// A real Kubernetes control plane for tests: etcd + kube-apiserver (+ optional
-// kube-controller-manager) built by test/env/build-k8s.sh, started on free loopback ports in a fresh
+// A real Kubernetes control plane for `npm run dev` and the tests: etcd + kube-apiserver (+ optional
+// kube-controller-manager) built by src/devenv/build-k8s.sh, started on free loopback ports in a fresh
 // temp dir. envtest-style; see docs/test-environment.md.
 //
 // Only Node built-ins here, so the vitest global setup loads it quickly.
@@ -354,6 +354,195 @@ async function waitFor(
 
 // ---- the control plane ------------------------------------------------------------------------------
 
+interface PlaneFiles {
+  dir: string;
+  certDir: string;
+  token: string;
+  tokenFile: string;
+  saKey: string;
+  saPub: string;
+}
+
+/** The admin token and the service-account key pair, written into the plane's temp dir. */
+function writeKeys(dir: string): PlaneFiles {
+  const certDir = join(dir, 'certs');
+  mkdirSync(certDir);
+  const token = randomBytes(24).toString('hex');
+  const tokenFile = join(dir, 'tokens.csv');
+  writeFileSync(tokenFile, `${token},admin,admin,system:masters\n`, { mode: 0o600 });
+  const { privateKey, publicKey } = generateKeyPairSync('rsa', {
+    modulusLength: 2048,
+    publicKeyEncoding: { type: 'spki', format: 'pem' },
+    privateKeyEncoding: { type: 'pkcs1', format: 'pem' },
+  });
+  const saKey = join(dir, 'sa.key');
+  const saPub = join(dir, 'sa.pub');
+  writeFileSync(saKey, privateKey, { mode: 0o600 });
+  writeFileSync(saPub, publicKey);
+  return { dir, certDir, token, tokenFile, saKey, saPub };
+}
+
+/** Starts etcd and returns its client URL. Ports are picked free and bound a moment later: retry on the rare collision. */
+async function startEtcd(etcd: Proc, l: Live, bin: string, dir: string, readyTimeoutMs: number): Promise<string> {
+  for (let attempt = 1; ; attempt++) {
+    const etcdUrl = `http://127.0.0.1:${await freePort()}`;
+    const peerUrl = `http://127.0.0.1:${await freePort()}`;
+    etcd.start(bin, [
+      '--name=default',
+      `--data-dir=${join(dir, 'etcd')}`,
+      `--listen-client-urls=${etcdUrl}`,
+      `--advertise-client-urls=${etcdUrl}`,
+      `--listen-peer-urls=${peerUrl}`,
+      `--initial-advertise-peer-urls=${peerUrl}`,
+      `--initial-cluster=default=${peerUrl}`,
+      '--unsafe-no-fsync',
+      '--log-level=warn',
+    ]);
+    writeOwner(l);
+    try {
+      await waitFor(etcd, 'healthy', readyTimeoutMs, async () => {
+        const res = await fetch(`${etcdUrl}/health`, { signal: AbortSignal.timeout(5_000) });
+        const body = (await res.json()) as { health?: string };
+        return body.health === 'true';
+      });
+      return etcdUrl;
+    } catch (err) {
+      await etcd.stop();
+      if (attempt < 3 && /address already in use/.test(tail(etcd.logFile, 50))) continue;
+      throw err;
+    }
+  }
+}
+
+function apiserverFlags(etcdUrl: string, port: number, server: string, f: PlaneFiles, extra: string[]): string[] {
+  return [
+    `--etcd-servers=${etcdUrl}`,
+    `--secure-port=${port}`,
+    '--bind-address=127.0.0.1',
+    '--advertise-address=127.0.0.1',
+    `--cert-dir=${f.certDir}`,
+    '--service-cluster-ip-range=10.0.0.0/24',
+    '--allow-privileged=true',
+    '--authorization-mode=RBAC',
+    '--disable-admission-plugins=ServiceAccount',
+    '--endpoint-reconciler-type=none',
+    `--token-auth-file=${f.tokenFile}`,
+    `--service-account-issuer=${server}/`,
+    `--service-account-key-file=${f.saPub}`,
+    `--service-account-signing-key-file=${f.saKey}`,
+    '--profiling=false',
+    ...extra,
+  ];
+}
+
+/** Writes the admin kubeconfig (token user, CA of the apiserver's self-signed cert) and returns its path. */
+function writeKubeconfig(dir: string, server: string, caFile: string, token: string): string {
+  const caData = readFileSync(caFile).toString('base64');
+  const kubeconfigPath = join(dir, 'kubeconfig');
+  writeFileSync(
+    kubeconfigPath,
+    [
+      'apiVersion: v1',
+      'kind: Config',
+      'clusters:',
+      '- name: test',
+      '  cluster:',
+      `    server: ${server}`,
+      `    certificate-authority-data: ${caData}`,
+      'users:',
+      '- name: admin',
+      '  user:',
+      `    token: ${token}`,
+      'contexts:',
+      '- name: test',
+      '  context:',
+      '    cluster: test',
+      '    user: admin',
+      '    namespace: default',
+      'current-context: test',
+      '',
+    ].join('\n'),
+    { mode: 0o600 },
+  );
+  return kubeconfigPath;
+}
+
+interface KcmInput {
+  bin: string;
+  kubeconfigPath: string;
+  files: PlaneFiles;
+  caFile: string;
+  server: string;
+  readyTimeoutMs: number;
+}
+
+async function startControllerManager(kcm: Proc, l: Live, i: KcmInput): Promise<void> {
+  kcm.start(i.bin, [
+    `--kubeconfig=${i.kubeconfigPath}`,
+    '--controllers=namespace,garbagecollector,serviceaccount,serviceaccount-token',
+    `--service-account-private-key-file=${i.files.saKey}`,
+    `--root-ca-file=${i.caFile}`,
+    '--leader-elect=false',
+    '--use-service-account-credentials=false',
+    '--secure-port=0',
+    '--profiling=false',
+  ]);
+  writeOwner(l);
+  // Ready when the serviceaccount controller has created default/default.
+  await waitFor(kcm, 'working (ServiceAccount default/default created)', i.readyTimeoutMs, async () => {
+    const res = await httpsGet(`${i.server}/api/v1/namespaces/default/serviceaccounts/default`, i.files.token);
+    return res.status === 200;
+  });
+}
+
+/** Compacts etcd to its current revision (physical) and returns that revision. */
+async function compactEtcd(etcdUrl: string): Promise<number> {
+  const post = async (path: string, body: unknown): Promise<Record<string, unknown>> => {
+    const res = await fetch(`${etcdUrl}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+      signal: AbortSignal.timeout(10_000),
+    });
+    const json = (await res.json()) as Record<string, unknown>;
+    if (!res.ok) throw new Error(`etcd ${path}: HTTP ${res.status} ${JSON.stringify(json)}`);
+    return json;
+  };
+  // Any range answers with the store's current revision in its header.
+  const range = await post('/v3/kv/range', { key: Buffer.from('/').toString('base64'), limit: 1 });
+  const revision = Number((range.header as { revision?: string } | undefined)?.revision);
+  if (!Number.isFinite(revision) || revision <= 0) {
+    throw new Error(`etcd range: no revision in ${JSON.stringify(range)}`);
+  }
+  await post('/v3/kv/compaction', { revision: String(revision), physical: true });
+  return revision;
+}
+
+/** Stops the processes (controller-manager first) and removes the dir, or keeps what was asked. Idempotent. */
+function stopper(l: Live, procs: { etcd: Proc; apiserver: Proc; kcm: Proc }): { stop: (keepLogs?: boolean) => Promise<void>; stopped: () => boolean } {
+  let stopped = false;
+  const stop = async (keepLogs = false): Promise<void> => {
+    if (stopped) return;
+    stopped = true;
+    await procs.kcm.stop();
+    await procs.apiserver.stop();
+    await procs.etcd.stop();
+    live.delete(l);
+    if (keepDir()) {
+      rmSync(join(l.dir, OWNER_FILE), { force: true });
+      process.stderr.write(`[control-plane] KEEP_TEST_ENV=1: kept ${l.dir}\n`);
+    } else if (keepLogs) {
+      // Start-up failed: keep only the *.log files for the post-mortem.
+      for (const sub of ['etcd', 'certs', 'sa.key', 'sa.pub', 'tokens.csv', 'kubeconfig', OWNER_FILE]) {
+        rmSync(join(l.dir, sub), { recursive: true, force: true });
+      }
+    } else {
+      rmSync(l.dir, { recursive: true, force: true });
+    }
+  };
+  return { stop, stopped: () => stopped };
+}
+
 export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise<ControlPlane> {
   const t0 = Date.now();
   const readyTimeoutMs = opts.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS;
@@ -364,175 +553,47 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
   installHandlers();
   reapStale();
   const dir = mkdtempSync(join(tmpdir(), DIR_PREFIX));
-  const certDir = join(dir, 'certs');
-  mkdirSync(certDir);
   const etcd = new Proc('etcd', join(dir, 'etcd.log'));
   const apiserver = new Proc('kube-apiserver', join(dir, 'kube-apiserver.log'), APISERVER_STOP_GRACE_MS);
   const kcm = new Proc('kube-controller-manager', join(dir, 'kube-controller-manager.log'), APISERVER_STOP_GRACE_MS);
   const l: Live = { procs: [etcd, apiserver, kcm], dir };
   live.add(l);
-
-  let stopped = false;
-  const stop = async (keepLogs = false): Promise<void> => {
-    if (stopped) return;
-    stopped = true;
-    await kcm.stop();
-    await apiserver.stop();
-    await etcd.stop();
-    live.delete(l);
-    if (keepDir()) {
-      rmSync(join(dir, OWNER_FILE), { force: true });
-      process.stderr.write(`[control-plane] KEEP_TEST_ENV=1: kept ${dir}\n`);
-    } else if (keepLogs) {
-      // Start-up failed: keep only the *.log files for the post-mortem.
-      for (const sub of ['etcd', 'certs', 'sa.key', 'sa.pub', 'tokens.csv', 'kubeconfig', OWNER_FILE]) {
-        rmSync(join(dir, sub), { recursive: true, force: true });
-      }
-    } else {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  };
+  const { stop, stopped } = stopper(l, { etcd, apiserver, kcm });
 
   try {
-    // Keys and tokens.
-    const token = randomBytes(24).toString('hex');
-    const tokenFile = join(dir, 'tokens.csv');
-    writeFileSync(tokenFile, `${token},admin,admin,system:masters\n`, { mode: 0o600 });
-    const { privateKey, publicKey } = generateKeyPairSync('rsa', {
-      modulusLength: 2048,
-      publicKeyEncoding: { type: 'spki', format: 'pem' },
-      privateKeyEncoding: { type: 'pkcs1', format: 'pem' },
-    });
-    const saKey = join(dir, 'sa.key');
-    const saPub = join(dir, 'sa.pub');
-    writeFileSync(saKey, privateKey, { mode: 0o600 });
-    writeFileSync(saPub, publicKey);
-
-    // etcd. Ports are picked free and bound a moment later: retry on the rare collision.
-    let etcdUrl = '';
-    for (let attempt = 1; ; attempt++) {
-      const clientPort = await freePort();
-      const peerPort = await freePort();
-      etcdUrl = `http://127.0.0.1:${clientPort}`;
-      const peerUrl = `http://127.0.0.1:${peerPort}`;
-      etcd.start(etcdBin, [
-        '--name=default',
-        `--data-dir=${join(dir, 'etcd')}`,
-        `--listen-client-urls=${etcdUrl}`,
-        `--advertise-client-urls=${etcdUrl}`,
-        `--listen-peer-urls=${peerUrl}`,
-        `--initial-advertise-peer-urls=${peerUrl}`,
-        `--initial-cluster=default=${peerUrl}`,
-        '--unsafe-no-fsync',
-        '--log-level=warn',
-      ]);
-      writeOwner(l);
-      try {
-        const url = `${etcdUrl}/health`;
-        await waitFor(etcd, 'healthy', readyTimeoutMs, async () => {
-          const res = await fetch(url, { signal: AbortSignal.timeout(5_000) });
-          const body = (await res.json()) as { health?: string };
-          return body.health === 'true';
-        });
-        break;
-      } catch (err) {
-        await etcd.stop();
-        if (attempt < 3 && /address already in use/.test(tail(etcd.logFile, 50))) continue;
-        throw err;
-      }
-    }
+    const files = writeKeys(dir);
+    const etcdUrl = await startEtcd(etcd, l, etcdBin, dir, readyTimeoutMs);
     const tEtcd = Date.now();
 
-    // kube-apiserver.
     const port = await freePort();
     const server = `https://127.0.0.1:${port}`;
-    const apiserverArgs = [
-      `--etcd-servers=${etcdUrl}`,
-      `--secure-port=${port}`,
-      '--bind-address=127.0.0.1',
-      '--advertise-address=127.0.0.1',
-      `--cert-dir=${certDir}`,
-      '--service-cluster-ip-range=10.0.0.0/24',
-      '--allow-privileged=true',
-      '--authorization-mode=RBAC',
-      '--disable-admission-plugins=ServiceAccount',
-      '--endpoint-reconciler-type=none',
-      `--token-auth-file=${tokenFile}`,
-      `--service-account-issuer=${server}/`,
-      `--service-account-key-file=${saPub}`,
-      `--service-account-signing-key-file=${saKey}`,
-      '--profiling=false',
-      ...(opts.apiserverArgs ?? []),
-    ];
+    const flags = apiserverFlags(etcdUrl, port, server, files, opts.apiserverArgs ?? []);
     const startApiServerOnce = async (): Promise<void> => {
-      apiserver.start(apiserverBin, apiserverArgs);
+      apiserver.start(apiserverBin, flags);
       writeOwner(l);
-      await waitFor(apiserver, 'ready (/readyz)', readyTimeoutMs, async () => {
-        const res = await httpsGet(`${server}/readyz`, token);
-        return res.status === 200;
-      });
+      await waitFor(apiserver, 'ready (/readyz)', readyTimeoutMs, async () => (await httpsGet(`${server}/readyz`, files.token)).status === 200);
     };
     await startApiServerOnce();
     const tApi = Date.now();
 
     // The apiserver wrote a self-signed serving cert (leaf + its CA) into cert-dir; it reuses it on
     // restart, so the kubeconfig stays valid.
-    const caFile = join(certDir, 'apiserver.crt');
+    const caFile = join(files.certDir, 'apiserver.crt');
     if (!existsSync(caFile)) throw apiserver.failure(`no ${caFile}`);
-    const caData = readFileSync(caFile).toString('base64');
-    const kubeconfigPath = join(dir, 'kubeconfig');
-    writeFileSync(
-      kubeconfigPath,
-      [
-        'apiVersion: v1',
-        'kind: Config',
-        'clusters:',
-        '- name: test',
-        '  cluster:',
-        `    server: ${server}`,
-        `    certificate-authority-data: ${caData}`,
-        'users:',
-        '- name: admin',
-        '  user:',
-        `    token: ${token}`,
-        'contexts:',
-        '- name: test',
-        '  context:',
-        '    cluster: test',
-        '    user: admin',
-        '    namespace: default',
-        'current-context: test',
-        '',
-      ].join('\n'),
-      { mode: 0o600 },
-    );
+    const kubeconfigPath = writeKubeconfig(dir, server, caFile, files.token);
 
-    // kube-controller-manager (optional).
     let tKcm: number | undefined;
     if (kcmBin) {
-      kcm.start(kcmBin, [
-        `--kubeconfig=${kubeconfigPath}`,
-        '--controllers=namespace,garbagecollector,serviceaccount,serviceaccount-token',
-        `--service-account-private-key-file=${saKey}`,
-        `--root-ca-file=${caFile}`,
-        '--leader-elect=false',
-        '--use-service-account-credentials=false',
-        '--secure-port=0',
-        '--profiling=false',
-      ]);
-      writeOwner(l);
-      // Ready when the serviceaccount controller has created default/default.
-      await waitFor(kcm, 'working (ServiceAccount default/default created)', readyTimeoutMs, async () => {
-        const res = await httpsGet(`${server}/api/v1/namespaces/default/serviceaccounts/default`, token);
-        return res.status === 200;
-      });
+      await startControllerManager(kcm, l, { bin: kcmBin, kubeconfigPath, files, caFile, server, readyTimeoutMs });
       tKcm = Date.now();
     }
-
+    const ensureNotStopped = (): void => {
+      if (stopped()) throw new Error('control plane stopped');
+    };
     return {
       kubeconfigPath,
       server,
-      token,
+      token: files.token,
       caFile,
       etcdUrl,
       dir,
@@ -542,40 +603,17 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
         ...(tKcm !== undefined ? { controllerManagerMs: tKcm - tApi } : {}),
         totalMs: Date.now() - t0,
       },
-      stopApiServer: async () => {
-        await apiserver.stop();
-      },
+      stopApiServer: () => apiserver.stop(),
       startApiServer: async () => {
-        if (stopped) throw new Error('control plane stopped');
-        if (apiserver.running) return;
-        await startApiServerOnce();
+        ensureNotStopped();
+        if (!apiserver.running) await startApiServerOnce();
       },
       restartApiServer: async () => {
-        if (stopped) throw new Error('control plane stopped');
+        ensureNotStopped();
         await apiserver.stop();
         await startApiServerOnce();
       },
-      compactEtcd: async () => {
-        const post = async (path: string, body: unknown): Promise<Record<string, unknown>> => {
-          const res = await fetch(`${etcdUrl}${path}`, {
-            method: 'POST',
-            headers: { 'content-type': 'application/json' },
-            body: JSON.stringify(body),
-            signal: AbortSignal.timeout(10_000),
-          });
-          const json = (await res.json()) as Record<string, unknown>;
-          if (!res.ok) throw new Error(`etcd ${path}: HTTP ${res.status} ${JSON.stringify(json)}`);
-          return json;
-        };
-        // Any range answers with the store's current revision in its header.
-        const range = await post('/v3/kv/range', { key: Buffer.from('/').toString('base64'), limit: 1 });
-        const revision = Number((range.header as { revision?: string } | undefined)?.revision);
-        if (!Number.isFinite(revision) || revision <= 0) {
-          throw new Error(`etcd range: no revision in ${JSON.stringify(range)}`);
-        }
-        await post('/v3/kv/compaction', { revision: String(revision), physical: true });
-        return revision;
-      },
+      compactEtcd: () => compactEtcd(etcdUrl),
       stop: () => stop(false),
     };
   } catch (err) {
