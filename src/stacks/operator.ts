@@ -8,6 +8,7 @@ import { EventRecorder } from '../runtime/events.ts';
 import type { Informer } from '../runtime/informer.ts';
 import type { Manager } from '../runtime/manager.ts';
 import { CachedReader } from './cached-reader.ts';
+import { providerConditionGauge, stackConditionGauge, trackConditions } from './condition-metrics.ts';
 import type { CrashPoint, ProviderClients, ProviderObject, StackContext, StackObject } from './context.ts';
 import type { PlannerSettings } from './plan/index.ts';
 import { type ProviderKind, type ProviderReadinessContext, ProviderReadinessReconciler } from './provider-readiness.ts';
@@ -108,6 +109,9 @@ export function buildOperator(manager: Manager, opts: OperatorOptions = {}): Ope
     });
     c.for(informer, { predicate: (event, obj, old) => event !== 'update' || obj.metadata.generation !== old?.metadata.generation });
   }
+  trackConditions(stacks, stackConditionGauge());
+  trackConditions(providers, providerConditionGauge(), { kind: 'StackProvider' });
+  trackConditions(clusterProviders, providerConditionGauge(), { kind: 'ClusterStackProvider' });
   return { stacks, stackController, providerClients: registry, close: async () => registry.close?.() };
 }
 

@@ -157,8 +157,9 @@ function providerSpec(cluster: boolean): JSONSchemaProps {
         },
         { 'x-kubernetes-validations': [{ rule: '!has(self.qps) || self.qps >= 0.01', message: 'rateLimit.qps must be at least 0.01', fieldPath: '.qps' }] },
       ),
-      pollInterval: duration('How often a Stack with a running operation is polled.', '5s'),
-      resyncInterval: duration('How often a Stack at rest is re-read to detect drift (jittered).', '10m'),
+      // Floors keep one tenant's provider from costing everyone workers and provider calls.
+      pollInterval: duration('How often a Stack with a running operation is polled.', '5s', '200ms'),
+      resyncInterval: duration('How often a Stack at rest is re-read to detect drift (jittered).', '10m', '30s'),
       adoption: enumOf(
         'Whether Stacks using this provider may adopt an existing cloud stack with the stackoperator.dev/adopt annotation. ' +
           'Allowed: an unowned stack, or one whose owning Stack no longer exists (e.g. left by deletionPolicy Retain), may be adopted; ' +
@@ -502,6 +503,7 @@ const stackStatus = obj('Observed state of the stack.', {
     cancelIssuedAt: str('When the provider accepted the cancel; unset while the cancel may not have landed.', { format: 'date-time' }),
     cancelReason: str('Why it was cancelled: SpecChanged, UpdateTimedOut, CancelRequested or Deleting.'),
     sentAt: str('When the call was sent although its reply was lost (a timeout or reset after sending): it may have landed.', { format: 'date-time' }),
+    observedOperation: str("The stack's last operation as the provider reported it when the operation was recorded (create, update, ...)."),
     observedUpdatedAt: str(
       "The stack's update time as the provider reported it when the operation was recorded (the provider's clock): a later value means the call landed.",
     ),

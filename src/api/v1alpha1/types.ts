@@ -198,6 +198,7 @@ export interface OperationRecord {
   cancelReason?: string;
   sentAt?: string;
   observedUpdatedAt?: string;
+  observedOperation?: string;
 }
 
 export interface StackStatus {

@@ -42,7 +42,7 @@ export function startOperation(
     attempt,
     // The provider's own clock ('' for a stack never updated): whether the call landed is judged by a
     // change of it, never by comparing clocks (settled.ts).
-    ...(view ? { observedUpdatedAt: view.updatedAt ?? '' } : {}),
+    ...(view ? { observedUpdatedAt: view.updatedAt ?? '', observedOperation: view.operation } : {}),
   };
   const st = withConditions(
     { ...status, ...viewFields(view), operation, nextRetryAt: undefined },

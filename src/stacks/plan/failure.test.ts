@@ -115,6 +115,15 @@ describe('lost replies (tenant-safety issue, item 8): never a second conflicting
     expect(plan({ ...input(stack({ status: st }), found(fresh)), now: NOW + 10_000 }).action.type).toBe('update');
   });
 
+  it('whole-second update times: an update that landed within the same second as the create is recognised by the operation', () => {
+    const created = view('Complete', 'create', { updatedAt: '2026-11-22T11:59:59Z' });
+    const i = input(stack({ status: appliedOld }), found(created));
+    const st = planCallFailure(i, plan(i), { kind: 'Transient', message: 'reset' }).status;
+    const landedSameSecond = view('Complete', 'update', { updatedAt: '2026-11-22T11:59:59Z' });
+    expect(plan({ ...input(stack({ status: st }), found(landedSameSecond)), now: NOW + 10_000 }).action.type).toBe('none');
+    expect(plan({ ...input(stack({ status: st }), found(created)), now: NOW + 10_000 }).action.type).toBe('update');
+  });
+
   it('a lost create reply waits for the stack to show, then re-sends with the same token', () => {
     const i = input(stack(), absent);
     const step = plan(i);

@@ -33,8 +33,14 @@ export function planSettled(ctx: PlanCtx, provider: ProviderInfo, view: StackVie
  */
 export function neverLanded(op: OperationRecord, view: StackView): boolean {
   if (op.type === 'Update' && view.operation === 'create') return true;
-  // Best: the provider's own update time, unchanged since the record (no clock comparison at all).
-  if (op.observedUpdatedAt !== undefined) return (view.updatedAt ?? '') === op.observedUpdatedAt;
+  // Best: the provider's own view, unchanged since the record (no clock comparison at all). Update
+  // times have whole-second precision on some services (RFS, Heat): a last operation that changed
+  // (e.g. create -> update) also shows the call landed within the same second. An update sent within
+  // the same second as the previous one stays ambiguous and is sent again (the same content).
+  if (op.observedUpdatedAt !== undefined) {
+    const unchanged = (view.updatedAt ?? '') === op.observedUpdatedAt;
+    return unchanged && (op.observedOperation === undefined || op.observedOperation === view.operation);
+  }
   const changed = view.updatedAt ?? (op.type === 'Update' ? view.createdAt : undefined);
   if (changed === undefined) return false;
   const changedMs = Date.parse(changed);

@@ -70,9 +70,9 @@ describe('chart: optional objects and pod settings', () => {
     const rules = rule.spec.groups[0]?.rules ?? [];
     expect(rules.map((r) => r.alert)).toEqual(['StackOperatorStackStalled', 'StackOperatorReconcileErrors', 'StackOperatorProviderNotReady', 'StackOperatorWorkQueueDepth']);
     const expr = Object.fromEntries(rules.map((r) => [r.alert, r.expr]));
-    expect(expr.StackOperatorStackStalled).toContain('stackoperator_stack_condition{condition="Stalled",status="True"}');
+    expect(expr.StackOperatorStackStalled).toContain('stack_operator_stack_condition{condition="Stalled",status="True"}');
     expect(expr.StackOperatorReconcileErrors).toContain('controller_runtime_reconcile_errors_total{job=~"stack-operator"}');
-    expect(expr.StackOperatorProviderNotReady).toContain('stackoperator_provider_condition{condition="Ready",status="False"}');
+    expect(expr.StackOperatorProviderNotReady).toContain('stack_operator_provider_condition{condition="Ready",status="False"}');
     expect(expr.StackOperatorWorkQueueDepth).toContain('workqueue_depth{job=~"stack-operator"}) > 100');
     for (const r of rules) expect(r.labels).toMatchObject({ severity: 'warning', team: 'platform' });
   });
@@ -107,5 +107,29 @@ describe('chart: optional objects and pod settings', () => {
       const r = await helm(['template', 'so', CHART_DIR, ...bad]);
       expect(r.code, bad.join(' ')).not.toBe(0);
     }
+  });
+});
+
+describe('chart: tenant safety (tenant-safety issue, items 3 and 6)', () => {
+  type Role = { metadata: { name: string }; rules: { resources: string[]; verbs: string[] }[] };
+  const editRole = (objs: K8sObject[]) => objs.find((o) => o.kind === 'ClusterRole' && (o as unknown as Role).metadata.name.endsWith('-edit')) as unknown as Role;
+  const providerVerbs = (r: Role) => r.rules.filter((x) => x.resources.includes('stackproviders')).flatMap((x) => x.verbs);
+
+  it('the aggregated edit role grants StackProvider create only with rbac.tenantsManageProviders', async () => {
+    expect(providerVerbs(editRole(await template()))).toEqual(['get', 'list', 'watch']);
+    expect(providerVerbs(editRole(await template('--set', 'rbac.tenantsManageProviders=true')))).toContain('create');
+  });
+
+  it("renders the managed-objects policy for this release's ServiceAccount, same rule as config/admission", async () => {
+    const objs = await template();
+    const policy = objs.find((o) => o.kind === 'ValidatingAdmissionPolicy' && JSON.stringify(o).includes('operator-managed-objects')) as unknown as {
+      spec: { matchConditions: { expression: string }[]; validations: { expression: string }[] };
+    };
+    expect(policy.spec.matchConditions[0]?.expression).toContain("system:serviceaccount:stack-operator:so-stack-operator");
+    const sa = find(objs, 'ServiceAccount') as unknown as { metadata: { name: string } };
+    expect(policy.spec.matchConditions[0]?.expression).toContain(`:${sa.metadata.name}'`);
+    expect(objs.some((o) => o.kind === 'ValidatingAdmissionPolicyBinding' && JSON.stringify(o).includes('operator-managed-objects'))).toBe(true);
+    const off = await template('--set', 'admission.operatorManagedObjects.enabled=false');
+    expect(off.some((o) => JSON.stringify(o).includes('operator-managed-objects'))).toBe(false);
   });
 });

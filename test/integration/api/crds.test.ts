@@ -162,6 +162,8 @@ describe('CRDs on a real API server', () => {
     ['zero resyncInterval', provider('StackProvider', 'bad-p8', { ...heatProvider, resyncInterval: '0s' }), ['spec.resyncInterval', 'must be a positive duration such as 500ms, 30s, 5m or 1h30m']],
     ['pollInterval without unit', provider('StackProvider', 'bad-p9', { ...heatProvider, pollInterval: '5' }), ['spec.pollInterval', 'must be a positive duration']],
     ['pollInterval with a Go unit the operator ignores', provider('StackProvider', 'bad-p10', { ...heatProvider, pollInterval: '500us' }), ['spec.pollInterval', 'must be a positive duration']],
+    ['pollInterval under the floor', provider('StackProvider', 'bad-p12', { ...heatProvider, pollInterval: '10ms' }), ['spec.pollInterval', 'must be at least 200ms']],
+    ['resyncInterval under the floor', provider('StackProvider', 'bad-p13', { ...heatProvider, resyncInterval: '5s' }), ['spec.resyncInterval', 'must be at least 30s']],
     ['negative resyncInterval', provider('StackProvider', 'bad-p11', { ...heatProvider, resyncInterval: '-10m' }), ['spec.resyncInterval', 'must be a positive duration']],
     ['rateLimit qps 0', provider('StackProvider', 'bad-p7', { ...heatProvider, rateLimit: { qps: 0 } }), ['spec.rateLimit.qps', 'rateLimit.qps must be at least 0.01']],
     [

@@ -37,7 +37,7 @@ describe('recovery from Stalled without a touch', () => {
       apiVersion: 'stackoperator.dev/v1alpha1',
       kind: 'StackProvider',
       metadata: { name: 'fixable' },
-      spec: { heat: { authUrl: env.emu.endpoints.keystone, region: c.region, projectName: c.projectName, credentialsSecretRef: { name: 'bad-creds' } }, pollInterval: '200ms' },
+      spec: { heat: { authUrl: env.emu.endpoints.keystone, region: c.region, projectName: c.projectName, credentialsSecretRef: { name: 'bad-creds' } }, pollInterval: '200ms', allowPlainHTTP: true },
     });
     const m = stackManifest('creds', 'heat', { template: { inline: hot('x') } });
     m.spec.providerRef = { name: 'fixable' } as never;

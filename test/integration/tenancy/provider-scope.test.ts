@@ -18,6 +18,7 @@ beforeAll(async () => {
     spec: {
       heat: { authUrl: env.emu.endpoints.keystone, region: c.region, projectName: c.projectName, credentialsSecretRef: { name: 'heat-creds', namespace: env.ns } },
       pollInterval: '200ms',
+      allowPlainHTTP: true,
       namespaceSelector: { matchExpressions: [{ key: 'team', operator: 'In', values: ['blue'] }] },
     },
   });
