@@ -8,6 +8,7 @@ import { EventRecorder } from '../runtime/events.ts';
 import type { Informer } from '../runtime/informer.ts';
 import type { Manager } from '../runtime/manager.ts';
 import { CachedReader } from './cached-reader.ts';
+import { type DependencyIndex, dependencyIndex, dependencyNames, readyAtGeneration } from './dependencies.ts';
 import type { CrashPoint, ProviderClients, ProviderObject, StackContext, StackObject } from './context.ts';
 import type { PlannerSettings } from './plan/index.ts';
 import { type ProviderKind, type ProviderReadinessContext, ProviderReadinessReconciler } from './provider-readiness.ts';
@@ -89,7 +90,10 @@ export function buildOperator(manager: Manager, opts: OperatorOptions = {}): Ope
     maxConcurrentReconciles: opts.maxConcurrentReconciles ?? 10,
     rateLimiterOptions: { baseDelayMs: backoff.baseMs, maxDelayMs: backoff.capMs, qps: 50, burst: 500 },
   });
+  // The index registers its informer handlers before the controller's, so map functions see new edges.
+  const index = dependencyIndex(stacks);
   stackController.for(stacks, { predicate: changedForReconcile });
+  stackController.watch(stacks, relatedStacks(index));
   stackController.watch(providers, stacksOfProvider(stacks, 'StackProvider'));
   stackController.watch(clusterProviders, stacksOfProvider(stacks, 'ClusterStackProvider'));
   for (const [kind, informer] of [['StackProvider', providers], ['ClusterStackProvider', clusterProviders]] as const) {
@@ -102,6 +106,30 @@ export function buildOperator(manager: Manager, opts: OperatorOptions = {}): Ope
     c.for(informer, { predicate: (event, obj, old) => event !== 'update' || obj.metadata.generation !== old?.metadata.generation });
   }
   return { stacks, stackController, providerClients: registry, close: async () => registry.close?.() };
+}
+
+/** What dependents read of a Stack: a change re-plans them (docs/dependencies.md). */
+function dependencyView(s: StackObject): string {
+  return JSON.stringify([readyAtGeneration(s), s.status?.outputs ?? {}, s.metadata.generation, s.metadata.deletionTimestamp ?? '']);
+}
+
+/**
+ * Stack events re-plan the Stacks related through dependencies, found in the index (never a scan):
+ * its dependents when what they read of it changed (its status included: the primary predicate ignores
+ * status-only updates of the Stack itself), and its dependencies when it is deleted or its
+ * dependencies change (a dependency waiting on its dependents, or a cycle that may have formed or gone).
+ */
+function relatedStacks(index: DependencyIndex) {
+  return (s: StackObject, event: EventType, old?: StackObject): string[] => {
+    const ns = s.metadata.namespace ?? '';
+    const keys = new Set<string>();
+    const add = (names: string[]) => names.forEach((n) => keys.add(`${ns}/${n}`));
+    if (event !== 'update' || !old || dependencyView(s) !== dependencyView(old)) add(index.dependentsOf(ns, s.metadata.name ?? ''));
+    const before = old ? dependencyNames(old) : [];
+    const now = dependencyNames(s);
+    if (event === 'delete' || JSON.stringify(before) !== JSON.stringify(now)) add([...before, ...now]);
+    return [...keys];
+  };
 }
 
 const isReady = (p: ProviderObject | undefined): boolean => p?.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;

@@ -18,6 +18,8 @@ export const REASONS = {
   DeleteFailed: 'DeleteFailed',
   ProviderNotReady: 'ProviderNotReady',
   OutputsFailed: 'OutputsFailed',
+  WaitingForDependencies: 'WaitingForDependencies',
+  DependentsExist: 'DependentsExist',
   // Stalled=True: needs a change to the spec, a credential, or an explicit retry
   InvalidSpec: 'InvalidSpec',
   TemplateNotFound: 'TemplateNotFound',
@@ -35,6 +37,7 @@ export const REASONS = {
   RetainResourcesUnsupported: 'RetainResourcesUnsupported',
   OutputTargetConflict: 'OutputTargetConflict',
   ProviderNotAllowed: 'ProviderNotAllowed',
+  DependencyCycle: 'DependencyCycle',
   // Ready keeps its status
   Suspended: 'Suspended',
   // operation.cancelReason values

@@ -6,6 +6,7 @@ import type { ProviderType, StackProviderClient, StackView } from '../providers/
 import { matchesSelector, selectorText } from '../lib/label-selector.ts';
 import { awaitChange, requeueAfter, type Action as RuntimeAction, type ReconcileInfo, type Reconciler } from '../runtime/controller.ts';
 import type { ProviderObject, StackContext, StackObject, StackSettings } from './context.ts';
+import { dependencyIndex, dependencyNames, factsOf } from './dependencies.ts';
 import { observeOutputTargets } from './outputs.ts';
 import { effectiveStackName } from './desired.ts';
 import { execute, failureOf } from './executor.ts';
@@ -37,6 +38,7 @@ export class StackReconciler implements Reconciler<StackContext> {
     if (!stack) return awaitChange();
     const provider = await this.#resolveProvider(stack, ctx);
     const desired = 'error' in provider ? ({ error: provider.error } as const) : await desiredOf(stack, provider.info.type, ctx);
+    const deps = dependencyInput(stack, ctx);
     let reads: Reads = { observed: { kind: 'unknown' } };
     if (!('error' in provider) && needsRead(stack)) reads = await readProvider(provider.client, stack, ctx, signal);
 
@@ -46,6 +48,7 @@ export class StackReconciler implements Reconciler<StackContext> {
         provider: 'error' in provider ? { error: provider.error } : provider.info,
         desired,
         ...reads,
+        ...deps,
         now: ctx.clock.now(),
         jitter: ctx.random(),
         settings: { recheckCapMs: this.#settings.defaults.resyncIntervalMs, ...this.#settings.planner },
@@ -132,12 +135,31 @@ function ownerIsLive(uid: string, ctx: StackContext): boolean {
 /** The desired state; a template that cannot even be hashed (pathological nesting) is InvalidSpec, never a crash. */
 async function desiredOf(stack: Stack, type: ProviderType, ctx: StackContext): Promise<PlanInput['desired']> {
   try {
-    const r = await resolveDesired(stack, type, ctx.reader);
+    const ns = stack.metadata.namespace;
+    const r = await resolveDesired(stack, type, ctx.reader, (name) => ctx.stacks.getObject(ns, name)?.status?.outputs);
     return 'ok' in r ? r.ok : r;
   } catch (err) {
     if (err instanceof RangeError) return { error: { reason: REASONS.InvalidSpec, message: `the template cannot be processed: ${err.message}` } };
     throw err;
   }
+}
+
+/**
+ * The dependencies' state, a cycle through this Stack, and (while it is being deleted) its dependents,
+ * from the Stack cache and the dependency index (docs/dependencies.md). A Stack in a cycle with this one
+ * does not hold its deletion: the two would wait for each other forever.
+ */
+function dependencyInput(stack: Stack, ctx: StackContext): Pick<PlanInput, 'dependencies' | 'dependencyCycle' | 'dependents'> {
+  const ns = stack.metadata.namespace ?? '';
+  const name = stack.metadata.name ?? '';
+  const index = dependencyIndex(ctx.stacks);
+  const cycle = index.cycleThrough(ns, name);
+  if (stack.metadata.deletionTimestamp) {
+    const inCycle = new Set(cycle ?? []);
+    return { dependents: index.dependentsOf(ns, name).filter((d) => !inCycle.has(d)) };
+  }
+  const dependencies = dependencyNames(stack).map((d) => factsOf(d, ctx.stacks.getObject(ns, d)));
+  return { ...(dependencies.length > 0 ? { dependencies } : {}), ...(cycle ? { dependencyCycle: cycle } : {}) };
 }
 
 /** A ClusterStackProvider's namespaceSelector that does not select the Stack's namespace. */
