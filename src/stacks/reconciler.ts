@@ -116,11 +116,28 @@ async function readProvider(client: StackProviderClient, stack: StackObject, ctx
     return { observed: { kind: 'unknown' }, readFailure: failure };
   }
   if (!view) return { observed: { kind: 'absent' } };
+  view = await withDependencyOutputs(client, stack, view, ctx, signal);
   const foreignOwner = view.ownerUid !== undefined && view.ownerUid !== stack.metadata.uid;
   const observed: Observed = { kind: 'found', view, ...(foreignOwner ? { ownerLive: ownerIsLive(view.ownerUid as string, ctx) } : {}) };
   // The outputs objects matter once the stack is complete (the planner ensures them then).
   const outputTargets = view.phase === 'Complete' && !stack.metadata.deletionTimestamp ? await observeOutputTargets(ctx.client, stack, signal) : undefined;
   return { observed, ...(outputTargets ? { outputTargets } : {}) };
+}
+
+/**
+ * A provider whose stack view carries no outputs (rfs: a separate call) would leave status.outputs empty,
+ * and the Stacks reading them waiting: they are read when another Stack depends on this one.
+ */
+async function withDependencyOutputs(client: StackProviderClient, stack: StackObject, view: StackView, ctx: StackContext, signal: AbortSignal): Promise<StackView> {
+  if (view.outputs !== undefined || view.phase !== 'Complete' || stack.metadata.deletionTimestamp) return view;
+  if (dependencyIndex(ctx.stacks).dependentsOf(stack.metadata.namespace ?? '', stack.metadata.name ?? '').length === 0) return view;
+  try {
+    return { ...view, outputs: await client.outputs({ name: view.name, id: view.id }, { signal }) };
+  } catch (err) {
+    // The dependents keep waiting (they name the missing output); the next reconcile reads again.
+    ctx.log.debug({ err, stack: stack.metadata.name }, 'reading the outputs for dependent Stacks failed');
+    return view;
+  }
 }
 
 /**
