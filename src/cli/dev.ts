@@ -109,7 +109,7 @@ export async function runDev(argv: string[]): Promise<number> {
     if (!values['no-samples']) {
       const r = run(kubectl, ['apply', '-n', 'default', '-k', join(REPO, 'config/samples')], env);
       if (r.code !== 0) throw new Error(`applying the samples failed:\n${r.out}`);
-      say('applied config/samples: one Stack per provider type in namespace default');
+      say('applied config/samples: one Stack per provider type and a layered chain (docs/dependencies.md) in namespace default');
     }
 
     console.log(`
@@ -121,6 +121,7 @@ stack-operator is running locally. In another terminal:
   kubectl wait --for=condition=Ready stack --all --timeout=120s
   kubectl describe stack demo-heat                        # conditions and events
   kubectl get configmap demo-heat-outputs -o yaml         # outputs written by the operator
+  kubectl get stack layered-net layered-db layered-app    # a chain: each layer waits for the one below
   kubectl patch stack demo-heat --type=merge -p '{"spec":{"parameters":{"message":"changed"}}}'
   kubectl annotate stack demo-heat stackoperator.dev/cancel-update=$(date +%s) --overwrite
   kubectl delete stack demo-rfs                           # denied: deletionProtection is on
