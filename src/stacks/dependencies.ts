@@ -106,21 +106,15 @@ function pathTo(parent: Map<string, string>, start: string, last: string): strin
   return [start, ...back.reverse(), start];
 }
 
-const INDEXES = new WeakMap<Informer<StackObject>, DependencyIndex>();
-
 /**
- * The index of a Stack informer, created on first use and kept current by the informer's own handlers
- * (registered before any controller's, so a map function or reconcile always sees the new edges).
+ * An index kept current by the informer's own handlers. Create it before any controller watches the
+ * informer: handlers run in registration order, so a map function or reconcile sees the new edges.
  */
-export function dependencyIndex(informer: Informer<StackObject>): DependencyIndex {
-  let idx = INDEXES.get(informer);
-  if (idx) return idx;
-  const created = new DependencyIndex();
-  for (const s of informer.list()) created.set(s);
-  informer.onAdd((s) => created.set(s));
-  informer.onUpdate((_old, s) => created.set(s));
-  informer.onDelete((s) => created.remove(s));
-  INDEXES.set(informer, created);
-  idx = created;
+export function trackDependencies(informer: Informer<StackObject>): DependencyIndex {
+  const idx = new DependencyIndex();
+  for (const s of informer.list()) idx.set(s);
+  informer.onAdd((s) => idx.set(s));
+  informer.onUpdate((_old, s) => idx.set(s));
+  informer.onDelete((s) => idx.remove(s));
   return idx;
 }

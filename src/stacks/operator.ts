@@ -8,7 +8,7 @@ import { EventRecorder } from '../runtime/events.ts';
 import type { Informer } from '../runtime/informer.ts';
 import type { Manager } from '../runtime/manager.ts';
 import { CachedReader } from './cached-reader.ts';
-import { type DependencyIndex, dependencyIndex, dependencyNames, readyAtGeneration } from './dependencies.ts';
+import { type DependencyIndex, dependencyNames, readyAtGeneration, trackDependencies } from './dependencies.ts';
 import type { CrashPoint, ProviderClients, ProviderObject, StackContext, StackObject } from './context.ts';
 import type { PlannerSettings } from './plan/index.ts';
 import { type ProviderKind, type ProviderReadinessContext, ProviderReadinessReconciler } from './provider-readiness.ts';
@@ -61,10 +61,13 @@ export function buildOperator(manager: Manager, opts: OperatorOptions = {}): Ope
   const clusterProviders = manager.informer<ProviderObject>({ resource: CLUSTER_STACK_PROVIDERS });
   const registry = opts.providerClients ?? new ProviderRegistry({ logger: manager.log });
   const reader = new CachedReader(client, opts.readCacheMs ?? 10_000);
+  // Before any controller watches the Stack informer, so map functions and reconciles see new edges.
+  const dependencies = trackDependencies(stacks);
   const events = new EventRecorder(client, { reportingController: 'stackoperator.dev/stack-operator', reportingInstance: (opts.instance ?? 'stack-operator').slice(0, 128), log: manager.log });
   const ctx: StackContext = {
     client,
     stacks,
+    dependencies,
     providers,
     clusterProviders,
     reader,
@@ -90,10 +93,8 @@ export function buildOperator(manager: Manager, opts: OperatorOptions = {}): Ope
     maxConcurrentReconciles: opts.maxConcurrentReconciles ?? 10,
     rateLimiterOptions: { baseDelayMs: backoff.baseMs, maxDelayMs: backoff.capMs, qps: 50, burst: 500 },
   });
-  // The index registers its informer handlers before the controller's, so map functions see new edges.
-  const index = dependencyIndex(stacks);
   stackController.for(stacks, { predicate: changedForReconcile });
-  stackController.watch(stacks, relatedStacks(index));
+  stackController.watch(stacks, relatedStacks(dependencies));
   stackController.watch(providers, stacksOfProvider(stacks, 'StackProvider'));
   stackController.watch(clusterProviders, stacksOfProvider(stacks, 'ClusterStackProvider'));
   for (const [kind, informer] of [['StackProvider', providers], ['ClusterStackProvider', clusterProviders]] as const) {

@@ -6,13 +6,15 @@ import type { ProviderType, StackProviderClient, StackView } from '../providers/
 import { matchesSelector, selectorText } from '../lib/label-selector.ts';
 import { awaitChange, requeueAfter, type Action as RuntimeAction, type ReconcileInfo, type Reconciler } from '../runtime/controller.ts';
 import type { ProviderObject, StackContext, StackObject, StackSettings } from './context.ts';
-import { dependencyIndex, dependencyNames, factsOf } from './dependencies.ts';
+import { DependencyIndex, dependencyNames, factsOf } from './dependencies.ts';
 import { observeOutputTargets } from './outputs.ts';
 import { effectiveStackName } from './desired.ts';
 import { execute, failureOf } from './executor.ts';
 import { type CallFailure, type Observed, type PlanInput, type ProviderInfo, type ResolveError, plan } from './plan/index.ts';
 import { REASONS } from './reasons.ts';
 import { parseDuration, providerType, resolveDesired, resolveProviderConfig } from './resolve.ts';
+
+const NO_DEPENDENCIES = new DependencyIndex();
 
 interface ResolvedProvider {
   info: ProviderInfo;
@@ -130,7 +132,7 @@ async function readProvider(client: StackProviderClient, stack: StackObject, ctx
  */
 async function withDependencyOutputs(client: StackProviderClient, stack: StackObject, view: StackView, ctx: StackContext, signal: AbortSignal): Promise<StackView> {
   if (view.outputs !== undefined || view.phase !== 'Complete' || stack.metadata.deletionTimestamp) return view;
-  if (dependencyIndex(ctx.stacks).dependentsOf(stack.metadata.namespace ?? '', stack.metadata.name ?? '').length === 0) return view;
+  if ((ctx.dependencies ?? NO_DEPENDENCIES).dependentsOf(stack.metadata.namespace ?? '', stack.metadata.name ?? '').length === 0) return view;
   try {
     return { ...view, outputs: await client.outputs({ name: view.name, id: view.id }, { signal }) };
   } catch (err) {
@@ -169,13 +171,15 @@ async function desiredOf(stack: Stack, type: ProviderType, ctx: StackContext): P
 function dependencyInput(stack: Stack, ctx: StackContext): Pick<PlanInput, 'dependencies' | 'dependencyCycle' | 'dependents'> {
   const ns = stack.metadata.namespace ?? '';
   const name = stack.metadata.name ?? '';
-  const index = dependencyIndex(ctx.stacks);
-  const cycle = index.cycleThrough(ns, name);
+  const index = ctx.dependencies ?? NO_DEPENDENCIES;
+  const names = dependencyNames(stack);
+  // Only a Stack with dependencies can be on a cycle.
+  const cycle = names.length > 0 ? index.cycleThrough(ns, name) : undefined;
   if (stack.metadata.deletionTimestamp) {
     const inCycle = new Set(cycle ?? []);
     return { dependents: index.dependentsOf(ns, name).filter((d) => !inCycle.has(d)) };
   }
-  const dependencies = dependencyNames(stack).map((d) => factsOf(d, ctx.stacks.getObject(ns, d)));
+  const dependencies = names.map((d) => factsOf(d, ctx.stacks.getObject(ns, d)));
   return { ...(dependencies.length > 0 ? { dependencies } : {}), ...(cycle ? { dependencyCycle: cycle } : {}) };
 }
 

@@ -11,7 +11,10 @@ import { type OperatorEnv, type ProviderKind, cond, isReady, stackManifest, star
 const SAMPLE = join(repoRoot, 'config', 'samples', 'stack-layered.yaml');
 let env: OperatorEnv;
 beforeAll(async () => {
-  env = await startOperatorEnv({ providers: ['heat', 'ros', 'rfs'] });
+  // Waits re-check only after 10 minutes here, so every step below is driven by watch events (a
+  // dependency's status change enqueues its dependents), never by a timer.
+  const planner = { retryBaseMs: 300, retryCapMs: 2000, createVisibilityGraceMs: 2000, timeoutGraceMs: 0, recheckBaseMs: 500, recheckCapMs: 600_000 };
+  env = await startOperatorEnv({ providers: ['heat', 'ros', 'rfs'], operator: { planner, resyncIntervalMs: 600_000 } });
 });
 afterAll(async () => env?.stop());
 
