@@ -81,6 +81,7 @@ stack-operator is running locally. In another terminal:
   kubectl get stacks -w                                   # Status, Ready, Reason per Stack
   kubectl wait --for=condition=Ready stack --all --timeout=120s
   kubectl describe stack demo-heat                        # conditions and events
+  kubectl get stack layered-net layered-db layered-app    # a chain: each layer waits for the one below
   kubectl get configmap demo-heat-outputs -o yaml         # outputs written by the operator
   kubectl patch stack demo-heat --type=merge -p '{"spec":{"parameters":{"message":"changed"}}}'
   kubectl annotate stack demo-heat stackoperator.dev/cancel-update=$(date +%s) --overwrite
@@ -125,7 +126,7 @@ async function startAll(values: DevFlags, say: Say, cleanups: Cleanup[]): Promis
 
   if (!values['no-samples']) {
     await applyKustomization(kubeconfig, kubectl, ['-n', 'default', '-k', join(repoRoot, 'config/samples')], 'applying the samples');
-    say('applied config/samples: one Stack per provider type in namespace default');
+    say('applied config/samples: one Stack per provider type and a layered chain (docs/dependencies.md) in namespace default');
   }
   console.log(instructions(kubeconfig, kubectl, emu.url));
 }

@@ -9,6 +9,7 @@ import type { EventInput } from '../runtime/events.ts';
 import type { Informer } from '../runtime/informer.ts';
 import type { KubeClient, KubeObject } from '../runtime/kube-client.ts';
 import type { Logger } from '../runtime/logging.ts';
+import type { DependencyIndex } from './dependencies.ts';
 import type { PlannerSettings } from './plan/index.ts';
 import type { ResolveReader } from './resolve.ts';
 
@@ -29,6 +30,8 @@ export type CrashPoint = 'after-operation-recorded' | 'after-provider-call' | 'a
 export interface StackContext {
   client: KubeClient;
   stacks: Informer<StackObject>;
+  /** Dependency edges of the cached Stacks, both ways (unset: no Stack has dependents or a cycle). */
+  dependencies?: DependencyIndex;
   providers: Informer<ProviderObject>;
   clusterProviders: Informer<ProviderObject>;
   reader: ResolveReader;

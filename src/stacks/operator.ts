@@ -9,6 +9,7 @@ import type { Informer } from '../runtime/informer.ts';
 import type { Manager } from '../runtime/manager.ts';
 import { CachedReader } from './cached-reader.ts';
 import { providerConditionGauge, stackConditionGauge, trackConditions } from './condition-metrics.ts';
+import { type DependencyIndex, dependencyNames, readyAtGeneration, trackDependencies } from './dependencies.ts';
 import type { CrashPoint, ProviderClients, ProviderObject, StackContext, StackObject } from './context.ts';
 import type { PlannerSettings } from './plan/index.ts';
 import { type ProviderKind, type ProviderReadinessContext, ProviderReadinessReconciler } from './provider-readiness.ts';
@@ -67,10 +68,13 @@ export function buildOperator(manager: Manager, opts: OperatorOptions = {}): Ope
   const clusterProviders = manager.informer<ProviderObject>({ resource: CLUSTER_STACK_PROVIDERS });
   const registry = opts.providerClients ?? new ProviderRegistry({ logger: manager.log });
   const reader = new CachedReader(client, opts.readCacheMs ?? 10_000);
+  // Before any controller watches the Stack informer, so map functions and reconciles see new edges.
+  const dependencies = trackDependencies(stacks);
   const events = new EventRecorder(client, { reportingController: 'stackoperator.dev/stack-operator', reportingInstance: (opts.instance ?? 'stack-operator').slice(0, 128), log: manager.log });
   const ctx: StackContext = {
     client,
     stacks,
+    dependencies,
     providers,
     clusterProviders,
     reader,
@@ -98,6 +102,7 @@ export function buildOperator(manager: Manager, opts: OperatorOptions = {}): Ope
     reconcileTimeoutMs: opts.reconcileTimeoutMs ?? 120_000,
   });
   stackController.for(stacks, { predicate: changedForReconcile });
+  stackController.watch(stacks, relatedStacks(dependencies));
   stackController.watch(providers, stacksOfProvider(stacks, 'StackProvider'));
   stackController.watch(clusterProviders, stacksOfProvider(stacks, 'ClusterStackProvider'));
   for (const [kind, informer] of [['StackProvider', providers], ['ClusterStackProvider', clusterProviders]] as const) {
@@ -113,6 +118,30 @@ export function buildOperator(manager: Manager, opts: OperatorOptions = {}): Ope
   trackConditions(providers, providerConditionGauge(), { kind: 'StackProvider' });
   trackConditions(clusterProviders, providerConditionGauge(), { kind: 'ClusterStackProvider' });
   return { stacks, stackController, providerClients: registry, close: async () => registry.close?.() };
+}
+
+/** What dependents read of a Stack: a change re-plans them (docs/dependencies.md). */
+function dependencyView(s: StackObject): string {
+  return JSON.stringify([readyAtGeneration(s), s.status?.outputs ?? {}, s.metadata.generation, s.metadata.deletionTimestamp ?? '']);
+}
+
+/**
+ * Stack events re-plan the Stacks related through dependencies, found in the index (never a scan):
+ * its dependents when what they read of it changed (its status included: the primary predicate ignores
+ * status-only updates of the Stack itself), and its dependencies when it is deleted or its
+ * dependencies change (a dependency waiting on its dependents, or a cycle that may have formed or gone).
+ */
+function relatedStacks(index: DependencyIndex) {
+  return (s: StackObject, event: EventType, old?: StackObject): string[] => {
+    const ns = s.metadata.namespace ?? '';
+    const keys = new Set<string>();
+    const add = (names: string[]) => names.forEach((n) => keys.add(`${ns}/${n}`));
+    if (event !== 'update' || !old || dependencyView(s) !== dependencyView(old)) add(index.dependentsOf(ns, s.metadata.name ?? ''));
+    const before = old ? dependencyNames(old) : [];
+    const now = dependencyNames(s);
+    if (event === 'delete' || JSON.stringify(before) !== JSON.stringify(now)) add([...before, ...now]);
+    return [...keys];
+  };
 }
 
 const isReady = (p: ProviderObject | undefined): boolean => p?.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;

@@ -19,6 +19,8 @@ export const REASONS = {
   ProviderNotReady: 'ProviderNotReady',
   OutputsFailed: 'OutputsFailed',
   AwaitingApproval: 'AwaitingApproval',
+  WaitingForDependencies: 'WaitingForDependencies',
+  DependentsExist: 'DependentsExist',
   // Stalled=True: needs a change to the spec, a credential, or an explicit retry
   InvalidSpec: 'InvalidSpec',
   TemplateNotFound: 'TemplateNotFound',
@@ -36,6 +38,7 @@ export const REASONS = {
   RetainResourcesUnsupported: 'RetainResourcesUnsupported',
   OutputTargetConflict: 'OutputTargetConflict',
   ProviderNotAllowed: 'ProviderNotAllowed',
+  DependencyCycle: 'DependencyCycle',
   // Ready keeps its status
   Suspended: 'Suspended',
   // operation.cancelReason values

@@ -6,12 +6,15 @@ import type { ProviderType, StackProviderClient, StackView } from '../providers/
 import { matchesSelector, selectorText } from '../lib/label-selector.ts';
 import { awaitChange, requeueAfter, type Action as RuntimeAction, type ReconcileInfo, type Reconciler } from '../runtime/controller.ts';
 import type { ProviderObject, StackContext, StackObject, StackSettings } from './context.ts';
+import { DependencyIndex, dependencyNames, factsOf } from './dependencies.ts';
 import { observeOutputTargets } from './outputs.ts';
 import { effectiveStackName } from './desired.ts';
 import { execute, failureOf } from './executor.ts';
 import { type CallFailure, type Observed, type PlanInput, type ProviderInfo, type ResolveError, plan } from './plan/index.ts';
 import { REASONS } from './reasons.ts';
 import { parseDuration, providerType, resolveDesired, resolveProviderConfig } from './resolve.ts';
+
+const NO_DEPENDENCIES = new DependencyIndex();
 
 interface ResolvedProvider {
   info: ProviderInfo;
@@ -37,6 +40,7 @@ export class StackReconciler implements Reconciler<StackContext> {
     if (!stack) return awaitChange();
     const provider = await this.#resolveProvider(stack, ctx);
     const desired = 'error' in provider ? ({ error: provider.error } as const) : await desiredOf(stack, provider.info.type, ctx);
+    const deps = dependencyInput(stack, ctx);
     let reads: Reads = { observed: { kind: 'unknown' } };
     if (!('error' in provider) && needsRead(stack)) reads = await readProvider(provider.client, stack, ctx, signal);
 
@@ -46,6 +50,7 @@ export class StackReconciler implements Reconciler<StackContext> {
         provider: 'error' in provider ? { error: provider.error } : provider.info,
         desired,
         ...reads,
+        ...deps,
         now: ctx.clock.now(),
         jitter: ctx.random(),
         settings: { recheckCapMs: this.#settings.defaults.resyncIntervalMs, ...this.#settings.planner },
@@ -114,11 +119,28 @@ async function readProvider(client: StackProviderClient, stack: StackObject, ctx
     return { observed: { kind: 'unknown' }, readFailure: failure };
   }
   if (!view) return { observed: { kind: 'absent' } };
+  view = await withDependencyOutputs(client, stack, view, ctx, signal);
   const foreignOwner = view.ownerUid !== undefined && view.ownerUid !== stack.metadata.uid;
   const observed: Observed = { kind: 'found', view, ...(foreignOwner ? { ownerLive: ownerIsLive(view.ownerUid as string, ctx) } : {}) };
   // The outputs objects matter once the stack is complete (the planner ensures them then).
   const outputTargets = view.phase === 'Complete' && !stack.metadata.deletionTimestamp ? await observeOutputTargets(ctx.client, stack, signal) : undefined;
   return { observed, ...(outputTargets ? { outputTargets } : {}) };
+}
+
+/**
+ * A provider whose stack view carries no outputs (rfs: a separate call) would leave status.outputs empty,
+ * and the Stacks reading them waiting: they are read when another Stack depends on this one.
+ */
+async function withDependencyOutputs(client: StackProviderClient, stack: StackObject, view: StackView, ctx: StackContext, signal: AbortSignal): Promise<StackView> {
+  if (view.outputs !== undefined || view.phase !== 'Complete' || stack.metadata.deletionTimestamp) return view;
+  if ((ctx.dependencies ?? NO_DEPENDENCIES).dependentsOf(stack.metadata.namespace ?? '', stack.metadata.name ?? '').length === 0) return view;
+  try {
+    return { ...view, outputs: await client.outputs({ name: view.name, id: view.id }, { signal }) };
+  } catch (err) {
+    // The dependents keep waiting (they name the missing output); the next reconcile reads again.
+    ctx.log.debug({ err, stack: stack.metadata.name }, 'reading the outputs for dependent Stacks failed');
+    return view;
+  }
 }
 
 /**
@@ -133,12 +155,33 @@ function ownerIsLive(uid: string, ctx: StackContext): boolean {
 /** The desired state; a template that cannot even be hashed (pathological nesting) is InvalidSpec, never a crash. */
 async function desiredOf(stack: Stack, type: ProviderType, ctx: StackContext): Promise<PlanInput['desired']> {
   try {
-    const r = await resolveDesired(stack, type, ctx.reader);
+    const ns = stack.metadata.namespace;
+    const r = await resolveDesired(stack, type, ctx.reader, (name) => ctx.stacks.getObject(ns, name)?.status?.outputs);
     return 'ok' in r ? r.ok : r;
   } catch (err) {
     if (err instanceof RangeError) return { error: { reason: REASONS.InvalidSpec, message: `the template cannot be processed: ${err.message}` } };
     throw err;
   }
+}
+
+/**
+ * The dependencies' state, a cycle through this Stack, and (while it is being deleted) its dependents,
+ * from the Stack cache and the dependency index (docs/dependencies.md). A Stack in a cycle with this one
+ * does not hold its deletion: the two would wait for each other forever.
+ */
+function dependencyInput(stack: Stack, ctx: StackContext): Pick<PlanInput, 'dependencies' | 'dependencyCycle' | 'dependents'> {
+  const ns = stack.metadata.namespace ?? '';
+  const name = stack.metadata.name ?? '';
+  const index = ctx.dependencies ?? NO_DEPENDENCIES;
+  const names = dependencyNames(stack);
+  // Only a Stack with dependencies can be on a cycle.
+  const cycle = names.length > 0 ? index.cycleThrough(ns, name) : undefined;
+  if (stack.metadata.deletionTimestamp) {
+    const inCycle = new Set(cycle ?? []);
+    return { dependents: index.dependentsOf(ns, name).filter((d) => !inCycle.has(d)) };
+  }
+  const dependencies = names.map((d) => factsOf(d, ctx.stacks.getObject(ns, d)));
+  return { ...(dependencies.length > 0 ? { dependencies } : {}), ...(cycle ? { dependencyCycle: cycle } : {}) };
 }
 
 /** A ClusterStackProvider's namespaceSelector that does not select the Stack's namespace. */

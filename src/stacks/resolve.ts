@@ -82,12 +82,17 @@ export function validateForProvider(stack: Stack, type: ProviderType): ResolveEr
 }
 
 /** Template, parameters and options as the provider will receive them, with their hash. */
-export async function resolveDesired(stack: Stack, type: ProviderType, reader: ResolveReader): Promise<Resolved<{ hash: string; input: StackInput }>> {
+export async function resolveDesired(
+  stack: Stack,
+  type: ProviderType,
+  reader: ResolveReader,
+  stackOutputs: StackOutputs = () => undefined,
+): Promise<Resolved<{ hash: string; input: StackInput }>> {
   const problem = validateForProvider(stack, type);
   if (problem) return { error: problem };
   const template = await resolveTemplate(stack, type, reader);
   if ('error' in template) return template;
-  const parameters = await resolveParameters(stack, reader);
+  const parameters = await resolveParameters(stack, reader, stackOutputs);
   if ('error' in parameters) return parameters;
   const spec = stack.spec;
   const module = providerModule(type);
@@ -152,12 +157,22 @@ export function nestingDepth(value: unknown): number {
   return max;
 }
 
+/** The status.outputs of a Stack of the same namespace, by name, from the cache (undefined: unknown). */
+export type StackOutputs = (name: string) => Record<string, string> | undefined;
+
 /** parametersFrom first, in order; spec.parameters wins (like Flux valuesFrom + values). */
-async function resolveParameters(stack: Stack, reader: ResolveReader): Promise<Resolved<Record<string, string>>> {
+async function resolveParameters(stack: Stack, reader: ResolveReader, stackOutputs: StackOutputs): Promise<Resolved<Record<string, string>>> {
   const ns = stack.metadata.namespace ?? '';
   const parameters: Record<string, string> = {};
   for (const [i, src] of (stack.spec.parametersFrom ?? []).entries()) {
     const where = `spec.parametersFrom[${i}]: ${src.kind} ${ns}/${src.name}`;
+    if (src.kind === 'Stack') {
+      // An output of another Stack becomes part of the desired state, so a new value means a new hash and token.
+      const v = src.key === undefined ? undefined : stackOutputs(src.name)?.[src.key];
+      if (v === undefined) return { error: { reason: REASONS.WaitingForDependencies, message: `${where} has no output ${src.key ?? ''} yet`, transient: true } };
+      parameters[src.parameter ?? src.key ?? ''] = v;
+      continue;
+    }
     const obj = src.kind === 'Secret' ? await reader.secret(ns, src.name) : await reader.configMap(ns, src.name);
     if (!obj) {
       if (src.optional) continue;

@@ -275,23 +275,52 @@ const template = obj(
 );
 
 const parametersFrom = arr(
-  'Parameters read from Secrets or ConfigMaps in the Stack\'s namespace, merged under spec.parameters ' +
-    '(spec.parameters wins). A change to a referenced object triggers a reconcile.',
+  'Parameters read from Secrets, ConfigMaps or the outputs of other Stacks in the Stack\'s namespace, merged ' +
+    'under spec.parameters (spec.parameters wins). A change to a referenced object triggers a reconcile. A ' +
+    'Stack source is also a dependency (see spec.dependsOn and docs/dependencies.md).',
   obj(
     'One source of parameters.',
     {
-      kind: enumOf('Kind of the source.', ['Secret', 'ConfigMap']),
-      name: dnsName('Name of the Secret or ConfigMap.'),
-      key: str('Key to read; when empty every key becomes a parameter of the same name.', { maxLength: 253 }),
+      kind: enumOf(
+        'Kind of the source: Secret, ConfigMap, or Stack (a non-sensitive output of another Stack, read from its ' +
+          'status.outputs once it is Ready at its current generation).',
+        ['Secret', 'ConfigMap', 'Stack'],
+      ),
+      name: dnsName('Name of the Secret, ConfigMap or Stack (same namespace).'),
+      key: str(
+        'Key to read; when empty every key becomes a parameter of the same name. For kind Stack: the output name ' +
+          '(required; sensitive outputs are never wired, see docs/dependencies.md).',
+        { maxLength: 253 },
+      ),
       parameter: str('Parameter name for the key (defaults to the key). Only with key.', { maxLength: 255 }),
-      optional: bool('Do not fail when the object or key is missing.', false),
+      optional: bool('Do not fail when the object or key is missing. Not allowed for kind Stack (a dependency is waited for).', false),
     },
     {
       required: ['kind', 'name'],
-      'x-kubernetes-validations': [{ rule: '!has(self.parameter) || has(self.key)', message: 'parameter needs key' }],
+      'x-kubernetes-validations': [
+        { rule: '!has(self.parameter) || has(self.key)', message: 'parameter needs key' },
+        { rule: "self.kind != 'Stack' || has(self.key)", message: 'a kind: Stack source needs key (the name of an output of that Stack)', fieldPath: '.key' },
+        {
+          rule: "self.kind != 'Stack' || !has(self.optional) || !self.optional",
+          message: 'optional is not supported for kind: Stack (the Stack waits for its dependency instead)',
+          fieldPath: '.optional',
+        },
+      ],
     },
   ),
   { maxItems: 50 },
+);
+
+/** Most Stacks one Stack may list in spec.dependsOn (docs/dependencies.md). */
+export const MAX_DEPENDS_ON = 32;
+
+const dependsOn = arr(
+  'Stacks in the same namespace that must be Ready (at their current generation) before this Stack is created ' +
+    'or updated; while one is not, this Stack reports Reconciling=True reason WaitingForDependencies. A Stack that ' +
+    'others depend on is deleted only after them (reason DependentsExist), unless its deletionPolicy is Retain. ' +
+    'A cycle is Stalled with reason DependencyCycle. See docs/dependencies.md.',
+  obj('A Stack this one depends on.', { name: dnsName('Name of the Stack (same namespace; namespaces are a tenant boundary).') }, { required: ['name'] }),
+  { maxItems: MAX_DEPENDS_ON, 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['name'] },
 );
 
 const providerOptions = obj(
@@ -389,6 +418,7 @@ const stackSpec = obj(
     template,
     parameters: stringMap('Template parameters (at most 200).', { maxProperties: MAX_PARAMETERS }),
     parametersFrom,
+    dependsOn,
     usePreviousParameters: bool(
       'On update, keep the values of parameters not given here (Heat PATCH, ROS UsePreviousParameters).',
       false,
@@ -551,6 +581,16 @@ export const stackSchema: JSONSchemaProps = obj(
         rule: `has(self.spec.stackName) || self.metadata.name.matches('${STACK_NAME_PATTERN}')`,
         message: 'metadata.name is not a valid stack name (it must start with a letter); set spec.stackName',
         fieldPath: '.spec.stackName',
+      },
+      {
+        rule: '!has(self.spec.dependsOn) || self.spec.dependsOn.all(d, d.name != self.metadata.name)',
+        message: 'a Stack cannot depend on itself',
+        fieldPath: '.spec.dependsOn',
+      },
+      {
+        rule: "!has(self.spec.parametersFrom) || self.spec.parametersFrom.all(p, p.kind != 'Stack' || p.name != self.metadata.name)",
+        message: 'a Stack cannot read parameters from its own outputs',
+        fieldPath: '.spec.parametersFrom',
       },
     ],
   },

@@ -110,7 +110,7 @@ export interface TemplateSource {
 }
 
 export interface ParametersFromSource {
-  kind: 'Secret' | 'ConfigMap';
+  kind: 'Secret' | 'ConfigMap' | 'Stack';
   name: string;
   key?: string;
   parameter?: string;
@@ -146,6 +146,7 @@ export interface StackSpec {
   template: TemplateSource;
   parameters?: Record<string, string>;
   parametersFrom?: ParametersFromSource[];
+  dependsOn?: { name: string }[];
   usePreviousParameters?: boolean;
   disableRollback?: boolean;
   timeoutMinutes?: number;

@@ -6,6 +6,7 @@ import type { StackView } from '../../providers/types.ts';
 import { effectiveStackName, operationToken } from '../desired.ts';
 import { REASONS } from '../reasons.ts';
 import { createMayBeInvisible } from './absent.ts';
+import { dependentsWait } from './dependencies.ts';
 import { bounded, eventOnce, withConditions } from './conditions.ts';
 import { cancelStep, isOwned, isSettled, retryDelay, retryWait, targetOf, viewFields } from './rules.ts';
 import { AWAIT, type PlanCtx, type ProviderInfo, type Step, after, idle, mutate } from './step.ts';
@@ -17,6 +18,8 @@ export function planDeletion(ctx: PlanCtx): Step {
     const message = `deletionPolicy Retain: the cloud stack ${status.stackId ?? effectiveStackName(stack)} is left in place`;
     return { action: { type: 'removeFinalizer' }, status, events: [{ type: 'Normal', reason: 'Retained', message }], next: AWAIT };
   }
+  const blocked = dependentsWait(ctx);
+  if (blocked) return blocked;
   if (stack.spec.deletionProtection === true) {
     const message =
       'spec.deletionProtection is true: the cloud stack is kept and this object waits. To delete it, set ' +

@@ -13,6 +13,7 @@ import { planAbsent } from './absent.ts';
 import { planAtRest } from './apply.ts';
 import { eventOnce, withConditions } from './conditions.ts';
 import { planDeletion } from './delete.ts';
+import { dependencyWait } from './dependencies.ts';
 import { withReadFailure } from './failure.ts';
 import { planInProgress } from './in-progress.ts';
 import { isOwned, isSettled, recheckDelay } from './rules.ts';
@@ -62,6 +63,9 @@ function planWithoutReadFailure(input: PlanInput): Step {
     status = { ...status, lastHandledCancelRequest: newCancelRequest };
     events.push({ type: 'Normal', reason: 'NothingToCancel', message: `cancel request ${newCancelRequest}: no update is running` });
   }
+  // Dependencies gate every create and update; an operation already recorded is accounted for first.
+  const waiting = dependencyWait(ctx, status, events);
+  if (waiting && (!status.operation || 'error' in input.desired)) return waiting;
   if ('error' in input.desired) return resolveFailure(ctx, status, input.desired.error, events);
   // An operation we recorded has settled: account for it first.
   if (status.operation && view) return planSettled(ctx, provider, view, status, events, input.desired);

@@ -62,6 +62,25 @@ export interface PlanInput {
   /** A random number in [0, 1), used to jitter the resync interval. */
   jitter: number;
   settings?: Partial<PlannerSettings>;
+  /** The Stacks this one depends on, as the reconciler read them from the cache (docs/dependencies.md). */
+  dependencies?: DependencyFacts[];
+  /** A dependency cycle through this Stack (a -> b -> a), found over the operator's dependency index. */
+  dependencyCycle?: string[];
+  /** Stacks of the namespace that depend on this one (read while it is being deleted). */
+  dependents?: string[];
+}
+
+/** One dependency as read from the cache: whether it exists, is Ready at its generation, its outputs. */
+export interface DependencyFacts {
+  name: string;
+  exists: boolean;
+  deleting?: boolean;
+  suspended?: boolean;
+  /** Ready=True at its current generation. */
+  ready?: boolean;
+  readyReason?: string;
+  /** Its status.outputs (non-sensitive outputs only). */
+  outputs?: Record<string, string>;
 }
 
 export interface PlannerSettings {

@@ -255,7 +255,7 @@ describe('config/ (kustomize)', () => {
 
   it('config/crd is crds/, config/samples still builds', async () => {
     expect((await build('crd')).map((o) => o.metadata.name).sort()).toEqual(['clusterstackproviders.stackoperator.dev', 'stackproviders.stackoperator.dev', 'stacks.stackoperator.dev']);
-    expect((await build('samples')).filter((o) => o.kind === 'Stack')).toHaveLength(4);
+    expect((await build('samples')).filter((o) => o.kind === 'Stack')).toHaveLength(7);
   });
 });
 

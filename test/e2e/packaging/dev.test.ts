@@ -1,8 +1,8 @@
 // Smoke test of `npm run dev` (src/cli/dev.ts) against the shared test cluster (--kubeconfig, so no
 // second control plane): it installs the CRDs and the admission policy, starts the emulator on
 // 127.0.0.1:18080 (the samples point there) and the operator (metrics 127.0.0.1:8080, probes :8081),
-// applies config/samples to namespace default and prints what to try. The four sample Stacks must
-// become Ready; the test then deletes them while dev still runs (the operator releases the
+// applies config/samples to namespace default and prints what to try. The seven sample Stacks (one per
+// provider type, and the layered chain of docs/dependencies.md) must become Ready; the test then deletes them while dev still runs (the operator releases the
 // finalizers), stops dev with SIGINT and removes the sample providers and Secrets.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
@@ -12,7 +12,7 @@ import { kubectl, testKubeconfigPath } from '../../env/kube.ts';
 import { k8sBinDir, repoRoot } from '../../../src/devenv/paths.ts';
 import { NODE, type StackLike, isReady, waitFor } from './helpers.ts';
 
-const SAMPLES = ['demo-heat', 'demo-rfs', 'demo-ros', 'demo-cf'];
+const SAMPLES = ['demo-heat', 'demo-rfs', 'demo-ros', 'demo-cf', 'layered-net', 'layered-db', 'layered-app'];
 const PORTS = [18080, 8080, 8081];
 
 async function portFree(port: number): Promise<boolean> {
@@ -45,7 +45,7 @@ afterAll(async () => {
 });
 
 describe('npm run dev (src/cli/dev.ts) against the shared cluster', () => {
-  it('prints the instructions, the four samples become Ready, they delete cleanly, Ctrl-C tears down with exit 0', async () => {
+  it('prints the instructions, the seven samples become Ready, they delete cleanly, Ctrl-C tears down with exit 0', async () => {
     const busy: number[] = [];
     for (const p of PORTS) if (!(await portFree(p))) busy.push(p);
     if (busy.length) {
@@ -75,7 +75,7 @@ describe('npm run dev (src/cli/dev.ts) against the shared cluster', () => {
     expect(output).toContain('kubectl wait --for=condition=Ready stack --all');
     expect(output).toContain('kubectl delete stack demo-rfs');
 
-    await waitFor('the four sample Stacks Ready', async () => {
+    await waitFor('the sample Stacks Ready', async () => {
       const all = await stacks();
       return all.length === SAMPLES.length && all.every(isReady);
     }, 90_000).catch(async (err: unknown) => {

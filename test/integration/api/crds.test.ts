@@ -52,7 +52,7 @@ describe('CRDs on a real API server', () => {
     const cluster = await kubectl(['apply', '-f', join(repoRoot, 'config', 'samples', 'cluster-provider.yaml')]);
     expect(cluster.code, cluster.stderr).toBe(0);
     const list = await kubectl(['get', 'stk', '-n', ns, '-o', 'name']);
-    expect(list.stdout.trim().split('\n')).toHaveLength(4);
+    expect(list.stdout.trim().split('\n')).toHaveLength(7);
     await kubectl(['delete', '-f', join(repoRoot, 'config', 'samples', 'cluster-provider.yaml')]);
   });
 
