@@ -2,6 +2,8 @@
 // packages): login through Keystone v3 with the service catalog, create, update, cancel, delete; then
 // a Stack applied to the real kube-apiserver becomes Ready, follows a parameter change, and is deleted.
 import { spawnSync } from 'node:child_process';
+import { type AddressInfo } from 'node:net';
+import { createServer } from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -103,6 +105,39 @@ describe('heat adapter against real Heat + Keystone', () => {
       await until(client, ref, (v) => v === null || v.phase === 'Deleted', 'deleted');
     } finally {
       await client.close();
+    }
+  });
+
+  it('template_url: real Heat fetches the template from a URL (a loopback server), on create and on update', async () => {
+    const served = { body: JSON.stringify(template('from-url')) };
+    let fetches = 0;
+    const server = createServer((_req, res) => {
+      fetches += 1;
+      res.writeHead(200, { 'content-type': 'application/json' }).end(served.body);
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/app.json`;
+    const client = createProviderClient(config('password'), { logger: silentLogger });
+    try {
+      const byUrl = (value: string): StackInput => ({ ...input(value), name: 'url-e2e', template: undefined, templateUrl: url });
+      const { id } = await client.create(byUrl('one'), { token: 'tok-url-create' });
+      const ref = { name: 'url-e2e', id };
+      await until(client, ref, (v) => v?.rawStatus === 'CREATE_COMPLETE', 'CREATE_COMPLETE');
+      expect((await client.outputs(ref)).find((o) => o.key === 'message')?.value).toBe('one');
+      const afterCreate = fetches;
+      expect(afterCreate).toBeGreaterThan(0);
+      // The content behind an unchanged URL changed: an update sends the URL again and Heat fetches it anew.
+      served.body = JSON.stringify({ ...template('x'), description: 'second version' });
+      await client.update(ref, byUrl('two'), { token: 'tok-url-update' });
+      const updated = await until(client, ref, (v) => v?.rawStatus === 'UPDATE_COMPLETE', 'UPDATE_COMPLETE');
+      expect(fetches).toBeGreaterThan(afterCreate);
+      expect((await client.outputs(ref)).find((o) => o.key === 'message')?.value).toBe('two');
+      expect(updated?.ownerUid).toBe('uid-e2e');
+      await client.delete(ref, { retainResources: false }, { token: 'tok-url-delete' });
+      await until(client, ref, (v) => v === null || v.phase === 'Deleted', 'deleted');
+    } finally {
+      await client.close();
+      await new Promise((r) => server.close(r));
     }
   });
 

@@ -115,6 +115,8 @@ describe('helm template: defaults', () => {
         'ServiceAccount/so-stack-operator',
         'ValidatingAdmissionPolicy/stackoperator.dev-deletion-protection',
         'ValidatingAdmissionPolicyBinding/stackoperator.dev-deletion-protection',
+        'ValidatingAdmissionPolicy/stackoperator.dev-operator-managed-objects-so-stack-operator',
+        'ValidatingAdmissionPolicyBinding/stackoperator.dev-operator-managed-objects-so-stack-operator',
       ].sort(),
     );
     for (const crd of objs.filter((o) => o.kind === 'CustomResourceDefinition')) {
@@ -140,7 +142,8 @@ describe('helm template: values modes', () => {
     const roles = objs.filter((o) => o.kind === 'Role' && o.metadata.name === 'so-stack-operator-manager');
     expect(roles.map((r) => r.metadata.namespace).sort()).toEqual(['team-a', 'team-b']);
     const cluster = find(objs, 'ClusterRole', 'so-stack-operator-clusterstackproviders');
-    expect(atoms(rules(cluster)).every((a) => a.startsWith('stackoperator.dev/clusterstackproviders'))).toBe(true);
+    // Cluster-scoped reads only: ClusterStackProviders, and namespaces by name (a namespaceSelector).
+    expect(atoms(rules(cluster)).every((a) => a.startsWith('stackoperator.dev/clusterstackproviders') || a === '/namespaces/*:get')).toBe(true);
     const creds = find(objs, 'Role', 'so-stack-operator-credentials');
     expect(creds.metadata.namespace).toBe('shared-creds');
     expect(atoms(rules(creds))).toEqual(['/secrets/*:get']);
@@ -176,7 +179,16 @@ describe('helm template: values modes', () => {
     for (const crd of noKeep.filter((o) => o.kind === 'CustomResourceDefinition')) {
       expect(crd.metadata.annotations).toEqual({ 'argocd.argoproj.io/sync-options': 'ServerSideApply=true' });
     }
-    const bare = await template('--set', 'crds.enabled=false', '--set', 'admission.deletionProtection.enabled=false', '--set', 'rbac.aggregateToDefaultRoles=false');
+    const bare = await template(
+      '--set',
+      'crds.enabled=false',
+      '--set',
+      'admission.deletionProtection.enabled=false',
+      '--set',
+      'admission.operatorManagedObjects.enabled=false',
+      '--set',
+      'rbac.aggregateToDefaultRoles=false',
+    );
     expect(bare.filter((o) => ['CustomResourceDefinition', 'ValidatingAdmissionPolicy', 'ValidatingAdmissionPolicyBinding'].includes(o.kind))).toEqual([]);
     expect(bare.filter((o) => o.kind === 'ClusterRole').map((o) => o.metadata.name)).toEqual(['so-stack-operator-manager']);
   });
@@ -233,9 +245,13 @@ describe('config/ (kustomize)', () => {
     expect(c.securityContext).toMatchObject({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } });
     expect(c.args).toEqual(expect.arrayContaining(['run', '--leader-elect', '--leader-election-namespace=stack-operator']));
     // The same admission policy as config/admission, and the same CRDs as crds/.
-    const vap = find(objs, 'ValidatingAdmissionPolicy');
-    const src = parseDocs(readFileSync(join(repoRoot, 'config', 'admission', 'deletion-protection.yaml'), 'utf8'));
-    expect(vap.spec).toEqual(find(src, 'ValidatingAdmissionPolicy').spec);
+    for (const [name, file] of [
+      ['stackoperator.dev-deletion-protection', 'deletion-protection.yaml'],
+      ['stackoperator.dev-operator-managed-objects', 'operator-managed-objects.yaml'],
+    ] as const) {
+      const src = parseDocs(readFileSync(join(repoRoot, 'config', 'admission', file), 'utf8'));
+      expect(find(objs, 'ValidatingAdmissionPolicy', name).spec).toEqual(find(src, 'ValidatingAdmissionPolicy').spec);
+    }
   });
 
   it('grants exactly what the chart grants (manager ClusterRole, leader-election Role, aggregated roles)', async () => {
