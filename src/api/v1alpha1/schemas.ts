@@ -276,8 +276,11 @@ const template = obj(
 
 const parametersFrom = arr(
   'Parameters read from Secrets, ConfigMaps or the outputs of other Stacks in the Stack\'s namespace, merged ' +
-    'under spec.parameters (spec.parameters wins). A change to a referenced object triggers a reconcile. A ' +
-    'Stack source is also a dependency (see spec.dependsOn and docs/dependencies.md).',
+    'under spec.parameters (spec.parameters wins). Secrets and ConfigMaps are not watched: a change to one is ' +
+    'applied at the next reconcile (the provider\'s resyncInterval at the latest), or at once after setting the ' +
+    'annotation stackoperator.dev/reconcile-requested-at to a new value. A Stack source is watched (its output ' +
+    'changes are applied at once) and is also a dependency (see spec.dependsOn and docs/dependencies.md). ' +
+    'Secret values must be UTF-8 text; the merged parameters may hold at most 256 KiB.',
   obj(
     'One source of parameters.',
     {
