@@ -241,6 +241,17 @@ describe('operator down or replaced', () => {
   });
 });
 
+/** Waits until `p` holds the Lease `lease`. */
+async function leads(p: OperatorProcess, lease: string): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  let holder = '';
+  while (Date.now() < deadline && !holder.endsWith(`_${p.pid}`)) {
+    holder = (await env.kubectl(['get', 'lease', lease, '-n', env.ns, '-o', 'jsonpath={.spec.holderIdentity}'])).stdout;
+    await sleep(200);
+  }
+  expect(holder.endsWith(`_${p.pid}`), `lease holder ${holder}`).toBe(true);
+}
+
 describe('leader failover mid-operation (T11)', () => {
   it('two replicas: the leader dies right after the provider accepted an update; the standby resumes without a second update', async () => {
     const name = 'failover';
@@ -260,13 +271,7 @@ describe('leader failover mid-operation (T11)', () => {
     ];
     const a = operator('after-provider-call:update', le);
     // A leads before B starts.
-    const deadline = Date.now() + 30_000;
-    let holder = '';
-    while (Date.now() < deadline && !holder.endsWith(`_${a.pid}`)) {
-      holder = (await env.kubectl(['get', 'lease', lease, '-n', env.ns, '-o', 'jsonpath={.spec.holderIdentity}'])).stdout;
-      await sleep(200);
-    }
-    expect(holder.endsWith(`_${a.pid}`), `lease holder ${holder}`).toBe(true);
+    await leads(a, lease);
     const b = operator(undefined, le);
     await env.apply(stackManifest(name, 'heat', spec('one', { update: 100 })));
     await env.waitStack(name, isReady, 'Ready (leader A)');
@@ -288,13 +293,7 @@ describe('fencing (tenant-safety issue, item 7)', () => {
     const le = ['--leader-elect', '--leader-election-id', lease, '--leader-election-namespace', env.ns];
     const timing = ['--leader-election-lease-duration', '3s', '--leader-election-renew-deadline', '2s', '--leader-election-retry-period', '500ms'];
     const a = operator('after-operation-recorded:update!stop', [...le, ...timing]);
-    const deadline = Date.now() + 30_000;
-    let holder = '';
-    while (Date.now() < deadline && !holder.endsWith(`_${a.pid}`)) {
-      holder = (await env.kubectl(['get', 'lease', lease, '-n', env.ns, '-o', 'jsonpath={.spec.holderIdentity}'])).stdout;
-      await sleep(200);
-    }
-    expect(holder.endsWith(`_${a.pid}`), `lease holder ${holder}`).toBe(true);
+    await leads(a, lease);
     await env.apply(stackManifest(name, 'heat', spec('one')));
     await env.waitStack(name, isReady, 'Ready (leader A)');
     await env.apply(stackManifest(name, 'heat', spec('two')));

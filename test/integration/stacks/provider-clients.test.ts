@@ -8,6 +8,7 @@ import type { StackProviderClient } from '../../../src/providers/types.ts';
 import { silentLogger } from '../../../src/runtime/logging.ts';
 import type { ProviderObject } from '../../../src/stacks/context.ts';
 import { kubectl } from '../../env/kube.ts';
+import { until } from '../tenancy/util.ts';
 import { type OperatorEnv, startOperatorEnv } from './harness.ts';
 
 interface Made {
@@ -35,16 +36,6 @@ beforeAll(async () => {
   env = await startOperatorEnv({ providers: ['heat'], operator: { providerClients: registry } });
 });
 afterAll(async () => env?.stop());
-
-async function until<T>(what: string, fn: () => T | undefined | Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const v = await fn();
-    if (v) return v;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 const readyGeneration = async (): Promise<number | undefined> => {
   const p = await env.client.get<ProviderObject>(STACK_PROVIDERS, env.ns, 'heat');
