@@ -95,14 +95,14 @@ export const DURATION_PATTERN = '^([0-9]+([.][0-9]+)?(ms|s|m|h))+$';
  * (src/stacks/resolve.ts) reads anything else as "use the default", so admission refuses it instead.
  * The CEL rule repeats the pattern so its message is the one a user reads.
  */
-export function duration(description: string, def: string, min?: string): JSONSchemaProps {
+export function duration(description: string, def: string | undefined, min?: string): JSONSchemaProps {
   const floor = min ? ` At least ${min}.` : '';
   return {
     type: 'string',
     description: `${description} A positive duration: a number and a unit (ms, s, m, h), e.g. 500ms, 30s, 5m, 1h30m.${floor}`,
     pattern: DURATION_PATTERN,
     maxLength: 32,
-    default: def,
+    ...(def === undefined ? {} : { default: def }),
     'x-kubernetes-validations': [
       {
         rule: `self.matches('${DURATION_PATTERN}') && duration(self) > duration('0s')`,

@@ -157,9 +157,15 @@ function providerSpec(cluster: boolean): JSONSchemaProps {
         },
         { 'x-kubernetes-validations': [{ rule: '!has(self.qps) || self.qps >= 0.01', message: 'rateLimit.qps must be at least 0.01', fieldPath: '.qps' }] },
       ),
-      // Floors keep one tenant's provider from costing everyone workers and provider calls.
-      pollInterval: duration('How often a Stack with a running operation is polled.', '5s', '200ms'),
-      resyncInterval: duration('How often a Stack at rest is re-read to detect drift (jittered).', '10m', '30s'),
+      // Floors keep one tenant's provider from costing everyone workers and provider calls. No CRD
+      // default: unset means the operator's --poll-interval / --resync-interval, so a platform team sets
+      // the fleet's defaults in one place.
+      pollInterval: duration("How often a Stack with a running operation is polled. Unset: the operator's --poll-interval (default 5s).", undefined, '200ms'),
+      resyncInterval: duration(
+        "How often a Stack at rest is re-read to detect drift (jittered). Unset: the operator's --resync-interval (default 10m).",
+        undefined,
+        '30s',
+      ),
       adoption: enumOf(
         'Whether Stacks using this provider may adopt an existing cloud stack with the stackoperator.dev/adopt annotation. ' +
           'Allowed: an unowned stack, or one whose owning Stack no longer exists (e.g. left by deletionPolicy Retain), may be adopted; ' +
