@@ -183,105 +183,11 @@ export class CloudFoundryFrontEnd implements FrontEnd {
   }
 
   #route(req: EmuRequest, s: string[], base: string): EmuResponse {
-    const m = req.method;
-    const engine = this.#ctx.engine;
-    const q = req.url.searchParams;
     switch (s[0]) {
-      case 'apps': {
-        if (s.length === 1 && m === 'POST') return this.#createApp(req, base);
-        if (s.length === 1 && m === 'GET') {
-          let apps = engine.list({ provider: 'cloudfoundry' });
-          const names = q.get('names')?.split(',');
-          const spaces = q.get('space_guids')?.split(',');
-          const guids = q.get('guids')?.split(',');
-          if (names) apps = apps.filter((a) => names.includes(a.name));
-          if (spaces) apps = apps.filter((a) => spaces.includes(a.scope));
-          if (guids) apps = apps.filter((a) => guids.includes(a.id));
-          return json(200, this.#page(base, 'apps', apps.map((a) => this.#appView(a, base))));
-        }
-        const app = this.#app(s[1]!);
-        if (s.length === 2) {
-          if (m === 'GET') return json(200, this.#appView(app, base));
-          if (m === 'DELETE') {
-            const op = engine.delete(app.id);
-            const job: Job = { guid: crypto.randomUUID(), appGuid: app.id, opId: op.id, createdAt: this.#ctx.clock.now() };
-            this.#jobs.set(job.guid, job);
-            return empty(202, { location: `${base}/v3/jobs/${job.guid}` });
-          }
-          if (m === 'PATCH') {
-            const b = parseJsonBody(req);
-            if (isObj(b) && isObj(b.metadata)) {
-              const x = app.extra as unknown as AppExtra;
-              const mm = meta(b.metadata);
-              x.metadata = { labels: { ...x.metadata.labels, ...mm.labels }, annotations: { ...x.metadata.annotations, ...mm.annotations } };
-            }
-            return json(200, this.#appView(app, base));
-          }
-        }
-        if (s[2] === 'droplets' && m === 'GET') {
-          const x = app.extra as unknown as AppExtra;
-          if (s[3] === 'current') {
-            const d = x.currentDroplet ? this.#droplets.get(x.currentDroplet) : undefined;
-            if (!d) notFound('Droplet');
-            return json(200, this.#dropletView(d, base));
-          }
-          const list = [...this.#droplets.values()].filter((d) => d.appGuid === app.id).map((d) => this.#dropletView(d, base));
-          return json(200, this.#page(base, `apps/${app.id}/droplets`, list));
-        }
-        if (s[2] === 'relationships' && s[3] === 'current_droplet' && m === 'PATCH') {
-          const b = parseJsonBody(req);
-          const guid = isObj(b) && isObj(b.data) ? b.data.guid : undefined;
-          const d = typeof guid === 'string' ? this.#droplets.get(guid) : undefined;
-          if (!d || d.appGuid !== app.id) unprocessable('Unable to assign current droplet. Ensure the droplet exists and belongs to this app.');
-          (app.extra as unknown as AppExtra).currentDroplet = d.guid;
-          return json(200, { data: { guid: d.guid }, links: { self: { href: `${base}/v3/apps/${app.id}/relationships/current_droplet` }, related: { href: `${base}/v3/apps/${app.id}/droplets/current` } } });
-        }
-        if (s[2] === 'environment_variables' && (m === 'GET' || m === 'PATCH')) {
-          // CF v3: PATCH merges `var` (a null value removes the variable); both answer the full set.
-          const x = app.extra as unknown as { env?: Record<string, string> };
-          x.env ??= {};
-          if (m === 'PATCH') {
-            const b = parseJsonBody(req);
-            const vars = isObj(b) && isObj(b.var) ? b.var : {};
-            for (const [k, v] of Object.entries(vars)) {
-              if (v === null) delete x.env[k];
-              else x.env[k] = typeof v === 'string' ? v : JSON.stringify(v);
-            }
-          }
-          return json(200, { var: x.env, links: { self: { href: `${base}/v3/apps/${app.id}/environment_variables` }, app: { href: `${base}/v3/apps/${app.id}` } } });
-        }
-        if (s[2] === 'revisions' && m === 'GET') {
-          const list = [...this.#revisions.values()].filter((r) => r.appGuid === app.id).map((r) => this.#revisionView(r, base));
-          return json(200, this.#page(base, `apps/${app.id}/revisions`, list));
-        }
-        return cfError(404, 10000, 'CF-NotFound', 'Unknown request');
-      }
-      case 'droplets': {
-        if (s.length === 1 && m === 'POST') {
-          const b = parseJsonBody(req);
-          if (!isObj(b)) unprocessable('Request body must be an object');
-          const rel = isObj(b.relationships) && isObj(b.relationships.app) && isObj(b.relationships.app.data) ? b.relationships.app.data.guid : undefined;
-          if (typeof rel !== 'string') unprocessable("Relationships 'relationships' must include one or more valid relationships");
-          const app = this.#ctx.engine.get(rel);
-          if (!app || app.provider !== 'cloudfoundry' || app.deleted) unprocessable('App is invalid. Ensure it exists and you have access to it.');
-          const md = meta(b.metadata);
-          const tmplText = md.annotations[TEMPLATE_ANNOTATION];
-          const d: Droplet = {
-            guid: crypto.randomUUID(),
-            appGuid: app.id,
-            template: tmplText ? parseTemplate(tmplText, 'any') : null,
-            processTypes: isObj(b.process_types) ? (b.process_types as Record<string, string>) : { web: 'bundle exec rackup' },
-            metadata: md,
-            createdAt: this.#ctx.clock.now(),
-          };
-          this.#droplets.set(d.guid, d);
-          return json(201, this.#dropletView(d, base));
-        }
-        const d = s[1] ? this.#droplets.get(s[1]) : undefined;
-        if (!d) notFound('Droplet');
-        if (m === 'GET') return json(200, this.#dropletView(d, base));
-        return cfError(404, 10000, 'CF-NotFound', 'Unknown request');
-      }
+      case 'apps':
+        return this.#appsRoute(req, s, base);
+      case 'droplets':
+        return this.#dropletsRoute(req, s, base);
       case 'revisions': {
         const r = s[1] ? this.#revisions.get(s[1]) : undefined;
         if (!r) notFound('Revision');
@@ -297,6 +203,125 @@ export class CloudFoundryFrontEnd implements FrontEnd {
       default:
         return cfError(404, 10000, 'CF-NotFound', 'Unknown request');
     }
+  }
+
+  /** /v3/apps and everything under one app. */
+  #appsRoute(req: EmuRequest, s: string[], base: string): EmuResponse {
+    const m = req.method;
+    if (s.length === 1 && m === 'POST') return this.#createApp(req, base);
+    if (s.length === 1 && m === 'GET') return this.#listApps(req, base);
+    const app = this.#app(s[1]!);
+    // A bare /apps/:guid with an unserved method has no sub-resource to match, so it ends in the 404 below.
+    if (s.length === 2) return this.#appItem(req, app, base) ?? cfError(404, 10000, 'CF-NotFound', 'Unknown request');
+    if (s[2] === 'droplets' && m === 'GET') return this.#appDroplets(app, s[3], base);
+    if (s[2] === 'relationships' && s[3] === 'current_droplet' && m === 'PATCH') return this.#setCurrentDroplet(req, app, base);
+    if (s[2] === 'environment_variables' && (m === 'GET' || m === 'PATCH')) return this.#appEnv(req, app, base);
+    if (s[2] === 'revisions' && m === 'GET') {
+      const list = [...this.#revisions.values()].filter((r) => r.appGuid === app.id).map((r) => this.#revisionView(r, base));
+      return json(200, this.#page(base, `apps/${app.id}/revisions`, list));
+    }
+    return cfError(404, 10000, 'CF-NotFound', 'Unknown request');
+  }
+
+  #listApps(req: EmuRequest, base: string): EmuResponse {
+    const q = req.url.searchParams;
+    let apps = this.#ctx.engine.list({ provider: 'cloudfoundry' });
+    const names = q.get('names')?.split(',');
+    const spaces = q.get('space_guids')?.split(',');
+    const guids = q.get('guids')?.split(',');
+    if (names) apps = apps.filter((a) => names.includes(a.name));
+    if (spaces) apps = apps.filter((a) => spaces.includes(a.scope));
+    if (guids) apps = apps.filter((a) => guids.includes(a.id));
+    return json(200, this.#page(base, 'apps', apps.map((a) => this.#appView(a, base))));
+  }
+
+  /** GET / DELETE / PATCH on /apps/:guid; undefined for any other method. */
+  #appItem(req: EmuRequest, app: StackRecord, base: string): EmuResponse | undefined {
+    const m = req.method;
+    if (m === 'GET') return json(200, this.#appView(app, base));
+    if (m === 'DELETE') {
+      const op = this.#ctx.engine.delete(app.id);
+      const job: Job = { guid: crypto.randomUUID(), appGuid: app.id, opId: op.id, createdAt: this.#ctx.clock.now() };
+      this.#jobs.set(job.guid, job);
+      return empty(202, { location: `${base}/v3/jobs/${job.guid}` });
+    }
+    if (m === 'PATCH') {
+      const b = parseJsonBody(req);
+      if (isObj(b) && isObj(b.metadata)) {
+        const x = app.extra as unknown as AppExtra;
+        const mm = meta(b.metadata);
+        x.metadata = { labels: { ...x.metadata.labels, ...mm.labels }, annotations: { ...x.metadata.annotations, ...mm.annotations } };
+      }
+      return json(200, this.#appView(app, base));
+    }
+    return undefined;
+  }
+
+  /** GET /apps/:guid/droplets and /apps/:guid/droplets/current. */
+  #appDroplets(app: StackRecord, which: string | undefined, base: string): EmuResponse {
+    const x = app.extra as unknown as AppExtra;
+    if (which === 'current') {
+      const d = x.currentDroplet ? this.#droplets.get(x.currentDroplet) : undefined;
+      if (!d) notFound('Droplet');
+      return json(200, this.#dropletView(d, base));
+    }
+    const list = [...this.#droplets.values()].filter((d) => d.appGuid === app.id).map((d) => this.#dropletView(d, base));
+    return json(200, this.#page(base, `apps/${app.id}/droplets`, list));
+  }
+
+  #setCurrentDroplet(req: EmuRequest, app: StackRecord, base: string): EmuResponse {
+    const b = parseJsonBody(req);
+    const guid = isObj(b) && isObj(b.data) ? b.data.guid : undefined;
+    const d = typeof guid === 'string' ? this.#droplets.get(guid) : undefined;
+    if (!d || d.appGuid !== app.id) unprocessable('Unable to assign current droplet. Ensure the droplet exists and belongs to this app.');
+    (app.extra as unknown as AppExtra).currentDroplet = d.guid;
+    return json(200, { data: { guid: d.guid }, links: { self: { href: `${base}/v3/apps/${app.id}/relationships/current_droplet` }, related: { href: `${base}/v3/apps/${app.id}/droplets/current` } } });
+  }
+
+  /** GET / PATCH /apps/:guid/environment_variables. */
+  #appEnv(req: EmuRequest, app: StackRecord, base: string): EmuResponse {
+    // CF v3: PATCH merges `var` (a null value removes the variable); both answer the full set.
+    const x = app.extra as unknown as { env?: Record<string, string> };
+    x.env ??= {};
+    if (req.method === 'PATCH') {
+      const b = parseJsonBody(req);
+      const vars = isObj(b) && isObj(b.var) ? b.var : {};
+      for (const [k, v] of Object.entries(vars)) {
+        if (v === null) delete x.env[k];
+        else x.env[k] = typeof v === 'string' ? v : JSON.stringify(v);
+      }
+    }
+    return json(200, { var: x.env, links: { self: { href: `${base}/v3/apps/${app.id}/environment_variables` }, app: { href: `${base}/v3/apps/${app.id}` } } });
+  }
+
+  /** /v3/droplets (create) and /v3/droplets/:guid (get). */
+  #dropletsRoute(req: EmuRequest, s: string[], base: string): EmuResponse {
+    if (s.length === 1 && req.method === 'POST') return this.#createDroplet(req, base);
+    const d = s[1] ? this.#droplets.get(s[1]) : undefined;
+    if (!d) notFound('Droplet');
+    if (req.method === 'GET') return json(200, this.#dropletView(d, base));
+    return cfError(404, 10000, 'CF-NotFound', 'Unknown request');
+  }
+
+  #createDroplet(req: EmuRequest, base: string): EmuResponse {
+    const b = parseJsonBody(req);
+    if (!isObj(b)) unprocessable('Request body must be an object');
+    const rel = isObj(b.relationships) && isObj(b.relationships.app) && isObj(b.relationships.app.data) ? b.relationships.app.data.guid : undefined;
+    if (typeof rel !== 'string') unprocessable("Relationships 'relationships' must include one or more valid relationships");
+    const app = this.#ctx.engine.get(rel);
+    if (!app || app.provider !== 'cloudfoundry' || app.deleted) unprocessable('App is invalid. Ensure it exists and you have access to it.');
+    const md = meta(b.metadata);
+    const tmplText = md.annotations[TEMPLATE_ANNOTATION];
+    const d: Droplet = {
+      guid: crypto.randomUUID(),
+      appGuid: app.id,
+      template: tmplText ? parseTemplate(tmplText, 'any') : null,
+      processTypes: isObj(b.process_types) ? (b.process_types as Record<string, string>) : { web: 'bundle exec rackup' },
+      metadata: md,
+      createdAt: this.#ctx.clock.now(),
+    };
+    this.#droplets.set(d.guid, d);
+    return json(201, this.#dropletView(d, base));
   }
 
   #createApp(req: EmuRequest, base: string): EmuResponse {

@@ -144,19 +144,7 @@ export class RfsFrontEnd implements FrontEnd {
     const project = s[1]!;
     const engine = this.#ctx.engine;
     if (op === 'CreateStack') return this.#create(req, project);
-    if (op === 'ListStacks') {
-      return json(200, {
-        stacks: engine.list({ provider: 'rfs', scope: project }).map((x) => ({
-          stack_name: x.name,
-          stack_id: x.id,
-          description: x.description,
-          status: rfsStatus(x),
-          ...(x.status === 'FAILED' ? { status_message: x.statusReason } : {}),
-          create_time: isoSeconds(x.createdAt),
-          update_time: isoSeconds(x.updatedAt ?? x.createdAt),
-        })),
-      });
-    }
+    if (op === 'ListStacks') return this.#listStacks(project);
     const name = s[3]!;
     const body = req.method === 'POST' || req.method === 'PATCH' ? parseJsonBody(req) : undefined;
     const b = isObj(body) ? body : {};
@@ -170,35 +158,12 @@ export class RfsFrontEnd implements FrontEnd {
     switch (op) {
       case 'GetStackMetadata':
         return json(200, this.#metadata(stack));
-      case 'ListStackOutputs': {
-        if (stack.status === 'IN_PROGRESS') return json(200, { outputs: [] });
-        return json(200, {
-          outputs: engine.outputs(stack).map((o) => ({
-            name: o.key,
-            description: o.description ?? '',
-            type: o.sensitive ? '<sensitive>' : typeof o.value === 'number' ? 'number' : typeof o.value === 'boolean' ? 'bool' : Array.isArray(o.value) ? 'tuple' : isObj(o.value) ? 'object' : 'string',
-            value: o.sensitive ? '<sensitive>' : JSON.stringify(o.value ?? null),
-            sensitive: o.sensitive,
-          })),
-        });
-      }
+      case 'ListStackOutputs':
+        return this.#listOutputs(stack);
       case 'ListStackEvents':
         return json(200, { stack_events: this.#events(req, stack) });
       case 'ListStackResources':
-        return json(200, {
-          stack_resources: [...stack.resources.values()].map((r) => {
-            const [type, rname] = r.name.includes('.') ? [r.name.split('.')[0]!, r.name.split('.').slice(1).join('.')] : [r.type, r.name];
-            return {
-              physical_resource_id: r.physicalId,
-              physical_resource_name: rname,
-              logical_resource_name: rname,
-              logical_resource_type: type,
-              resource_status: r.action === 'DELETE' ? `DELETION_${r.status}` : r.action === 'UPDATE' ? `UPDATE_${r.status}` : `CREATION_${r.status}`,
-              status_message: r.status === 'FAILED' ? r.statusReason : '',
-              resource_attributes: Object.entries(r.attributes).map(([key, value]) => ({ key, value: typeof value === 'string' ? value : JSON.stringify(value) })),
-            };
-          }),
-        });
+        return this.#listResources(stack);
       case 'UpdateStack':
         return this.#updateMeta(stack, b);
       case 'DeployStack':
@@ -220,6 +185,51 @@ export class RfsFrontEnd implements FrontEnd {
       default:
         fail(404, 'RF.10013001', 'The resource could not be found.');
     }
+  }
+
+  #listStacks(project: string): EmuResponse {
+    return json(200, {
+      stacks: this.#ctx.engine.list({ provider: 'rfs', scope: project }).map((x) => ({
+        stack_name: x.name,
+        stack_id: x.id,
+        description: x.description,
+        status: rfsStatus(x),
+        ...(x.status === 'FAILED' ? { status_message: x.statusReason } : {}),
+        create_time: isoSeconds(x.createdAt),
+        update_time: isoSeconds(x.updatedAt ?? x.createdAt),
+      })),
+    });
+  }
+
+  #listOutputs(stack: StackRecord): EmuResponse {
+    if (stack.status === 'IN_PROGRESS') return json(200, { outputs: [] });
+    return json(200, {
+      outputs: this.#ctx.engine.outputs(stack).map((o) => ({
+        name: o.key,
+        description: o.description ?? '',
+        type: o.sensitive ? '<sensitive>' : typeof o.value === 'number' ? 'number' : typeof o.value === 'boolean' ? 'bool' : Array.isArray(o.value) ? 'tuple' : isObj(o.value) ? 'object' : 'string',
+        value: o.sensitive ? '<sensitive>' : JSON.stringify(o.value ?? null),
+        sensitive: o.sensitive,
+      })),
+    });
+  }
+
+  #listResources(stack: StackRecord): EmuResponse {
+    return json(200, {
+      stack_resources: [...stack.resources.values()].map((r) => {
+        // RFS resource names are `<terraform type>.<name>`; split them back into type and logical name.
+        const [type, rname] = r.name.includes('.') ? [r.name.split('.')[0]!, r.name.split('.').slice(1).join('.')] : [r.type, r.name];
+        return {
+          physical_resource_id: r.physicalId,
+          physical_resource_name: rname,
+          logical_resource_name: rname,
+          logical_resource_type: type,
+          resource_status: r.action === 'DELETE' ? `DELETION_${r.status}` : r.action === 'UPDATE' ? `UPDATE_${r.status}` : `CREATION_${r.status}`,
+          status_message: r.status === 'FAILED' ? r.statusReason : '',
+          resource_attributes: Object.entries(r.attributes).map(([key, value]) => ({ key, value: typeof value === 'string' ? value : JSON.stringify(value) })),
+        };
+      }),
+    });
   }
 
   /**

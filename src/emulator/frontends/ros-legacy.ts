@@ -113,23 +113,7 @@ export class RosLegacyFrontEnd implements FrontEnd {
     const engine = this.#ctx.engine;
     if (s[0] !== 'stacks') fail(404, 'NotFound', 'The resource could not be found.');
     const region = this.#region(req);
-    if (s.length === 1 && req.method === 'POST') {
-      const b = this.#body(req, ['Name', 'Template', 'Parameters', 'DisableRollback', 'TimeoutMins']);
-      const name = b.Name;
-      if (typeof name !== 'string' || !NAME_RE.test(name)) fail(400, 'InvalidParameter', 'Name is mandatory and must match ^[a-zA-Z][a-zA-Z0-9_.-]*$.');
-      if (b.Template === undefined) fail(400, 'InvalidTemplateVersion', 'Template version was not provided.');
-      const template = parseTemplate(b.Template, 'ros');
-      const st = engine.create({
-        provider: 'ros',
-        scope: region,
-        name,
-        template,
-        params: isObj(b.Parameters) ? b.Parameters : {},
-        disableRollback: b.DisableRollback === true,
-        timeoutMins: typeof b.TimeoutMins === 'number' ? b.TimeoutMins : 60,
-      });
-      return json(201, { Id: st.id, Name: st.name });
-    }
+    if (s.length === 1 && req.method === 'POST') return this.#create(req, region);
     if (s.length === 1 && req.method === 'GET') {
       const list = engine.list({ provider: 'ros', scope: region });
       return json(200, { TotalCount: list.length, PageNumber: 1, PageSize: list.length, Stacks: list.map((x) => this.#summary(x, region)) });
@@ -141,48 +125,8 @@ export class RosLegacyFrontEnd implements FrontEnd {
     }
     if (s.length < 3) fail(404, 'NotFound', 'The resource could not be found.');
     const st = this.#find(region, s[1]!, s[2]!);
-    if (s.length === 3) {
-      if (req.method === 'GET') return json(200, this.#detail(st, region));
-      if (req.method === 'PATCH') fail(404, 'NotSupported', 'PATCH update is not supported.');
-      if (req.method === 'PUT') {
-        const b = this.#body(req, ['Template', 'Parameters', 'DisableRollback', 'TimeoutMins']);
-        if (b.Template === undefined) fail(400, 'InvalidTemplateVersion', 'Template version was not provided.');
-        if (st.status === 'IN_PROGRESS') {
-          engine.countCall('ros', st.scope, st.name, 'rejected', st.id);
-          fail(409, 'ActionInProgress', `Stack ${st.name} already has an action (${st.action}) in progress.`);
-        }
-        engine.update(st.id, {
-          template: parseTemplate(b.Template, 'ros'),
-          params: isObj(b.Parameters) ? b.Parameters : {},
-          paramMode: 'replace',
-          ...(typeof b.DisableRollback === 'boolean' ? { disableRollback: b.DisableRollback } : {}),
-          ...(typeof b.TimeoutMins === 'number' ? { timeoutMins: b.TimeoutMins } : {}),
-          whileInProgress: 'reject',
-        });
-        return json(200, { Id: st.id, Name: st.name });
-      }
-      if (req.method === 'DELETE') {
-        if (st.status === 'IN_PROGRESS' && st.action !== 'DELETE') {
-          engine.countCall('ros', st.scope, st.name, 'rejected', st.id);
-          fail(409, 'ActionInProgress', `Stack ${st.name} already has an action (${st.action}) in progress.`);
-        }
-        engine.delete(st.id);
-        return empty(204);
-      }
-      fail(405, 'MethodNotAllowed', 'The method is not allowed for this resource.');
-    }
-    if (s[3] === 'events' && req.method === 'GET') {
-      const events = [...st.events].reverse().map((e) => ({
-        Id: e.id,
-        LogicalResourceId: e.resourceName,
-        PhysicalResourceId: e.physicalResourceId,
-        ResourceType: e.stack ? 'ALIYUN::ROS::Stack' : e.resourceType,
-        Status: e.stack && e.action === 'ROLLBACK' ? rosStatus({ action: 'ROLLBACK', status: e.status, rollbackOf: st.operations.find((o) => o.id === st.operations.find((x) => x.id === e.opId)?.rollbackOf)?.action }) : `${e.action}_${e.status}`,
-        StatusReason: e.reason,
-        Time: rosTime(e.time),
-      }));
-      return json(200, { TotalCount: events.length, PageNumber: 1, PageSize: events.length, Events: events });
-    }
+    if (s.length === 3) return this.#stackItem(req, st, region);
+    if (s[3] === 'events' && req.method === 'GET') return this.#events(st);
     if (s[3] === 'resources' && req.method === 'GET') {
       return json(
         200,
@@ -190,6 +134,72 @@ export class RosLegacyFrontEnd implements FrontEnd {
       );
     }
     fail(404, 'NotFound', 'The resource could not be found.');
+  }
+
+  #create(req: EmuRequest, region: string): EmuResponse {
+    const b = this.#body(req, ['Name', 'Template', 'Parameters', 'DisableRollback', 'TimeoutMins']);
+    const name = b.Name;
+    if (typeof name !== 'string' || !NAME_RE.test(name)) fail(400, 'InvalidParameter', 'Name is mandatory and must match ^[a-zA-Z][a-zA-Z0-9_.-]*$.');
+    if (b.Template === undefined) fail(400, 'InvalidTemplateVersion', 'Template version was not provided.');
+    const template = parseTemplate(b.Template, 'ros');
+    const st = this.#ctx.engine.create({
+      provider: 'ros',
+      scope: region,
+      name,
+      template,
+      params: isObj(b.Parameters) ? b.Parameters : {},
+      disableRollback: b.DisableRollback === true,
+      timeoutMins: typeof b.TimeoutMins === 'number' ? b.TimeoutMins : 60,
+    });
+    return json(201, { Id: st.id, Name: st.name });
+  }
+
+  /** GET / PUT / DELETE on /stacks/:name/:id (PATCH is refused as the legacy API does). */
+  #stackItem(req: EmuRequest, st: StackRecord, region: string): EmuResponse {
+    if (req.method === 'GET') return json(200, this.#detail(st, region));
+    if (req.method === 'PATCH') fail(404, 'NotSupported', 'PATCH update is not supported.');
+    if (req.method === 'PUT') return this.#update(req, st);
+    if (req.method === 'DELETE') {
+      if (st.status === 'IN_PROGRESS' && st.action !== 'DELETE') {
+        this.#ctx.engine.countCall('ros', st.scope, st.name, 'rejected', st.id);
+        fail(409, 'ActionInProgress', `Stack ${st.name} already has an action (${st.action}) in progress.`);
+      }
+      this.#ctx.engine.delete(st.id);
+      return empty(204);
+    }
+    fail(405, 'MethodNotAllowed', 'The method is not allowed for this resource.');
+  }
+
+  #update(req: EmuRequest, st: StackRecord): EmuResponse {
+    const engine = this.#ctx.engine;
+    const b = this.#body(req, ['Template', 'Parameters', 'DisableRollback', 'TimeoutMins']);
+    if (b.Template === undefined) fail(400, 'InvalidTemplateVersion', 'Template version was not provided.');
+    if (st.status === 'IN_PROGRESS') {
+      engine.countCall('ros', st.scope, st.name, 'rejected', st.id);
+      fail(409, 'ActionInProgress', `Stack ${st.name} already has an action (${st.action}) in progress.`);
+    }
+    engine.update(st.id, {
+      template: parseTemplate(b.Template, 'ros'),
+      params: isObj(b.Parameters) ? b.Parameters : {},
+      paramMode: 'replace',
+      ...(typeof b.DisableRollback === 'boolean' ? { disableRollback: b.DisableRollback } : {}),
+      ...(typeof b.TimeoutMins === 'number' ? { timeoutMins: b.TimeoutMins } : {}),
+      whileInProgress: 'reject',
+    });
+    return json(200, { Id: st.id, Name: st.name });
+  }
+
+  #events(st: StackRecord): EmuResponse {
+    const events = [...st.events].reverse().map((e) => ({
+      Id: e.id,
+      LogicalResourceId: e.resourceName,
+      PhysicalResourceId: e.physicalResourceId,
+      ResourceType: e.stack ? 'ALIYUN::ROS::Stack' : e.resourceType,
+      Status: e.stack && e.action === 'ROLLBACK' ? rosStatus({ action: 'ROLLBACK', status: e.status, rollbackOf: st.operations.find((o) => o.id === st.operations.find((x) => x.id === e.opId)?.rollbackOf)?.action }) : `${e.action}_${e.status}`,
+      StatusReason: e.reason,
+      Time: rosTime(e.time),
+    }));
+    return json(200, { TotalCount: events.length, PageNumber: 1, PageSize: events.length, Events: events });
   }
 
   #summary(s: StackRecord, region: string): Record<string, unknown> {

@@ -266,156 +266,189 @@ export class RosFrontEnd implements FrontEnd {
     fail(400, 'InvalidParameter', `The specified parameter "${name}" is not valid.`);
   }
 
+  /** One handler per ROS action; `rid` is the RequestId every answer carries. */
   async #dispatch(action: string, params: Record<string, string>): Promise<Record<string, unknown>> {
-    const engine = this.#ctx.engine;
     const rid = requestId().toUpperCase();
     switch (action) {
-      case 'CreateStack': {
-        const region = this.#region(params);
-        const name = params.StackName;
-        if (!name) fail(400, 'MissingParameter', 'The input parameter "StackName" that is mandatory for processing this request is not supplied.');
-        if (!NAME_RE.test(name)) fail(400, 'InvalidParameter', `The specified parameter "StackName" is not valid: ${name}.`);
-        const template = (await this.#template(params, true))!;
-        const stackPolicy = await this.#policy(params, 'StackPolicy');
-        const timeout = params.TimeoutInMinutes !== undefined ? Number(params.TimeoutInMinutes) : 60;
-        if (!Number.isInteger(timeout) || timeout < 10 || timeout > 1440) fail(400, 'InvalidParameter', 'TimeoutInMinutes must be an integer between 10 and 1440.');
-        const dp = params.DeletionProtection ?? 'Disabled';
-        if (dp !== 'Enabled' && dp !== 'Disabled') fail(400, 'InvalidParameter', 'DeletionProtection must be Enabled or Disabled.');
-        const tags = this.#tags(params);
-        const s = engine.create({
-          provider: 'ros',
-          scope: region,
-          name,
-          template,
-          params: this.#userParams(params),
-          disableRollback: this.#bool(params.DisableRollback, 'DisableRollback') ?? false,
-          timeoutMins: timeout,
-          deletionProtection: dp === 'Enabled',
-          ...(tags ? { tags } : {}),
-          extra: { stackPolicy, ramRoleName: params.RamRoleName, updateAlwaysRollsBack: true },
-        });
-        return { RequestId: rid, StackId: s.id };
-      }
-      case 'GetStack': {
-        const region = this.#region(params);
-        const s = this.#stack(params, region);
-        return { RequestId: rid, ...this.#view(s, region, params.OutputOption !== 'Disabled') };
-      }
-      case 'ListStacks': {
-        const region = this.#region(params);
-        let list = engine.list({ provider: 'ros', scope: region });
-        const names = flatList(params, 'StackName').map((x) => x[''] ?? '');
-        if (names.length) list = list.filter((s) => names.includes(s.name));
-        const statuses = flatList(params, 'Status').map((x) => x[''] ?? '');
-        if (statuses.length) list = list.filter((s) => statuses.includes(rosStatus(s)));
-        const page = Number(params.PageNumber ?? 1);
-        const size = Math.min(50, Number(params.PageSize ?? 10));
-        return {
-          RequestId: rid,
-          TotalCount: list.length,
-          PageNumber: page,
-          PageSize: size,
-          Stacks: list.slice((page - 1) * size, page * size).map((s) => {
-            const v = this.#view(s, region, false);
-            return { StackId: v.StackId, StackName: v.StackName, Status: v.Status, StatusReason: v.StatusReason, CreateTime: v.CreateTime, UpdateTime: v.UpdateTime, RegionId: region, DisableRollback: v.DisableRollback, TimeoutInMinutes: v.TimeoutInMinutes, Tags: v.Tags, DeletionProtection: v.DeletionProtection, StackType: 'ROS' };
-          }),
-        };
-      }
-      case 'UpdateStack': {
-        const region = this.#region(params);
-        const s = this.#stack(params, region);
-        if (s.status === 'IN_PROGRESS') {
-          engine.countCall('ros', s.scope, s.name, 'rejected', s.id);
-          fail(409, 'ActionInProgress', `Stack ${s.name} already has an action (${s.action}) in progress.`);
-        }
-        const template = await this.#template(params, false);
-        const newPolicy = await this.#policy(params, 'StackPolicy');
-        const duringUpdate = await this.#policy(params, 'StackPolicyDuringUpdate');
-        const usePrevious = this.#bool(params.UsePreviousParameters, 'UsePreviousParameters') ?? false;
-        const userParams = this.#userParams(params);
-        const tags = this.#tags(params);
-        // DisableRollback "cannot take effect when the stack is being updated" (seed 004): validated, not used.
-        this.#bool(params.DisableRollback, 'DisableRollback');
-        const newTemplate = template ?? s.template;
-        const merged = usePrevious ? { ...s.params, ...userParams } : userParams;
-        // Real ROS answers an unchanged update with NotSupported, Tags or not (issue 13 item 5).
-        if (newTemplate && s.template && JSON.stringify(newTemplate.raw) === JSON.stringify(s.template.raw) && JSON.stringify(merged) === JSON.stringify(s.params) && s.status === 'COMPLETE' && params.DryRun !== 'true') {
-          engine.countCall('ros', s.scope, s.name, 'rejected', s.id);
-          fail(400, 'NotSupported', 'Update the completely same stack is not supported.');
-        }
-        if (newTemplate) this.#enforcePolicy(s, duringUpdate ?? (typeof s.extra.stackPolicy === 'string' ? s.extra.stackPolicy : undefined), newTemplate, merged);
-        engine.update(s.id, {
-          ...(template ? { template } : {}),
-          params: userParams,
-          paramMode: usePrevious ? 'patch' : 'replace',
-          ...(tags ? { tags } : {}),
-          ...(params.TimeoutInMinutes !== undefined ? { timeoutMins: Number(params.TimeoutInMinutes) } : {}),
-          whileInProgress: 'reject',
-        });
-        if (newPolicy !== undefined) s.extra.stackPolicy = newPolicy;
-        if (params.RamRoleName !== undefined) s.extra.ramRoleName = params.RamRoleName;
-        return { RequestId: rid, StackId: s.id };
-      }
-      case 'CancelUpdateStack': {
-        const region = this.#region(params);
-        const s = this.#stack(params, region);
-        const type = params.CancelType ?? 'Safe';
-        if (type !== 'Safe' && type !== 'Quick') fail(400, 'InvalidParameter', 'CancelType must be Safe or Quick.');
-        if (s.status === 'IN_PROGRESS' && s.action !== 'CREATE' && s.action !== 'UPDATE') {
-          engine.countCall('ros', s.scope, s.name, 'rejected', s.id);
-          fail(409, 'ActionInProgress', `Stack ${s.name} already has an action (${s.action}) in progress.`);
-        }
-        if (s.status !== 'IN_PROGRESS') {
-          engine.countCall('ros', s.scope, s.name, 'rejected', s.id);
-          fail(400, 'NotSupported', `Cancelling update when stack is ${rosStatus(s)} is not supported.`);
-        }
-        // an update always rolls back on ROS (seed 004); a create follows its DisableRollback
-        engine.cancel(s.id, { rollback: s.action === 'UPDATE' || !s.disableRollback, delayMs: type === 'Safe' ? (this.#ctx.options.rosSafeCancelDelayMs ?? 1000) : 0 });
-        return { RequestId: rid };
-      }
-      case 'DeleteStack': {
-        const region = this.#region(params);
-        const s = this.#stack(params, region);
-        if (s.status === 'IN_PROGRESS' && s.action !== 'DELETE') {
-          engine.countCall('ros', s.scope, s.name, 'rejected', s.id);
-          fail(409, 'ActionInProgress', `Stack ${s.name} already has an action (${s.action}) in progress.`);
-        }
-        // RamRoleName: the role the delete runs under (API reference); recorded for the control API
-        if (params.RamRoleName !== undefined) s.extra.deleteRamRoleName = params.RamRoleName;
-        engine.delete(s.id, { retainResources: this.#bool(params.RetainAllResources, 'RetainAllResources') ?? false });
-        return { RequestId: rid };
-      }
-      case 'SetDeletionProtection': {
-        const region = this.#region(params);
-        const s = this.#stack(params, region);
-        const dp = params.DeletionProtection;
-        if (dp !== 'Enabled' && dp !== 'Disabled') fail(400, 'InvalidParameter', 'The specified parameter "DeletionProtection" is not valid.');
-        engine.setDeletionProtection(s.id, dp === 'Enabled');
-        return { RequestId: rid };
-      }
-      case 'GetStackPolicy': {
-        const region = this.#region(params);
-        const s = this.#stack(params, region);
-        const body = typeof s.extra.stackPolicy === 'string' ? (JSON.parse(s.extra.stackPolicy) as unknown) : {};
-        return { RequestId: rid, StackPolicyBody: isObj(body) ? body : {} };
-      }
-      case 'ListStackEvents': {
-        const region = this.#region(params);
-        const s = this.#stack(params, region);
-        let evs = [...s.events].reverse().map((e) => this.#event(s, e));
-        const statuses = flatList(params, 'Status').map((x) => x[''] ?? '');
-        const types = flatList(params, 'ResourceType').map((x) => x[''] ?? '');
-        const ids = flatList(params, 'LogicalResourceId').map((x) => x[''] ?? '');
-        if (statuses.length) evs = evs.filter((e) => statuses.includes(String(e.Status)));
-        if (types.length) evs = evs.filter((e) => types.includes(String(e.ResourceType)));
-        if (ids.length) evs = evs.filter((e) => ids.includes(String(e.LogicalResourceId)));
-        const page = Math.max(1, Number(params.PageNumber ?? 1));
-        const size = Math.min(50, Math.max(1, Number(params.PageSize ?? 10)));
-        return { RequestId: rid, TotalCount: evs.length, PageNumber: page, PageSize: size, Events: evs.slice((page - 1) * size, page * size) };
-      }
+      case 'CreateStack':
+        return await this.#createStack(params, rid);
+      case 'GetStack':
+        return this.#getStack(params, rid);
+      case 'ListStacks':
+        return this.#listStacks(params, rid);
+      case 'UpdateStack':
+        return await this.#updateStack(params, rid);
+      case 'CancelUpdateStack':
+        return this.#cancelUpdateStack(params, rid);
+      case 'DeleteStack':
+        return this.#deleteStack(params, rid);
+      case 'SetDeletionProtection':
+        return this.#setDeletionProtection(params, rid);
+      case 'GetStackPolicy':
+        return this.#getStackPolicy(params, rid);
+      case 'ListStackEvents':
+        return this.#listStackEvents(params, rid);
       default:
         fail(400, 'InvalidAction.NotFound', `Specified api is not found, please check your url and method: ${action}.`);
     }
+  }
+
+  async #createStack(params: Record<string, string>, rid: string): Promise<Record<string, unknown>> {
+    const engine = this.#ctx.engine;
+    const region = this.#region(params);
+    const name = params.StackName;
+    if (!name) fail(400, 'MissingParameter', 'The input parameter "StackName" that is mandatory for processing this request is not supplied.');
+    if (!NAME_RE.test(name)) fail(400, 'InvalidParameter', `The specified parameter "StackName" is not valid: ${name}.`);
+    const template = (await this.#template(params, true))!;
+    const stackPolicy = await this.#policy(params, 'StackPolicy');
+    const timeout = params.TimeoutInMinutes !== undefined ? Number(params.TimeoutInMinutes) : 60;
+    if (!Number.isInteger(timeout) || timeout < 10 || timeout > 1440) fail(400, 'InvalidParameter', 'TimeoutInMinutes must be an integer between 10 and 1440.');
+    const dp = params.DeletionProtection ?? 'Disabled';
+    if (dp !== 'Enabled' && dp !== 'Disabled') fail(400, 'InvalidParameter', 'DeletionProtection must be Enabled or Disabled.');
+    const tags = this.#tags(params);
+    const s = engine.create({
+      provider: 'ros',
+      scope: region,
+      name,
+      template,
+      params: this.#userParams(params),
+      disableRollback: this.#bool(params.DisableRollback, 'DisableRollback') ?? false,
+      timeoutMins: timeout,
+      deletionProtection: dp === 'Enabled',
+      ...(tags ? { tags } : {}),
+      extra: { stackPolicy, ramRoleName: params.RamRoleName, updateAlwaysRollsBack: true },
+    });
+    return { RequestId: rid, StackId: s.id };
+  }
+
+  #getStack(params: Record<string, string>, rid: string): Record<string, unknown> {
+    const region = this.#region(params);
+    const s = this.#stack(params, region);
+    return { RequestId: rid, ...this.#view(s, region, params.OutputOption !== 'Disabled') };
+  }
+
+  #listStacks(params: Record<string, string>, rid: string): Record<string, unknown> {
+    const engine = this.#ctx.engine;
+    const region = this.#region(params);
+    let list = engine.list({ provider: 'ros', scope: region });
+    const names = flatList(params, 'StackName').map((x) => x[''] ?? '');
+    if (names.length) list = list.filter((s) => names.includes(s.name));
+    const statuses = flatList(params, 'Status').map((x) => x[''] ?? '');
+    if (statuses.length) list = list.filter((s) => statuses.includes(rosStatus(s)));
+    const page = Number(params.PageNumber ?? 1);
+    const size = Math.min(50, Number(params.PageSize ?? 10));
+    return {
+      RequestId: rid,
+      TotalCount: list.length,
+      PageNumber: page,
+      PageSize: size,
+      Stacks: list.slice((page - 1) * size, page * size).map((s) => {
+        const v = this.#view(s, region, false);
+        return { StackId: v.StackId, StackName: v.StackName, Status: v.Status, StatusReason: v.StatusReason, CreateTime: v.CreateTime, UpdateTime: v.UpdateTime, RegionId: region, DisableRollback: v.DisableRollback, TimeoutInMinutes: v.TimeoutInMinutes, Tags: v.Tags, DeletionProtection: v.DeletionProtection, StackType: 'ROS' };
+      }),
+    };
+  }
+
+  async #updateStack(params: Record<string, string>, rid: string): Promise<Record<string, unknown>> {
+    const engine = this.#ctx.engine;
+    const region = this.#region(params);
+    const s = this.#stack(params, region);
+    if (s.status === 'IN_PROGRESS') {
+      engine.countCall('ros', s.scope, s.name, 'rejected', s.id);
+      fail(409, 'ActionInProgress', `Stack ${s.name} already has an action (${s.action}) in progress.`);
+    }
+    const template = await this.#template(params, false);
+    const newPolicy = await this.#policy(params, 'StackPolicy');
+    const duringUpdate = await this.#policy(params, 'StackPolicyDuringUpdate');
+    const usePrevious = this.#bool(params.UsePreviousParameters, 'UsePreviousParameters') ?? false;
+    const userParams = this.#userParams(params);
+    const tags = this.#tags(params);
+    // DisableRollback "cannot take effect when the stack is being updated" (seed 004): validated, not used.
+    this.#bool(params.DisableRollback, 'DisableRollback');
+    const newTemplate = template ?? s.template;
+    const merged = usePrevious ? { ...s.params, ...userParams } : userParams;
+    // Real ROS answers an unchanged update with NotSupported, Tags or not (issue 13 item 5).
+    if (newTemplate && s.template && JSON.stringify(newTemplate.raw) === JSON.stringify(s.template.raw) && JSON.stringify(merged) === JSON.stringify(s.params) && s.status === 'COMPLETE' && params.DryRun !== 'true') {
+      engine.countCall('ros', s.scope, s.name, 'rejected', s.id);
+      fail(400, 'NotSupported', 'Update the completely same stack is not supported.');
+    }
+    if (newTemplate) this.#enforcePolicy(s, duringUpdate ?? (typeof s.extra.stackPolicy === 'string' ? s.extra.stackPolicy : undefined), newTemplate, merged);
+    engine.update(s.id, {
+      ...(template ? { template } : {}),
+      params: userParams,
+      paramMode: usePrevious ? 'patch' : 'replace',
+      ...(tags ? { tags } : {}),
+      ...(params.TimeoutInMinutes !== undefined ? { timeoutMins: Number(params.TimeoutInMinutes) } : {}),
+      whileInProgress: 'reject',
+    });
+    if (newPolicy !== undefined) s.extra.stackPolicy = newPolicy;
+    if (params.RamRoleName !== undefined) s.extra.ramRoleName = params.RamRoleName;
+    return { RequestId: rid, StackId: s.id };
+  }
+
+  #cancelUpdateStack(params: Record<string, string>, rid: string): Record<string, unknown> {
+    const engine = this.#ctx.engine;
+    const region = this.#region(params);
+    const s = this.#stack(params, region);
+    const type = params.CancelType ?? 'Safe';
+    if (type !== 'Safe' && type !== 'Quick') fail(400, 'InvalidParameter', 'CancelType must be Safe or Quick.');
+    if (s.status === 'IN_PROGRESS' && s.action !== 'CREATE' && s.action !== 'UPDATE') {
+      engine.countCall('ros', s.scope, s.name, 'rejected', s.id);
+      fail(409, 'ActionInProgress', `Stack ${s.name} already has an action (${s.action}) in progress.`);
+    }
+    if (s.status !== 'IN_PROGRESS') {
+      engine.countCall('ros', s.scope, s.name, 'rejected', s.id);
+      fail(400, 'NotSupported', `Cancelling update when stack is ${rosStatus(s)} is not supported.`);
+    }
+    // an update always rolls back on ROS (seed 004); a create follows its DisableRollback
+    engine.cancel(s.id, { rollback: s.action === 'UPDATE' || !s.disableRollback, delayMs: type === 'Safe' ? (this.#ctx.options.rosSafeCancelDelayMs ?? 1000) : 0 });
+    return { RequestId: rid };
+  }
+
+  #deleteStack(params: Record<string, string>, rid: string): Record<string, unknown> {
+    const engine = this.#ctx.engine;
+    const region = this.#region(params);
+    const s = this.#stack(params, region);
+    if (s.status === 'IN_PROGRESS' && s.action !== 'DELETE') {
+      engine.countCall('ros', s.scope, s.name, 'rejected', s.id);
+      fail(409, 'ActionInProgress', `Stack ${s.name} already has an action (${s.action}) in progress.`);
+    }
+    // RamRoleName: the role the delete runs under (API reference); recorded for the control API
+    if (params.RamRoleName !== undefined) s.extra.deleteRamRoleName = params.RamRoleName;
+    engine.delete(s.id, { retainResources: this.#bool(params.RetainAllResources, 'RetainAllResources') ?? false });
+    return { RequestId: rid };
+  }
+
+  #setDeletionProtection(params: Record<string, string>, rid: string): Record<string, unknown> {
+    const engine = this.#ctx.engine;
+    const region = this.#region(params);
+    const s = this.#stack(params, region);
+    const dp = params.DeletionProtection;
+    if (dp !== 'Enabled' && dp !== 'Disabled') fail(400, 'InvalidParameter', 'The specified parameter "DeletionProtection" is not valid.');
+    engine.setDeletionProtection(s.id, dp === 'Enabled');
+    return { RequestId: rid };
+  }
+
+  #getStackPolicy(params: Record<string, string>, rid: string): Record<string, unknown> {
+    const region = this.#region(params);
+    const s = this.#stack(params, region);
+    const body = typeof s.extra.stackPolicy === 'string' ? (JSON.parse(s.extra.stackPolicy) as unknown) : {};
+    return { RequestId: rid, StackPolicyBody: isObj(body) ? body : {} };
+  }
+
+  #listStackEvents(params: Record<string, string>, rid: string): Record<string, unknown> {
+    const region = this.#region(params);
+    const s = this.#stack(params, region);
+    let evs = [...s.events].reverse().map((e) => this.#event(s, e));
+    const statuses = flatList(params, 'Status').map((x) => x[''] ?? '');
+    const types = flatList(params, 'ResourceType').map((x) => x[''] ?? '');
+    const ids = flatList(params, 'LogicalResourceId').map((x) => x[''] ?? '');
+    if (statuses.length) evs = evs.filter((e) => statuses.includes(String(e.Status)));
+    if (types.length) evs = evs.filter((e) => types.includes(String(e.ResourceType)));
+    if (ids.length) evs = evs.filter((e) => ids.includes(String(e.LogicalResourceId)));
+    const page = Math.max(1, Number(params.PageNumber ?? 1));
+    const size = Math.min(50, Math.max(1, Number(params.PageSize ?? 10)));
+    return { RequestId: rid, TotalCount: evs.length, PageNumber: page, PageSize: size, Events: evs.slice((page - 1) * size, page * size) };
   }
 
   #event(s: StackRecord, e: StackEvent): Record<string, unknown> {
