@@ -15,6 +15,9 @@ const HELP = `usage: stack-operator run [flags]
   --namespaces a,b                  watch only these namespaces (default: all)            env WATCH_NAMESPACE
   --label-selector SEL              reconcile only Stacks matching SEL (sharding)
   --max-concurrent-reconciles N     Stack workers (default 10)
+  --kube-api-qps N                  client-side limit of API requests per second (default 0: none,
+                                    the API server's priority and fairness applies)
+  --kube-api-burst N                requests allowed in a burst above --kube-api-qps (default: qps)
   --leader-elect                    use a Lease so only one replica reconciles (default off)
   --leader-election-id NAME         Lease name (default stack-operator)
   --leader-election-namespace NS    Lease namespace (default: $POD_NAMESPACE, else default) env POD_NAMESPACE
@@ -44,6 +47,8 @@ const FLAGS: Record<string, FlagSpec> = Object.fromEntries(
       ['namespaces', { type: 'string', default: '' }, ['WATCH_NAMESPACE']],
       ['label-selector', { type: 'string', default: '' }],
       ['max-concurrent-reconciles', { type: 'string', default: '10' }],
+      ['kube-api-qps', { type: 'string', default: '0' }],
+      ['kube-api-burst', { type: 'string', default: '0' }],
       ['leader-elect', { type: 'boolean', default: false }],
       ['leader-election-id', { type: 'string', default: 'stack-operator' }],
       ['leader-election-namespace', { type: 'string', default: 'default' }, ['POD_NAMESPACE']],
@@ -98,6 +103,7 @@ interface RunSettings {
   values: Record<string, string>;
   leaderElect: boolean;
   workers: number;
+  kubeApi: { qps: number; burst: number };
   logFormat: LogFormat;
   metrics: { host: string; port: number } | false;
   probes: { host: string; port: number } | false;
@@ -120,6 +126,11 @@ export function runSettings(argv: string[], env = process.env): RunSettings | 'h
     throw new UsageError(`${from['max-concurrent-reconciles']} ${JSON.stringify(values['max-concurrent-reconciles'])}: expected a positive integer`);
   }
   oneOf(from['log-level'] ?? '', values['log-level'] ?? '', LOG_LEVELS);
+  const rate = (flag: string): number => {
+    const v = values[flag] ?? '';
+    if (!/^\d+(\.\d+)?$/.test(v)) throw new UsageError(`${from[flag] ?? flag} ${JSON.stringify(v)}: expected a number >= 0`);
+    return Number(v);
+  };
   const d = (flag: string) => durationFlag(from[flag] ?? flag, values[flag] ?? '');
   const [lease, renew, retry] = [d('leader-election-lease-duration'), d('leader-election-renew-deadline'), d('leader-election-retry-period')];
   // The elector checks the same when the manager starts, too late for a usage error (src/runtime/leader-election.ts).
@@ -130,6 +141,7 @@ export function runSettings(argv: string[], env = process.env): RunSettings | 'h
     values,
     leaderElect: parsed['leader-elect'] === true,
     workers,
+    kubeApi: { qps: rate('kube-api-qps'), burst: rate('kube-api-burst') },
     logFormat: oneOf(from['log-format'] ?? '', values['log-format'] ?? '', LOG_FORMATS),
     metrics: bindAddress(values['metrics-bind-address'] ?? '', from['metrics-bind-address'] ?? ''),
     probes: bindAddress(values['health-probe-bind-address'] ?? '', from['health-probe-bind-address'] ?? ''),
@@ -165,7 +177,7 @@ function newManager(s: RunSettings, kc: KubeConfig, log: Logger, identity: strin
         retryPeriodMs: s.durations.retry,
       }
     : (false as const);
-  return new Manager({ kubeConfig: kc, log, metricsPrefix: 'stack_operator', metrics: s.metrics, probes: s.probes, leaderElection });
+  return new Manager({ kubeConfig: kc, log, metricsPrefix: 'stack_operator', kubeApi: s.kubeApi, metrics: s.metrics, probes: s.probes, leaderElection });
 }
 
 export async function runOperator(argv: string[]): Promise<number> {

@@ -10,6 +10,8 @@
 import { ApiException, type KubeConfig } from '@kubernetes/client-node';
 import { RequestContext, HttpMethod } from '@kubernetes/client-node';
 import { Agent, fetch, type Dispatcher } from 'undici';
+import { type Clock, realClock, sleep } from './clock.ts';
+import { BucketRateLimiter } from './workqueue.ts';
 
 /** Identifies a resource type. `group` is '' for the core API. */
 export interface ResourceRef {
@@ -70,6 +72,13 @@ export interface RequestOptions {
 export interface KubeClientOptions {
   /** Default per-request timeout. Default 30 s. */
   timeoutMs?: number;
+  /**
+   * Client-side rate limit of API requests (client-go's QPS / Burst), watches included. Unset or 0:
+   * none, leaving fairness to the API server's priority and fairness.
+   */
+  qps?: number;
+  burst?: number;
+  clock?: Clock;
 }
 
 export const JSON_PATCH = 'application/json-patch+json';
@@ -108,10 +117,13 @@ export class KubeClient {
   readonly kubeConfig: KubeConfig;
   readonly timeoutMs: number;
   readonly #server: string;
+  readonly #limiter: { bucket: BucketRateLimiter<string>; clock: Clock } | undefined;
 
   constructor(kubeConfig: KubeConfig, opts: KubeClientOptions = {}) {
     this.kubeConfig = kubeConfig;
     this.timeoutMs = opts.timeoutMs ?? 30_000;
+    const clock = opts.clock ?? realClock;
+    if (opts.qps && opts.qps > 0) this.#limiter = { bucket: new BucketRateLimiter(opts.qps, Math.max(1, opts.burst ?? Math.ceil(opts.qps)), clock), clock };
     const cluster = kubeConfig.getCurrentCluster();
     if (!cluster) throw new Error('KubeConfig has no current cluster');
     this.#server = cluster.server.replace(/\/+$/, '');
@@ -202,6 +214,9 @@ export class KubeClient {
 
   /** With `own`, the request runs on a dispatcher of its own (returned in `own.d`; the caller destroys it). */
   async #send(opts: RequestOptions, own?: { d?: Dispatcher }): Promise<Awaited<ReturnType<typeof fetch>>> {
+    // Reservation semantics (golang.org/x/time/rate): wait for this request's slot.
+    const wait = this.#limiter?.bucket.when('') ?? 0;
+    if (wait > 0 && this.#limiter) await sleep(this.#limiter.clock, wait, opts.signal);
     const url = new URL(this.#server + opts.path);
     for (const [k, v] of Object.entries(opts.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
     const ctx = new RequestContext(url.toString(), HttpMethod.GET);

@@ -29,8 +29,10 @@ export type LeaderElectionConfig = Omit<LeaderElectorOptions, 'client' | 'onStar
 
 export interface ManagerOptions {
   kubeConfig: KubeConfig;
-  /** Default: a KubeClient on kubeConfig. */
+  /** Default: a KubeClient on kubeConfig, rate-limited by kubeApi. */
   client?: KubeClient;
+  /** Client-side QPS / burst of API requests (client-go's); unset or 0: none. */
+  kubeApi?: { qps?: number; burst?: number };
   log?: Logger;
   /** /metrics listener. Default { port: 8080 }. `false` disables. */
   metrics?: { port?: number; host?: string } | false;
@@ -61,7 +63,7 @@ export class Manager {
 
   constructor(opts: ManagerOptions) {
     this.#o = opts;
-    this.client = opts.client ?? new KubeClient(opts.kubeConfig);
+    this.client = opts.client ?? new KubeClient(opts.kubeConfig, { ...opts.kubeApi });
     this.log = opts.log ?? silentLogger;
     const metrics = opts.metrics === undefined ? { port: 8080 } : opts.metrics;
     const probes = opts.probes === undefined ? { port: 8081 } : opts.probes;

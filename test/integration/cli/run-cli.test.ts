@@ -55,6 +55,8 @@ describe('command-line mistakes: one line on stderr, exit 2, no stack trace', ()
     ['log format from LOG_FORMAT', [], { LOG_FORMAT: 'yaml' }, 'LOG_FORMAT "yaml"'],
     ['log level', ['--log-level', 'loud'], {}, '--log-level "loud"'],
     ['workers', ['--max-concurrent-reconciles', '1.5'], {}, '--max-concurrent-reconciles "1.5": expected a positive integer'],
+    ['kube api qps', ['--kube-api-qps', 'fast'], {}, '--kube-api-qps "fast": expected a number >= 0'],
+    ['kube api burst from the environment', [], { STACK_OPERATOR_KUBE_API_BURST: '-3' }, 'STACK_OPERATOR_KUBE_API_BURST "-3": expected a number >= 0'],
     ['boolean from the environment', [], { STACK_OPERATOR_LEADER_ELECT: 'maybe' }, 'STACK_OPERATOR_LEADER_ELECT=maybe (for --leader-elect): expected true or false'],
     ['bind address', ['--metrics-bind-address', ':99999'], {}, '--metrics-bind-address ":99999"'],
     ['missing kubeconfig', ['--kubeconfig', '/nonexistent/kubeconfig'], {}, 'kubeconfig /nonexistent/kubeconfig'],
