@@ -1,5 +1,4 @@
 // Planner table tests: dependencies between Stacks (docs/dependencies.md). Pure: no I/O.
-// Approval of a dependent (plan/approve) is not covered here: that feature lands separately.
 import { describe, expect, it } from 'vitest';
 import type { ResolveReader } from '../resolve.ts';
 import { resolveDesired } from '../resolve.ts';
@@ -133,5 +132,22 @@ describe('desired state: an output read from a Stack', () => {
   it('an output not there yet is a transient wait, never a parameter left out', async () => {
     const r = await resolveDesired(s, 'heat', reader, () => ({}));
     expect(r).toMatchObject({ error: { reason: 'WaitingForDependencies', transient: true } });
+  });
+});
+
+describe('plan: approval of a dependent (plan/approve and dependencies together)', () => {
+  const manual = { approval: { mode: 'Manual' as const }, dependsOn: [{ name: 'net' }] };
+  const previewing = (i: PlanInput): PlanInput => ({ ...i, provider: 'error' in i.provider ? i.provider : { ...i.provider, preview: true } });
+
+  it('a Manual dependent waits for its dependencies first: no plan is made for a state that cannot apply yet', () => {
+    const step = plan(previewing({ ...input(stack({ spec: manual }), absent), dependencies: [notReady('net')] }));
+    expect(step.action.type).toBe('none');
+    expectHealth(step, 'progressing', 'WaitingForDependencies');
+    expect(step.status.plan).toBeUndefined();
+  });
+
+  it('once its dependencies are Ready, the Manual dependent previews and waits for approval', () => {
+    const step = plan(previewing({ ...input(stack({ spec: manual }), absent), dependencies: [ready('net')] }));
+    expect(step.action).toMatchObject({ type: 'preview', operation: 'Create' });
   });
 });
