@@ -38,6 +38,10 @@ describe.each(['heat', 'ros', 'rfs'] as const)('%s: a reply lost after the provi
     const name = `lu-${kind}`;
     await env.apply(stackManifest(name, kind, spec(kind, 'one')));
     await env.waitStack(name, isReady, 'Ready');
+    // Services report update times in whole seconds: an update within the same second as the last
+    // change cannot be told apart from none, and is sent again (docs/stack-controller.md "Lost
+    // replies"). Real operations take longer than that; the emulated ones here do not.
+    await new Promise((r) => setTimeout(r, 1100));
     env.emu.control.addFault({ service: OPS[kind].service, operation: OPS[kind].update, kind: 'reset-after', times: 1 });
     await env.apply(stackManifest(name, kind, spec(kind, 'two')));
     await env.waitStack(name, (s) => isReady(s) && s.status?.lastAppliedGeneration === s.metadata.generation, 'Ready at the new generation');
