@@ -2,7 +2,8 @@
 // hands it to the executor. A few non-provider Steps (finalizer, status-only transitions) may chain in
 // one reconcile; a provider mutation always ends it.
 import { FINALIZER, type Stack } from '../api/v1alpha1/types.ts';
-import type { ProviderType, StackProviderClient, StackView } from '../providers/types.ts';
+import type { ResolvedProviderConfig } from '../providers/config.ts';
+import { ProviderError, type ProviderType, type StackProviderClient, type StackView } from '../providers/types.ts';
 import { matchesSelector, selectorText } from '../lib/label-selector.ts';
 import { awaitChange, requeueAfter, type Action as RuntimeAction, type ReconcileInfo, type Reconciler } from '../runtime/controller.ts';
 import type { ProviderObject, StackContext, StackObject, StackSettings } from './context.ts';
@@ -82,7 +83,9 @@ export class StackReconciler implements Reconciler<StackContext> {
     if ('error' in resolved) return resolved;
     const type = providerType(obj.spec);
     if (!type) return { error: { reason: REASONS.InvalidSpec, message: `${kind} ${ref.name} sets no provider block` } };
-    const client = ctx.providerClients.get(resolved.ok);
+    const made = clientFor(ctx, resolved.ok);
+    if ('error' in made) return made;
+    const client = made.client;
     const { defaults } = this.#settings;
     return {
       client,
@@ -195,4 +198,14 @@ async function namespaceNotAllowed(provider: ProviderObject, stack: Stack, ctx: 
     reason: REASONS.ProviderNotAllowed,
     message: `ClusterStackProvider ${provider.metadata.name ?? ''} does not serve namespace ${ns} (its namespaceSelector is ${selectorText(selector)}); use a provider this namespace may use`,
   };
+}
+
+/** The provider's shared client; a config the provider layer refuses (e.g. plain http) is the Stack's InvalidSpec. */
+function clientFor(ctx: StackContext, config: ResolvedProviderConfig): { client: StackProviderClient } | { error: ResolveError } {
+  try {
+    return { client: ctx.providerClients.get(config) };
+  } catch (err) {
+    if (err instanceof ProviderError && err.terminal) return { error: { reason: REASONS.InvalidSpec, message: err.message } };
+    throw err;
+  }
 }
