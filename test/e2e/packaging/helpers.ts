@@ -9,6 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { parseAllDocuments } from 'yaml';
 import { kubectl } from '../../env/kube.ts';
 import { helmPath, repoRoot, requireBinary } from '../../../src/devenv/paths.ts';
+import { runProcess } from '../../../src/devenv/process.ts';
 
 export const CHART_DIR = join(repoRoot, 'charts', 'stack-operator');
 export const NODE = join(repoRoot, 'node_modules', '.bin', 'node');
@@ -21,29 +22,7 @@ export interface RunResult {
 
 /** Runs a command (never through a shell); kills it after timeoutMs (code 124). Never throws on exit codes. */
 export async function run(cmd: string, args: string[], opts: { input?: string; timeoutMs?: number; env?: NodeJS.ProcessEnv; cwd?: string } = {}): Promise<RunResult> {
-  const timeoutMs = opts.timeoutMs ?? 120_000;
-  return await new Promise<RunResult>((resolve, reject) => {
-    const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'], env: opts.env ?? process.env, cwd: opts.cwd ?? repoRoot });
-    let stdout = '';
-    let stderr = '';
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      child.kill('SIGKILL');
-    }, timeoutMs);
-    child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
-    child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
-    child.once('error', (err) => {
-      clearTimeout(timer);
-      reject(err);
-    });
-    child.once('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code: timedOut ? 124 : (code ?? 1), stdout, stderr: timedOut ? `${stderr}\n(timed out after ${timeoutMs} ms)` : stderr });
-    });
-    child.stdin.on('error', () => undefined);
-    child.stdin.end(opts.input ?? '');
-  });
+  return await runProcess(cmd, args, { ...opts, timeoutMs: opts.timeoutMs ?? 120_000, cwd: opts.cwd ?? repoRoot });
 }
 
 /** The real helm (built by src/devenv/build-k8s.sh), with its state in a private HELM_* dir. */
