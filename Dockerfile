@@ -6,12 +6,10 @@
 #
 # Stages: deps (production node_modules) -> build (tsc -> dist/) -> runtime (node + dist + deps).
 #
-# Base image: pin it by digest for a release build, e.g.
-#   docker build --build-arg NODE_IMAGE=node:24-bookworm-slim@sha256:<index digest> .
-# (`docker buildx imagetools inspect node:24-bookworm-slim` prints the digest). The default below is
-# not pinned: no digest of the official image could be verified from this repository's build
-# machines, and an unverified digest would be worse than a tag.
-ARG NODE_IMAGE=node:24-bookworm-slim
+# Base image: pinned by digest (the multi-platform index of node:24-bookworm-slim, Node 24.19.0;
+# where the digest comes from and how to move it: docs/install.md "The container image"). A tag alone
+# would let a rebuild pick up a different base without a change in this repository.
+ARG NODE_IMAGE=node:24-bookworm-slim@sha256:a9f5f7c91a432850b2a8a7797adf5eadb6c733ceed61167806cee7ea7fbc29df
 
 # Production dependencies only, without install scripts (none of them needs one).
 FROM ${NODE_IMAGE} AS deps

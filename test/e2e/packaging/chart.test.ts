@@ -284,6 +284,8 @@ describe('Dockerfile (static: no container engine on this machine)', () => {
     expect(stages.length).toBeGreaterThanOrEqual(2);
     const nodeImage = /^ARG NODE_IMAGE=(\S+)/m.exec(text)?.[1] ?? '';
     expect(nodeImage).toMatch(/^(node:24[.-]|gcr\.io\/distroless\/nodejs24)/);
+    // The base is pinned by digest: a tag alone lets a rebuild take another base (docs/install.md).
+    expect(nodeImage).toMatch(/@sha256:[0-9a-f]{64}$/);
     for (const s of stages) expect(s).toMatch(/^FROM (\$\{NODE_IMAGE\}|node:24|gcr\.io\/distroless\/nodejs24)/);
     expect(lines).toContain('RUN npm run build');
     expect(lines.some((l) => /^RUN npm ci --omit=dev\b/.test(l))).toBe(true);
