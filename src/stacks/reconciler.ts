@@ -122,7 +122,7 @@ async function readProvider(client: StackProviderClient, stack: StackObject, ctx
     return { observed: { kind: 'unknown' }, readFailure: failure };
   }
   if (!view) return { observed: { kind: 'absent' } };
-  view = await withDependencyOutputs(client, stack, view, ctx, signal);
+  view = await withOutputs(client, stack, view, ctx, signal);
   const foreignOwner = view.ownerUid !== undefined && view.ownerUid !== stack.metadata.uid;
   const observed: Observed = { kind: 'found', view, ...(foreignOwner ? { ownerLive: ownerIsLive(view.ownerUid as string, ctx) } : {}) };
   // The outputs objects matter once the stack is complete (the planner ensures them then).
@@ -131,17 +131,24 @@ async function readProvider(client: StackProviderClient, stack: StackObject, ctx
 }
 
 /**
- * A provider whose stack view carries no outputs (rfs: a separate call) would leave status.outputs empty,
- * and the Stacks reading them waiting: they are read when another Stack depends on this one.
+ * A provider whose stack view carries no outputs (rfs: a separate call) reads them when they can have
+ * changed or are wanted: an operation of ours just settled, status.outputs was never filled, or another
+ * Stack depends on this one. Not on every resync: that would double the calls at rest (an update made
+ * outside Kubernetes shows in status.outputs after the next operation; docs/providers/rfs.md).
  */
-async function withDependencyOutputs(client: StackProviderClient, stack: StackObject, view: StackView, ctx: StackContext, signal: AbortSignal): Promise<StackView> {
+async function withOutputs(client: StackProviderClient, stack: StackObject, view: StackView, ctx: StackContext, signal: AbortSignal): Promise<StackView> {
   if (view.outputs !== undefined || view.phase !== 'Complete' || stack.metadata.deletionTimestamp) return view;
-  if ((ctx.dependencies ?? NO_DEPENDENCIES).dependentsOf(stack.metadata.namespace ?? '', stack.metadata.name ?? '').length === 0) return view;
+  const wanted =
+    stack.status?.operation !== undefined ||
+    stack.status?.outputs === undefined ||
+    (ctx.dependencies ?? NO_DEPENDENCIES).dependentsOf(stack.metadata.namespace ?? '', stack.metadata.name ?? '').length > 0;
+  if (!wanted) return view;
   try {
     return { ...view, outputs: await client.outputs({ name: view.name, id: view.id }, { signal }) };
   } catch (err) {
-    // The dependents keep waiting (they name the missing output); the next reconcile reads again.
-    ctx.log.debug({ err, stack: stack.metadata.name }, 'reading the outputs for dependent Stacks failed');
+    // status.outputs keeps its last value and dependents keep waiting (they name the missing output);
+    // the next reconcile reads again.
+    ctx.log.debug({ err, stack: stack.metadata.name }, 'reading the stack outputs failed');
     return view;
   }
 }

@@ -31,8 +31,10 @@ describe('a three-layer chain across heat, ros and rfs (config/samples/stack-lay
   it('converges from one kubectl apply -f with the dependents listed first, creating layer after layer', async () => {
     const r = await kubectl(['apply', '-n', env.ns, '-f', SAMPLE]);
     expect(r.code, r.stderr).toBe(0);
-    await env.waitStack('layered-app', isReady, 'Ready', 90_000);
+    const app = await env.waitStack('layered-app', isReady, 'Ready', 90_000);
     const [net, db, a] = [cloud('heat', 'layered-net'), cloud('ros', 'layered-db'), cloud('rfs', 'layered-app')];
+    // The top layer (rfs, nothing depends on it) still shows its outputs: rfs reads them with a separate call.
+    expect(app.status?.outputs).toEqual({ url: 'app -> db.subnet-blue.internal' });
     expect(db.params.SubnetId).toBe('subnet-blue');
     expect(a.params.db_endpoint).toBe('db.subnet-blue.internal');
     expect(env.emu.engine.outputs(a).find((o) => o.key === 'url')?.value).toBe('app -> db.subnet-blue.internal');
@@ -48,7 +50,8 @@ describe('a three-layer chain across heat, ros and rfs (config/samples/stack-lay
     const p = await kubectl(['patch', 'stack', 'layered-net', '-n', env.ns, '--type=merge', '-p', '{"spec":{"parameters":{"name":"green"}}}']);
     expect(p.code, p.stderr).toBe(0);
     await until('the app updated with the new endpoint', () => cloud('rfs', 'layered-app').params.db_endpoint === 'db.subnet-green.internal', 90_000);
-    await env.waitStack('layered-app', isReady, 'Ready', 90_000);
+    const app = await env.waitStack('layered-app', (s) => isReady(s) && s.status?.outputs?.['url'] === 'app -> db.subnet-green.internal', 'Ready with the new url output', 90_000);
+    expect(app.status?.outputs).toEqual({ url: 'app -> db.subnet-green.internal' });
     expect(env.emu.engine.outputs(cloud('rfs', 'layered-app')).find((o) => o.key === 'url')?.value).toBe('app -> db.subnet-green.internal');
     expect(cloud('ros', 'layered-db').params.SubnetId).toBe('subnet-green');
     expect(cloud('rfs', 'layered-app').params.db_endpoint).toBe('db.subnet-green.internal');
