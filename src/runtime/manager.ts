@@ -146,12 +146,20 @@ export class Manager {
   async start(): Promise<void> {
     if (this.#started) throw new Error('manager already started');
     this.#started = true;
-    for (const s of this.#servers) await s.listen();
+    const le = this.#o.leaderElection;
+    // Built before anything listens: a bad configuration fails start() with nothing left running.
+    const elector = le ? this.#newElector(le) : undefined;
+    try {
+      for (const s of this.#servers) await s.listen();
+    } catch (err) {
+      // A port in use: close what already listens, so a failed start never leaves the process hanging.
+      await this.#shutdownRest(0);
+      throw err;
+    }
     this.log.info({ ports: this.ports }, 'manager starting');
     for (const i of this.#informers) i.start();
 
-    const le = this.#o.leaderElection;
-    if (!le) {
+    if (!elector) {
       this.#controllersRun = this.#runControllers(this.#ctrlAbort.signal);
       await new Promise<void>((resolve) => this.#stopAbort.signal.addEventListener('abort', () => resolve(), { once: true }));
       await this.#stopping;
@@ -159,15 +167,6 @@ export class Manager {
     }
 
     const electorStop = new AbortController();
-    const elector = new LeaderElector({
-      ...le,
-      client: this.client,
-      log: this.log,
-      onStartedLeading: (leading) => {
-        this.#controllersRun = this.#runControllers(AbortSignal.any([leading, this.#ctrlAbort.signal]));
-      },
-    });
-    this.#elector = elector;
     // Graceful stop: the elector is stopped (and releases) only after controllers drained.
     const run = elector.run(electorStop.signal);
     this.#afterDrain = async () => {
@@ -189,6 +188,18 @@ export class Manager {
   }
 
   #afterDrain: (() => Promise<unknown>) | undefined;
+
+  #newElector(le: LeaderElectionConfig): LeaderElector {
+    this.#elector = new LeaderElector({
+      ...le,
+      client: this.client,
+      log: this.log,
+      onStartedLeading: (leading) => {
+        this.#controllersRun = this.#runControllers(AbortSignal.any([leading, this.#ctrlAbort.signal]));
+      },
+    });
+    return this.#elector;
+  }
 
   /** Graceful stop (idempotent). Resolves when everything is stopped. */
   stop(): Promise<void> {

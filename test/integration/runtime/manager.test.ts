@@ -1,6 +1,7 @@
 // The manager end to end on the shared apiserver: informers + leader election + a controller +
 // probes; /metrics scraped and every controller-runtime metric name asserted; graceful stop
 // releases the Lease.
+import { type AddressInfo, createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { awaitChange } from '../../../src/runtime/controller.ts';
 import { KubeClient, type KubeObject } from '../../../src/runtime/kube-client.ts';
@@ -110,5 +111,51 @@ describe('Manager metricsPrefix', () => {
       await mgr.stop();
       await started;
     }
+  });
+});
+
+/** A loopback port that nothing listens on right now. */
+async function freePort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
+  const port = (s.address() as AddressInfo).port;
+  await new Promise<void>((resolve) => s.close(() => resolve()));
+  return port;
+}
+
+/** Whether something accepts connections on the port (bounded: one attempt, 2 s). */
+async function listening(port: number): Promise<boolean> {
+  return fetch(`http://127.0.0.1:${port}/metrics`, { signal: AbortSignal.timeout(2_000) }).then(
+    () => true,
+    () => false,
+  );
+}
+
+describe('Manager start failures leave nothing running (the process can exit)', () => {
+  it('a probe port in use: start() rejects, the metrics server already listening is closed, no informer runs', async () => {
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const metricsPort = await freePort();
+    try {
+      const mgr = new Manager({ kubeConfig: kc, metrics: { port: metricsPort, host: '127.0.0.1' }, probes: { port: (taken.address() as AddressInfo).port, host: '127.0.0.1' } });
+      const inf = mgr.informer<KubeObject>({ resource: CONFIGMAPS, namespaces: [ns], name: 'rt-fail-port' });
+      await expect(mgr.start()).rejects.toThrow(/EADDRINUSE/);
+      expect(await listening(metricsPort)).toBe(false);
+      expect(inf.stats.lists).toBe(0);
+    } finally {
+      await new Promise<void>((resolve) => taken.close(() => resolve()));
+    }
+  });
+
+  it('leader election timings that cannot work: start() rejects before anything listens', async () => {
+    const metricsPort = await freePort();
+    const mgr = new Manager({
+      kubeConfig: kc,
+      metrics: { port: metricsPort, host: '127.0.0.1' },
+      probes: false,
+      leaderElection: { namespace: ns, name: 'rt-bad-lease', identity: 'bad', leaseDurationMs: 1_000, renewDeadlineMs: 2_000, retryPeriodMs: 500 },
+    });
+    await expect(mgr.start()).rejects.toThrow(/leaseDuration must be greater than renewDeadline/);
+    expect(await listening(metricsPort)).toBe(false);
   });
 });
