@@ -17,6 +17,7 @@ import { installCrds } from '../devenv/crds.ts';
 import { runKubectl } from '../devenv/kubectl.ts';
 import { buildScript, kubectlPath, repoRoot } from '../devenv/paths.ts';
 import { startEmulator } from '../emulator/index.ts';
+import { bindAddress } from './flags.ts';
 import { cliLogger } from './log-format.ts';
 import { Manager } from '../runtime/manager.ts';
 import { buildOperator } from '../stacks/operator.ts';
@@ -28,6 +29,8 @@ const HELP = `usage: npm run dev [-- flags]
 
   --kubeconfig PATH   use this cluster instead of starting a local control plane
   --port PORT         emulator port (default 18080; the samples point there)
+  --metrics-bind-address ADDR       operator metrics (default 127.0.0.1:8080; :0 picks a free port, 0 turns it off)
+  --health-probe-bind-address ADDR  operator probes (default 127.0.0.1:8081; same forms)
   --no-samples        do not apply config/samples
   --exit-after SEC    stop by itself after SEC seconds (smoke tests; default: run until Ctrl-C)
   --log-level LEVEL   operator log level (default info)`;
@@ -50,8 +53,10 @@ async function applyKustomization(kubeconfig: string, kubectl: string, args: str
   if (r.code !== 0) throw new Error(`${what} failed:\n${r.stdout}${r.stderr}`);
 }
 
-/** Runs the operator in this process; its metrics and probes on loopback. */
-function startOperator(kubeconfig: string, logLevel: string, cleanups: Cleanup[]): void {
+type Bind = { host: string; port: number } | false;
+
+/** Runs the operator in this process; its metrics and probes where the flags say (loopback by default). */
+function startOperator(kubeconfig: string, logLevel: string, binds: { metrics: Bind; probes: Bind }, cleanups: Cleanup[]): { manager: Manager; running: Promise<void> } {
   const kc = new KubeConfig();
   kc.loadFromFile(kubeconfig);
   // Readable text by default for a person at a terminal (the operator's default is JSON).
@@ -59,8 +64,8 @@ function startOperator(kubeconfig: string, logLevel: string, cleanups: Cleanup[]
   const manager = new Manager({
     kubeConfig: kc,
     log,
-    metrics: { port: 8080, host: '127.0.0.1' },
-    probes: { port: 8081, host: '127.0.0.1' },
+    metrics: binds.metrics,
+    probes: binds.probes,
     metricsPrefix: 'stack_operator',
   });
   const operator = buildOperator(manager, { pollIntervalMs: 2000 });
@@ -70,6 +75,17 @@ function startOperator(kubeconfig: string, logLevel: string, cleanups: Cleanup[]
     await running.catch(() => undefined);
     await operator.close();
   });
+  return { manager, running };
+}
+
+/** Where the manager's servers listen, once they do (metrics first when both run). */
+async function listeningOn(manager: Manager, binds: { metrics: Bind; probes: Bind }): Promise<string> {
+  const want = [binds.metrics, binds.probes].filter((b) => b !== false).length;
+  for (let i = 0; i < 100 && manager.ports.filter((p) => p > 0).length < want; i++) await new Promise((r) => setTimeout(r, 50));
+  const [first, second] = manager.ports;
+  const url = (b: Bind, port: number | undefined) => (b === false ? 'off' : `http://${b.host}:${port ?? '?'}`);
+  if (binds.metrics === false) return `metrics off, probes on ${url(binds.probes, first)}/readyz`;
+  return `metrics on ${url(binds.metrics, first)}/metrics, probes on ${url(binds.probes, binds.probes === false ? undefined : (second ?? first))}/readyz`;
 }
 
 function instructions(kubeconfig: string, kubectl: string, emulatorUrl: string): string {
@@ -106,6 +122,8 @@ interface DevFlags {
   'no-samples': boolean;
   'exit-after'?: string;
   'log-level': string;
+  'metrics-bind-address': string;
+  'health-probe-bind-address': string;
 }
 
 async function startAll(values: DevFlags, say: Say, cleanups: Cleanup[]): Promise<void> {
@@ -121,8 +139,16 @@ async function startAll(values: DevFlags, say: Say, cleanups: Cleanup[]): Promis
   await applyKustomization(kubeconfig, kubectl, ['--server-side', '--force-conflicts', '-k', join(repoRoot, 'config/admission')], 'kubectl apply -k config/admission');
   say('CRDs and the deletion-protection admission policy installed');
 
-  startOperator(kubeconfig, values['log-level'], cleanups);
-  say('operator running (metrics on http://127.0.0.1:8080/metrics, probes on :8081)');
+  const binds = {
+    metrics: bindAddress(values['metrics-bind-address'], '--metrics-bind-address'),
+    probes: bindAddress(values['health-probe-bind-address'], '--health-probe-bind-address'),
+  };
+  const { manager, running } = startOperator(kubeconfig, values['log-level'], binds, cleanups);
+  // A port in use fails the start (and dev, with the error), instead of an operator without its servers.
+  const stoppedEarly = running.then(() => {
+    throw new Error('the operator stopped while starting');
+  });
+  say(`operator running (${await Promise.race([listeningOn(manager, binds), stoppedEarly])})`);
 
   if (!values['no-samples']) {
     await applyKustomization(kubeconfig, kubectl, ['-n', 'default', '-k', join(repoRoot, 'config/samples')], 'applying the samples');
@@ -140,6 +166,8 @@ export async function runDev(argv: string[]): Promise<number> {
       'no-samples': { type: 'boolean', default: false },
       'exit-after': { type: 'string' },
       'log-level': { type: 'string', default: 'info' },
+      'metrics-bind-address': { type: 'string', default: '127.0.0.1:8080' },
+      'health-probe-bind-address': { type: 'string', default: '127.0.0.1:8081' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });

@@ -89,3 +89,13 @@ export function packageVersion(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: string };
   return pkg.version ?? 'unknown';
 }
+
+/** A controller-runtime style bind address: HOST:PORT, :PORT (all interfaces), or 0 (off). */
+export function bindAddress(text: string, source: string): { host: string; port: number } | false {
+  if (text === '0' || text === '') return false;
+  const i = text.lastIndexOf(':');
+  const host = i <= 0 ? '0.0.0.0' : text.slice(0, i).replace(/^\[|\]$/g, '');
+  const port = Number(text.slice(i + 1));
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`${source} ${JSON.stringify(text)}: expected HOST:PORT, :PORT or 0`);
+  return { host, port };
+}

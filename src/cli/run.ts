@@ -6,7 +6,7 @@ import type { Logger } from '../runtime/logging.ts';
 import { LeaderElectionLostError, Manager } from '../runtime/manager.ts';
 import { buildOperator } from '../stacks/operator.ts';
 import type { CrashPoint } from '../stacks/context.ts';
-import { durationFlag, envName, type FlagSpec, packageVersion, parseFlags, UsageError } from './flags.ts';
+import { bindAddress, durationFlag, envName, type FlagSpec, packageVersion, parseFlags, UsageError } from './flags.ts';
 import { cliLogger, LOG_FORMATS, LOG_LEVELS, type LogFormat } from './log-format.ts';
 
 const HELP = `usage: stack-operator run [flags]
@@ -67,15 +67,6 @@ const FLAGS: Record<string, FlagSpec> = Object.fromEntries(
 // Not from the environment: a stray STACK_OPERATOR_HELP must not turn the operator into a help printer.
 FLAGS.help = { type: 'boolean', short: 'h', default: false };
 FLAGS.version = { type: 'boolean', default: false };
-
-function bindAddress(text: string, source: string): { host: string; port: number } | false {
-  if (text === '0' || text === '') return false;
-  const i = text.lastIndexOf(':');
-  const host = i <= 0 ? '0.0.0.0' : text.slice(0, i).replace(/^\[|\]$/g, '');
-  const port = Number(text.slice(i + 1));
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`${source} ${JSON.stringify(text)}: expected HOST:PORT, :PORT or 0`);
-  return { host, port };
-}
 
 /**
  * Test-only fault switch (docs/reliability.md): STACK_OPERATOR_CRASH_AT=<point>[:<action>][@<n>][!stop]

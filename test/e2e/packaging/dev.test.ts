@@ -1,6 +1,7 @@
 // Smoke test of `npm run dev` (src/cli/dev.ts) against the shared test cluster (--kubeconfig, so no
 // second control plane): it installs the CRDs and the admission policy, starts the emulator on
-// 127.0.0.1:18080 (the samples point there) and the operator (metrics 127.0.0.1:8080, probes :8081),
+// 127.0.0.1:18080 (the samples point there) and the operator (metrics and probes on the free loopback ports
+// the test passes with --metrics-bind-address / --health-probe-bind-address),
 // applies config/samples to namespace default and prints what to try. The seven sample Stacks (one per
 // provider type, and the layered chain of docs/dependencies.md) must become Ready; the test then deletes them while dev still runs (the operator releases the
 // finalizers), stops dev with SIGINT and removes the sample providers and Secrets.
@@ -13,7 +14,18 @@ import { k8sBinDir, repoRoot } from '../../../src/devenv/paths.ts';
 import { NODE, type StackLike, isReady, waitFor } from './helpers.ts';
 
 const SAMPLES = ['demo-heat', 'demo-rfs', 'demo-ros', 'demo-cf', 'layered-net', 'layered-db', 'layered-app'];
-const PORTS = [18080, 8080, 8081];
+const EMULATOR_PORT = 18080;
+
+/** A loopback port nothing listens on right now (for the operator's metrics and probes). */
+async function freePort(): Promise<number> {
+  return await new Promise((resolve) => {
+    const srv = createServer();
+    srv.listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as { port: number }).port;
+      srv.close(() => resolve(port));
+    });
+  });
+}
 
 async function portFree(port: number): Promise<boolean> {
   return await new Promise((resolve) => {
@@ -46,17 +58,15 @@ afterAll(async () => {
 
 describe('npm run dev (src/cli/dev.ts) against the shared cluster', () => {
   it('prints the instructions, the seven samples become Ready, they delete cleanly, Ctrl-C tears down with exit 0', async () => {
-    const busy: number[] = [];
-    for (const p of PORTS) if (!(await portFree(p))) busy.push(p);
-    if (busy.length) {
-      throw new Error(
-        `port(s) ${busy.join(', ')} on 127.0.0.1 are in use: dev binds the emulator to 18080 (the samples point there; --port moves only the emulator) ` +
-          'and the operator metrics / probes to 8080 / 8081 (fixed in src/cli/dev.ts). Stop whatever holds them (ss -ltnp) and rerun.',
-      );
+    if (!(await portFree(EMULATOR_PORT))) {
+      throw new Error(`port ${EMULATOR_PORT} on 127.0.0.1 is in use: dev binds the emulator there (the samples point there). Stop whatever holds it (ss -ltnp) and rerun.`);
     }
+    const [metricsPort, probePort] = [await freePort(), await freePort()];
+    const PORTS = [EMULATOR_PORT, metricsPort, probePort];
     const kubeconfig = testKubeconfigPath();
     // With --kubeconfig, dev calls `kubectl` from the PATH: put the test build's kubectl first.
-    child = spawn(NODE, [join(repoRoot, 'src', 'cli', 'main.ts'), 'dev', '--kubeconfig', kubeconfig, '--exit-after', '150'], {
+    child = spawn(NODE, [join(repoRoot, 'src', 'cli', 'main.ts'), 'dev', '--kubeconfig', kubeconfig, '--exit-after', '150',
+      '--metrics-bind-address', `127.0.0.1:${metricsPort}`, '--health-probe-bind-address', `127.0.0.1:${probePort}`], {
       cwd: repoRoot,
       env: { ...process.env, PATH: `${k8sBinDir()}${delimiter}${process.env.PATH ?? ''}` },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -74,6 +84,9 @@ describe('npm run dev (src/cli/dev.ts) against the shared cluster', () => {
     expect(output).toContain(`export KUBECONFIG=${kubeconfig}`);
     expect(output).toContain('kubectl wait --for=condition=Ready stack --all');
     expect(output).toContain('kubectl delete stack demo-rfs');
+    expect(output).toContain(`metrics on http://127.0.0.1:${metricsPort}/metrics, probes on http://127.0.0.1:${probePort}/readyz`);
+    const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+    expect(metrics).toContain('controller_runtime_reconcile_total');
 
     await waitFor('the sample Stacks Ready', async () => {
       const all = await stacks();
@@ -89,12 +102,9 @@ describe('npm run dev (src/cli/dev.ts) against the shared cluster', () => {
     const denied = await kubectl(['delete', 'stack', 'demo-rfs', '-n', 'default', '--wait=false']);
     expect(denied.code).not.toBe(0);
     expect(denied.stderr).toMatch(/deletionProtection/);
-    // Unprotected, and Retain: the Stack goes, the (emulated) RFS stack stays. The plain `patch
-    // deletionProtection=false && delete` that dev prints leaves demo-rfs Stalled/DeletionProtected for
-    // ever at the time of writing: RFS's own protection flag, set by the create call, is taken for one
-    // set outside Kubernetes (status.mirroredDeletionProtection is never recorded; reported against
-    // src/stacks/plan/delete.ts). Retain does not need the provider at all.
-    const unprotect = await kubectl(['patch', 'stack', 'demo-rfs', '-n', 'default', '--type=merge', '-p', '{"spec":{"deletionProtection":false,"deletionPolicy":"Retain"}}']);
+    // Exactly what dev prints: unprotect, then delete at once. RFS's own protection flag was set by the
+    // create (mirrored from the spec): the operator lifts it and the cloud stack goes too.
+    const unprotect = await kubectl(['patch', 'stack', 'demo-rfs', '-n', 'default', '--type=merge', '-p', '{"spec":{"deletionProtection":false}}']);
     expect(unprotect.code, unprotect.stderr).toBe(0);
     const del = await kubectl(['delete', 'stack', ...SAMPLES, '-n', 'default', '--wait=false']);
     expect(del.code, del.stderr).toBe(0);
@@ -102,6 +112,10 @@ describe('npm run dev (src/cli/dev.ts) against the shared cluster', () => {
       const r = await kubectl(['get', 'stacks', '-n', 'default', '-o', 'yaml']);
       fail(`sample Stacks not deleted\n${r.stdout}`)(err);
     });
+
+    // The emulated clouds hold none of the samples' stacks any more (demo-rfs's protection was lifted, not kept).
+    const left = (await (await fetch(`http://127.0.0.1:${EMULATOR_PORT}/_emulator/stacks`)).json()) as { stacks: { name: string }[] };
+    expect(left.stacks.map((x) => x.name).filter((n) => SAMPLES.includes(n))).toEqual([]);
 
     child.kill('SIGINT');
     const timer = setTimeout(() => child?.kill('SIGKILL'), 45_000);
