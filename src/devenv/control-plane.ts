@@ -22,6 +22,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { k8sBinDir, requireBinary } from './paths.ts';
+import { writeTokenKubeconfig } from './kubeconfig.ts';
 
 export interface ControlPlaneOptions {
   /** Also run kube-controller-manager (namespace, garbagecollector, serviceaccount, serviceaccount-token). */
@@ -435,38 +436,6 @@ function apiserverFlags(etcdUrl: string, port: number, server: string, f: PlaneF
   ];
 }
 
-/** Writes the admin kubeconfig (token user, CA of the apiserver's self-signed cert) and returns its path. */
-function writeKubeconfig(dir: string, server: string, caFile: string, token: string): string {
-  const caData = readFileSync(caFile).toString('base64');
-  const kubeconfigPath = join(dir, 'kubeconfig');
-  writeFileSync(
-    kubeconfigPath,
-    [
-      'apiVersion: v1',
-      'kind: Config',
-      'clusters:',
-      '- name: test',
-      '  cluster:',
-      `    server: ${server}`,
-      `    certificate-authority-data: ${caData}`,
-      'users:',
-      '- name: admin',
-      '  user:',
-      `    token: ${token}`,
-      'contexts:',
-      '- name: test',
-      '  context:',
-      '    cluster: test',
-      '    user: admin',
-      '    namespace: default',
-      'current-context: test',
-      '',
-    ].join('\n'),
-    { mode: 0o600 },
-  );
-  return kubeconfigPath;
-}
-
 interface KcmInput {
   bin: string;
   kubeconfigPath: string;
@@ -580,7 +549,7 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
     // restart, so the kubeconfig stays valid.
     const caFile = join(files.certDir, 'apiserver.crt');
     if (!existsSync(caFile)) throw apiserver.failure(`no ${caFile}`);
-    const kubeconfigPath = writeKubeconfig(dir, server, caFile, files.token);
+    const kubeconfigPath = writeTokenKubeconfig(join(dir, 'kubeconfig'), { server, caFile, token: files.token, user: 'admin', namespace: 'default' });
 
     let tKcm: number | undefined;
     if (kcmBin) {

@@ -2,12 +2,13 @@
 // ServiceAccount token, the operator as a child process, and the RBAC expectations shared by the Helm
 // chart and the kustomize install.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseAllDocuments } from 'yaml';
 import { kubectl } from '../../env/kube.ts';
+import { writeTokenKubeconfig } from '../../../src/devenv/kubeconfig.ts';
 import { helmPath, repoRoot, requireBinary } from '../../../src/devenv/paths.ts';
 import { runProcess } from '../../../src/devenv/process.ts';
 
@@ -87,32 +88,7 @@ export async function waitFor<T>(what: string, fn: () => Promise<T | undefined |
 export async function serviceAccountKubeconfig(adminKubeconfig: string, server: string, caFile: string, namespace: string, sa: string): Promise<{ path: string; cleanup(): void }> {
   const token = must(await kubectl(['create', 'token', sa, '-n', namespace, '--duration=1h'], { kubeconfig: adminKubeconfig }), 'kubectl create token').trim();
   const dir = mkdtempSync(join(tmpdir(), 'so-sa-'));
-  const path = join(dir, 'kubeconfig');
-  writeFileSync(
-    path,
-    [
-      'apiVersion: v1',
-      'kind: Config',
-      'clusters:',
-      '- name: test',
-      '  cluster:',
-      `    server: ${server}`,
-      `    certificate-authority: ${caFile}`,
-      'users:',
-      `- name: ${sa}`,
-      '  user:',
-      `    token: ${token}`,
-      'contexts:',
-      '- name: sa',
-      '  context:',
-      '    cluster: test',
-      `    user: ${sa}`,
-      `    namespace: ${namespace}`,
-      'current-context: sa',
-      '',
-    ].join('\n'),
-    { mode: 0o600 },
-  );
+  const path = writeTokenKubeconfig(join(dir, 'kubeconfig'), { server, caFile, token, user: sa, namespace });
   return { path, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
