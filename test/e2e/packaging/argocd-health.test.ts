@@ -56,6 +56,8 @@ interface HealthTest {
   tests: { healthStatus: { status: string; message: string }; inputPath: string }[];
 }
 const cases = (parse(readFileSync(join(ARGOCD, 'health_test.yaml'), 'utf8')) as HealthTest).tests;
+const providerCases = (parse(readFileSync(join(ARGOCD, 'provider_health_test.yaml'), 'utf8')) as HealthTest).tests;
+const PROVIDER_HEALTH = join(ARGOCD, 'provider-health.lua');
 
 describe('config/argocd/health.lua under Lua 5.1 (Argo CD health_test.yaml cases)', () => {
   it('covers every state: Healthy, Progressing, Degraded, Suspended', () => {
@@ -77,6 +79,17 @@ describe('config/argocd/health.lua under Lua 5.1 (Argo CD health_test.yaml cases
     const obj = parse(readFileSync(join(ARGOCD, 'testdata', 'ready.yaml'), 'utf8')) as { metadata: Record<string, unknown> };
     delete obj.metadata.generation;
     expect((await health(obj)).status).toBe('Healthy');
+  });
+});
+
+describe('config/argocd/provider-health.lua under Lua 5.1 (StackProvider / ClusterStackProvider)', () => {
+  it('covers Healthy, Progressing and Degraded', () => {
+    expect(new Set(providerCases.map((c) => c.healthStatus.status))).toEqual(new Set(['Healthy', 'Progressing', 'Degraded']));
+  });
+
+  it.each(providerCases.map((c) => [c.inputPath, c.healthStatus] as const))('%s -> %o', async (inputPath, want) => {
+    const obj = parse(readFileSync(join(ARGOCD, inputPath), 'utf8')) as unknown;
+    expect(await health(obj, PROVIDER_HEALTH)).toEqual(want);
   });
 });
 
@@ -106,5 +119,10 @@ describe('delivering the health check to argocd-cm', () => {
     const on = parseDocs(must(await helm(['template', 'so', CHART_DIR, '-n', 'stack-operator', '--set', 'argocd.healthCheck.enabled=true']), 'helm template'));
     const cm = find(on, 'ConfigMap', 'so-stack-operator-argocd-health-check') as unknown as { data: Record<string, string> };
     expect(cm.data[KEY]).toBe(readFileSync(HEALTH, 'utf8'));
+    // Provider health and the Stack's actions too (test/e2e/argocd checks the whole data equals the
+    // kustomize Component's and runs it in a real Argo CD).
+    expect(cm.data['resource.customizations.health.stackoperator.dev_StackProvider']).toBe(readFileSync(PROVIDER_HEALTH, 'utf8'));
+    expect(cm.data['resource.customizations.health.stackoperator.dev_ClusterStackProvider']).toBe(readFileSync(PROVIDER_HEALTH, 'utf8'));
+    expect(cm.data['resource.customizations.actions.stackoperator.dev_Stack']).toBe(readFileSync(join(ARGOCD, 'actions.yaml'), 'utf8'));
   });
 });
