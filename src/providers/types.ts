@@ -131,6 +131,8 @@ export interface CallContext {
 /** Per-preview context: the plan's token, and the provider plan it replaces (deleted by the preview). */
 export interface PreviewContext extends CallContext {
   supersedes?: string;
+  /** A create's plan: the stack that holds the superseded create plan (view.planOnly), if one does. */
+  holder?: Required<StackRef>;
 }
 
 export interface ReadContext {

@@ -78,7 +78,9 @@ async function preview(step: Step, a: Extract<Step['action'], { type: 'preview' 
   if (!client?.preview) return follow(step.next, run.stack, false);
   let answer: StackPreview;
   try {
-    answer = await client.preview(a.input, a.ref, { token: a.plan.id, signal, ...(a.supersedes ? { supersedes: a.supersedes } : {}) });
+    const holder = a.operation === 'Create' && a.ref ? { holder: a.ref } : {};
+    const ref = a.operation === 'Update' ? a.ref : undefined;
+    answer = await client.preview(a.input, ref, { token: a.plan.id, signal, ...(a.supersedes ? { supersedes: a.supersedes } : {}), ...holder });
   } catch (err) {
     const failure = failureOf(err);
     const fstep = planCallFailure(run.input, step, failure);
