@@ -19,6 +19,8 @@ export interface FrontEndOptions {
   rosSafeCancelDelayMs?: number;
   /** ros: how long a new change set stays CREATE_IN_PROGRESS before it is AVAILABLE, in ms (default 200) */
   rosChangeSetDelayMs?: number;
+  /** rfs: how long a new execution plan stays CREATION_IN_PROGRESS before it is AVAILABLE, in ms (default 200) */
+  rfsExecutionPlanDelayMs?: number;
 }
 
 export interface EmulatorContext {

@@ -10,6 +10,7 @@ import type { StackView } from '../../providers/types.ts';
 import { effectiveStackName } from '../desired.ts';
 import { REASONS } from '../reasons.ts';
 import { planAbsent } from './absent.ts';
+import { isManual } from './approval.ts';
 import { planAtRest } from './apply.ts';
 import { eventOnce, withConditions } from './conditions.ts';
 import { planDeletion } from './delete.ts';
@@ -55,8 +56,9 @@ function planWithoutReadFailure(input: PlanInput): Step {
     if ('action' in adopted) return adopted;
     status = adopted.status;
   }
-  // A stack holding only its create's provider plan was never applied: planned as absent (docs/plan-approve.md).
-  if (view?.planOnly) return planNotCreated(ctx, provider, status, events);
+  // A stack holding only its create's provider plan was never applied: with Manual approval it is
+  // planned as absent (docs/plan-approve.md); in Automatic mode it is an empty stack like any other.
+  if (view?.planOnly && isManual(ctx)) return planNotCreated(ctx, provider, status, events);
   // Cancel request annotation (docs/stack-controller.md §3.4, third case).
   const cancelReq = stack.metadata.annotations?.[ANNOTATION_CANCEL_UPDATE];
   const newCancelRequest = cancelReq !== undefined && cancelReq !== status.lastHandledCancelRequest ? cancelReq : undefined;
