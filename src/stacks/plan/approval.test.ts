@@ -238,6 +238,10 @@ describe('plan: provider plans (ROS change sets, RFS execution plans)', () => {
     const resumed = plan({ ...input(s, found(holder)), provider: ros });
     expect(resumed.action).toEqual({ type: 'create', token: 'tok-1', input: INPUT, providerPlanId: 'cs-c' });
     expect(resumed.events.map((e) => e.reason)).not.toContain('PlanApproved');
+    // An approved update recorded but never landed: the same change set again, with the same token.
+    const upd = updateOp(H_NEW, { issuedAt: undefined, generation: 2, token: 'tok-2', observedUpdatedAt: '2026-11-22T11:00:00Z', providerPlanId: 'cs-u' });
+    const u = plan({ ...input(stack({ spec: MANUAL, status: { ...readyOld, plan: withPlan(planOf('Update'), 'cs-u'), lastHandledApproval: ID, operation: upd } }), found(view('Complete'))), provider: ros });
+    expect(u.action).toEqual({ type: 'update', token: 'tok-2', ref: REF, input: INPUT, providerPlanId: 'cs-u' });
     // The call landed (the stack left the plan-only state): the create is followed, never sent again.
     const landed = plan({ ...input(s, found(view('InProgress', 'create'))), provider: ros });
     expect(landed.action.type).toBe('none');
