@@ -301,7 +301,8 @@ export class RosRpcClient implements StackProviderClient {
       ...this.#params(input),
       TimeoutInMinutes: String(input.timeoutMinutes),
       ...this.#options(input, ref !== undefined),
-      ClientToken: rosClientToken(`plan-${ctx.token}`),
+      // The plan id is only unique per Stack (generation and desired hash): the owner makes it global.
+      ClientToken: rosClientToken(`plan-${input.ownerUid}-${ctx.token}`),
     };
     const params = ref
       ? { ...common, ChangeSetType: 'UPDATE', StackId: ref.id, UsePreviousParameters: String(input.usePreviousParameters) }

@@ -138,7 +138,7 @@ describe.each(cases)('$name plans through the adapter', (c) => {
     expect([...emu.engine.findByName(c.name, scope, name)!.resources.keys()].length).toBe(1);
   });
 
-  it('a plan of another stack is refused (the id guard)', async () => {
+  it('the same plan id on two Stacks gives two plans; a plan of another stack is refused (the id guard)', async () => {
     const a = `plan-${c.name}-g1`;
     const b = `plan-${c.name}-g2`;
     const ca = await client.create(input(a, c.template('a')), { token: `create-${a}` });
@@ -146,6 +146,9 @@ describe.each(cases)('$name plans through the adapter', (c) => {
     await settled(client, a);
     await settled(client, b);
     const p = await client.preview!(input(a, c.template('z')), { name: a, id: ca.id }, { token: 'eeeeeeeeee' });
+    // Plan ids are per Stack: another Stack's plan with the same id is its own plan, never a replay.
+    const pb = await client.preview!(input(b, c.template('z')), { name: b, id: cb.id }, { token: 'eeeeeeeeee' });
+    expect(pb.providerPlanId).not.toBe(p.providerPlanId);
     await expect(client.update({ name: b, id: cb.id }, input(b, c.template('z')), { token: 'cross', providerPlanId: p.providerPlanId! })).rejects.toBeInstanceOf(ProviderError);
     expect(applied(c, b)).toBe(1);
   });
