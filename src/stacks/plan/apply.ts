@@ -44,8 +44,10 @@ export function startOperation(
     // change of it, never by comparing clocks (settled.ts).
     ...(view ? { observedUpdatedAt: view.updatedAt ?? '', observedOperation: view.operation } : {}),
   };
-  // The approved provider plan goes into the record: a resumed call executes that same plan.
-  const providerPlanId = approvedProviderPlan(ctx, status);
+  // The approved provider plan goes into the record: a resumed call executes that same plan. A retry
+  // after a failure applies the approved desired state directly: an executed plan cannot run again
+  // (ROS: "If the stack fails to be updated, you must create a new change set").
+  const providerPlanId = attempt === 0 ? approvedProviderPlan(ctx, status) : undefined;
   if (providerPlanId) operation.providerPlanId = providerPlanId;
   const st = withConditions(
     { ...status, ...viewFields(view), operation, nextRetryAt: undefined },

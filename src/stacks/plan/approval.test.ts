@@ -247,6 +247,14 @@ describe('plan: provider plans (ROS change sets, RFS execution plans)', () => {
     expect(landed.action.type).toBe('none');
   });
 
+  it('a retry after a failed execution applies the approved desired state directly (an executed plan cannot run again)', () => {
+    const s = stack({ spec: MANUAL, status: { ...readyOld, plan: withPlan(planOf('Update'), 'cs-1'), lastHandledApproval: ID, failures: 1 }, annotations: approve(ID) });
+    const step = plan({ ...input(s, found(view('Complete'))), provider: ros });
+    expect(step.action).toMatchObject({ type: 'update', ref: REF, input: INPUT });
+    expect(step.action).not.toHaveProperty('providerPlanId');
+    expect(step.status.operation?.providerPlanId).toBeUndefined();
+  });
+
   it('deletion while a create plan waits deletes the plan-only stack', () => {
     const s = stack({ spec: MANUAL, status: { plan: withPlan(planOf('Create'), 'cs-c') }, deleting: true });
     const step = plan({ ...input(s, found(holder)), provider: ros });
