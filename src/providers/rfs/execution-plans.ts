@@ -97,11 +97,20 @@ export async function applyPlan(call: Call, stack: { name: string; id: string },
   const plan = await nameOf(call, stack, id, opts.signal);
   if (!plan) throw new ProviderError('Invalid', `rfs: execution plan ${id} does not exist on stack ${stack.name}: it cannot be applied`, { code: 'ExecutionPlanNotFound' });
   if (plan.status === 'APPLY_IN_PROGRESS' || plan.status === 'APPLIED') return;
-  await call('applyExecutionPlan', 'POST', `/stacks/${enc(stack.name)}/execution-plans/${enc(plan.name)}`, {
-    body: { stack_id: stack.id, execution_plan_id: id },
-    requestId: opts.requestId,
-    signal: opts.signal,
-  });
+  try {
+    await call('applyExecutionPlan', 'POST', `/stacks/${enc(stack.name)}/execution-plans/${enc(plan.name)}`, {
+      body: { stack_id: stack.id, execution_plan_id: id },
+      requestId: opts.requestId,
+      signal: opts.signal,
+    });
+  } catch (e) {
+    // Expired (the stack was deployed since; RFS answers 403 "... regenerate the execution plan"): it
+    // will never apply, so it is terminal, not the state conflict a bare 403 is read as.
+    if (e instanceof ProviderError && e.httpStatus === 403 && /regenerate|expired|deployed since/i.test(e.message)) {
+      throw new ProviderError('Invalid', `rfs: execution plan ${plan.name} expired: the stack changed since it was made (${e.message})`, { code: e.code ?? 'ExecutionPlanExpired', httpStatus: 403, field: 'spec' });
+    }
+    throw e;
+  }
 }
 
 /** Delete a superseded plan; one already gone is fine. */

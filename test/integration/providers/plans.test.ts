@@ -152,4 +152,20 @@ describe.each(cases)('$name plans through the adapter', (c) => {
     await expect(client.update({ name: b, id: cb.id }, input(b, c.template('z')), { token: 'cross', providerPlanId: p.providerPlanId! })).rejects.toBeInstanceOf(ProviderError);
     expect(applied(c, b)).toBe(1);
   });
+
+  it('a plan the stack outgrew (changed outside since) is refused as Invalid, never retried as a conflict', async () => {
+    const name = `plan-${c.name}-x`;
+    const { id } = await client.create(input(name, c.template('a')), { token: `create-${name}` });
+    await settled(client, name);
+    const p = await client.preview!(input(name, c.template('b')), { name, id }, { token: 'ffffffffff' });
+    await client.update({ name, id }, input(name, c.template('outside')), { token: `direct-${name}` });
+    await settled(client, name);
+    const e = await client.update({ name, id }, input(name, c.template('b')), { token: `late-${name}`, providerPlanId: p.providerPlanId! }).then(
+      () => undefined,
+      (err: unknown) => err,
+    );
+    expect(e).toBeInstanceOf(ProviderError);
+    expect((e as ProviderError).kind).toBe('Invalid');
+    expect(applied(c, name)).toBe(2);
+  });
 });
