@@ -187,8 +187,6 @@ export interface StackPreview {
   changes: PlannedChange[];
   /** The provider's own plan reference, where it keeps one (ROS ChangeSetId, RFS execution plan id). */
   providerPlanId?: string;
-  /** The stack made to hold a create's plan (ROS CREATE change set, RFS empty stack), when one was. */
-  stackId?: string;
 }
 
 export type ProviderErrorKind =

@@ -78,7 +78,7 @@ export async function makePlan(
     }
     if (status !== 'CREATION_IN_PROGRESS') {
       const items = body(await call('getExecutionPlan', 'GET', `${path}${q}`, { signal: opts.signal }))['execution_plan_items'];
-      return { changes: rfsPlannedChanges(items), providerPlanId: id, stackId: stack.id };
+      return { changes: rfsPlannedChanges(items), providerPlanId: id };
     }
     await sleep(POLL_MS);
   }

@@ -37,11 +37,11 @@ export function rosPlannedChanges(changes: unknown): PlannedChange[] {
 }
 
 /** Wait (bounded) until the change set is created; CREATE_FAILED is the provider refusing the plan. */
-export async function awaitChangeSet(rpc: Rpc, id: string, signal: AbortSignal | undefined, sleep = defaultSleep): Promise<StackPreview & { stackId: string }> {
+export async function awaitChangeSet(rpc: Rpc, id: string, signal: AbortSignal | undefined, sleep = defaultSleep): Promise<StackPreview> {
   for (let i = 0; i < POLL_LIMIT; i++) {
     const cs = await rpc('GetChangeSet', { ChangeSetId: id }, { idempotent: true, signal });
     const status = str(cs['Status']) ?? '';
-    if (status === 'CREATE_COMPLETE') return { changes: rosPlannedChanges(cs['Changes']), providerPlanId: id, stackId: str(cs['StackId']) ?? '' };
+    if (status === 'CREATE_COMPLETE') return { changes: rosPlannedChanges(cs['Changes']), providerPlanId: id };
     if (status === 'CREATE_FAILED') {
       throw new ProviderError('Invalid', `ros: change set ${id} failed: ${str(cs['StatusReason']) ?? 'no reason given'}`, { code: 'ChangeSetCreateFailed', field: 'template' });
     }
