@@ -75,7 +75,8 @@ export async function deleteChangeSet(rpc: Rpc, id: string, signal: AbortSignal 
   }
 }
 
-function defaultSleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+/** A wait that ends early (rejecting) when the reconcile is aborted. */
+export function defaultSleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal?.aborted) return reject(signal.reason as Error);
     const t = setTimeout(resolve, ms);

@@ -26,7 +26,7 @@ import {
   type StackRef,
   type StackView,
 } from '../types.ts';
-import { awaitChangeSet, changeSetName, deleteChangeSet, executeChangeSet, type Rpc } from './change-sets.ts';
+import { awaitChangeSet, changeSetName, defaultSleep, deleteChangeSet, executeChangeSet, type Rpc } from './change-sets.ts';
 import { rosPhase } from './status.ts';
 
 type RosConfig = Extract<ResolvedProviderConfig, { type: 'ros' }>;
@@ -318,7 +318,7 @@ export class RosRpcClient implements StackProviderClient {
     await this.delete(holder, { retainResources: false }, { token: `${ctx.token}-replace`, ...(ctx.signal ? { signal: ctx.signal } : {}) });
     for (let i = 0; i < 25; i++) {
       if (!(await this.get({ name: holder.name }, { ...(ctx.signal ? { signal: ctx.signal } : {}) }))) return;
-      await new Promise((r) => setTimeout(r, 200));
+      await defaultSleep(200, ctx.signal);
     }
     throw new ProviderError('Conflict', `ros: stack ${holder.name} holding the superseded create plan is still being deleted`, { code: 'StackExists' });
   }
