@@ -17,6 +17,10 @@ export interface FrontEndOptions {
   rfsDedupeClientRequestId?: boolean;
   /** ros: delay before a Safe CancelUpdateStack takes effect, in ms before the duration multiplier (default 1000) */
   rosSafeCancelDelayMs?: number;
+  /** ros: how long a new change set stays CREATE_IN_PROGRESS before it is AVAILABLE, in ms (default 200) */
+  rosChangeSetDelayMs?: number;
+  /** rfs: how long a new execution plan stays CREATION_IN_PROGRESS before it is AVAILABLE, in ms (default 200) */
+  rfsExecutionPlanDelayMs?: number;
 }
 
 export interface EmulatorContext {

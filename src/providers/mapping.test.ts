@@ -77,7 +77,7 @@ describe('ros phases', () => {
     ['CHECK_IN_PROGRESS', 'InProgress', 'update'],
     ['CHECK_COMPLETE', 'Complete', 'update'],
     ['CHECK_FAILED', 'Failed', 'update'],
-    ['REVIEW_IN_PROGRESS', 'InProgress', 'create'],
+    ['REVIEW_IN_PROGRESS', 'Complete', 'create'],
     ['IMPORT_CREATE_COMPLETE', 'Complete', 'create'],
     ['IMPORT_UPDATE_ROLLBACK_FAILED', 'RollbackFailed', 'rollback'],
     ['NEW_STATE', 'InProgress', 'update'],

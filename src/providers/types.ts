@@ -52,6 +52,12 @@ export interface StackView {
   tags?: Record<string, string>;
   createdAt?: string;
   updatedAt?: string;
+  /**
+   * The stack exists only to hold the provider plan of its create and was never applied (no
+   * resources): ROS REVIEW_IN_PROGRESS after a CREATE change set, an RFS stack made without a
+   * template for an execution plan (docs/plan-approve.md). The controller treats it as not created yet.
+   */
+  planOnly?: boolean;
 }
 
 export interface StackEvent {
@@ -115,6 +121,18 @@ export interface CallContext {
    * no StackInput, e.g. cancelUpdate (ros `cancelType`). Adapters fall back to defaults without it.
    */
   options?: Record<string, unknown>;
+  /**
+   * create / update only: execute this approved provider plan (ROS ChangeSetId, RFS execution plan
+   * id) instead of sending the input again, so exactly what was approved is applied.
+   */
+  providerPlanId?: string;
+}
+
+/** Per-preview context: the plan's token, and the provider plan it replaces (deleted by the preview). */
+export interface PreviewContext extends CallContext {
+  supersedes?: string;
+  /** A create's plan: the stack that holds the superseded create plan (view.planOnly), if one does. */
+  holder?: Required<StackRef>;
 }
 
 export interface ReadContext {
@@ -147,7 +165,7 @@ export interface StackProviderClient {
    * Optional (plan / approve, docs/plan-approve.md): what a create (`ref` unset) or an update of `ref`
    * with this input would do, without changing the stack. Absent: the provider has no preview yet.
    */
-  preview?(input: StackInput, ref: Required<StackRef> | undefined, ctx: CallContext): Promise<StackPreview>;
+  preview?(input: StackInput, ref: Required<StackRef> | undefined, ctx: PreviewContext): Promise<StackPreview>;
   /** Cheap authenticated call proving endpoint and credentials work (for the provider's Ready). */
   checkConnection(ctx?: ReadContext): Promise<void>;
   /** Release sockets and timers. */

@@ -78,7 +78,9 @@ async function preview(step: Step, a: Extract<Step['action'], { type: 'preview' 
   if (!client?.preview) return follow(step.next, run.stack, false);
   let answer: StackPreview;
   try {
-    answer = await client.preview(a.input, a.ref, { token: a.plan.id, signal });
+    const holder = a.operation === 'Create' && a.ref ? { holder: a.ref } : {};
+    const ref = a.operation === 'Update' ? a.ref : undefined;
+    answer = await client.preview(a.input, ref, { token: a.plan.id, signal, ...(a.supersedes ? { supersedes: a.supersedes } : {}), ...holder });
   } catch (err) {
     const failure = failureOf(err);
     const fstep = planCallFailure(run.input, step, failure);
@@ -138,9 +140,9 @@ async function call(client: StackProviderClient, a: MutationAction, signal: Abor
   const cc = { token: a.token, signal };
   switch (a.type) {
     case 'create':
-      return client.create(a.input, cc);
+      return client.create(a.input, { ...cc, ...(a.providerPlanId ? { providerPlanId: a.providerPlanId } : {}) });
     case 'update':
-      await client.update(a.ref, a.input, cc);
+      await client.update(a.ref, a.input, { ...cc, ...(a.providerPlanId ? { providerPlanId: a.providerPlanId } : {}) });
       return undefined;
     case 'cancelUpdate':
       await client.cancelUpdate(a.ref, a.mode, { ...cc, ...(a.options ? { options: a.options } : {}) });

@@ -546,6 +546,7 @@ const stackStatus = obj('Observed state of the stack.', {
     observedUpdatedAt: str(
       "The stack's update time as the provider reported it when the operation was recorded (the provider's clock): a later value means the call landed.",
     ),
+    providerPlanId: str("The approved provider plan this create / update executes (ROS ChangeSetId, RFS execution plan id); a resumed call executes the same plan."),
   }, { required: ['type', 'generation', 'token', 'startedAt'] }),
   lastAppliedGeneration: int('Generation whose desired state was last applied successfully.', { minimum: 0 }),
   lastAppliedHash: str('Hash of the desired state last applied successfully.'),

@@ -489,6 +489,24 @@ export class StackEngine {
   }
 
   /**
+   * Run the CREATE of a stack made empty to hold a create plan (ROS CREATE change set, docs/plan-approve.md):
+   * the stack keeps its id and goes CREATE_IN_PROGRESS with this template, as a create would.
+   */
+  createFromEmpty(id: string, template: Template, params: Record<string, unknown>, info: Record<string, unknown> = {}): Operation {
+    const stack = this.#mustGet(id);
+    return this.#counted(stack, 'create', () => {
+      if (stack.deleted || !stack.empty || stack.status === 'IN_PROGRESS') {
+        throw new EngineError('NotSupported', `The Stack (${stack.name}) is not empty: it cannot be created from a plan.`);
+      }
+      this.validateParams(template, params);
+      stack.template = template;
+      stack.params = { ...params };
+      stack.empty = false;
+      return this.#startOp(stack, 'CREATE', template, stack.params, { info });
+    });
+  }
+
+  /**
    * Cancel the running CREATE/UPDATE. rollback=true starts a rollback to the previous template
    * (ROLLBACK_IN_PROGRESS); false leaves the stack {ACTION}_FAILED "Stack {ACTION} cancelled".
    * delayMs > 0 lets the in-flight work run that long before the cancel takes effect (ROS Safe).

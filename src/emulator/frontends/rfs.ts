@@ -4,6 +4,7 @@ import { EngineError, type StackEvent, type StackRecord } from '../engine/engine
 import { parseHclSubset, parseTemplate, TemplateError, type Template } from '../engine/template.ts';
 import { BadJson, empty, header, isObj, isoSeconds, json, parseJsonBody, requestId, type EmuRequest, type EmuResponse, type FrontEnd } from '../http.ts';
 import { verifyHuaweiSdkHmac } from '../signing.ts';
+import { ExecutionPlans, PlanFail } from './rfs-plans.ts';
 import { fetchText, UrlFetchError } from '../url-fetch.ts';
 
 export function rfsError(status: number, code: string, msg: string): EmuResponse {
@@ -56,9 +57,11 @@ export class RfsFrontEnd implements FrontEnd {
   readonly prefix = '/rfs';
   readonly #ctx: EmulatorContext;
   readonly #replies = new Map<string, EmuResponse>();
+  readonly #plans: ExecutionPlans;
 
   constructor(ctx: EmulatorContext) {
     this.#ctx = ctx;
+    this.#plans = new ExecutionPlans(ctx.engine, ctx.options.rfsExecutionPlanDelayMs ?? 200);
   }
 
   operation(req: EmuRequest): string {
@@ -67,6 +70,7 @@ export class RfsFrontEnd implements FrontEnd {
     if (s.length === 3) return m === 'POST' ? 'CreateStack' : 'ListStacks';
     if (s.length === 4) return m === 'PATCH' ? 'UpdateStack' : m === 'DELETE' ? 'DeleteStack' : 'other';
     const sub = s[4];
+    if (sub === 'execution-plans') return planOperation(m, s.length);
     const map: Record<string, string> = {
       metadata: 'GetStackMetadata',
       deployments: 'DeployStack',
@@ -99,7 +103,7 @@ export class RfsFrontEnd implements FrontEnd {
       return rfsError(400, 'RF.10011001', 'The request header Client-Request-Id is missing or invalid (36 to 128 characters).');
     }
     const op = this.operation(req);
-    const mutating = ['CreateStack', 'UpdateStack', 'DeleteStack', 'DeployStack', 'DeleteStackEnhanced', 'ContinueDeployStack'].includes(op);
+    const mutating = ['CreateStack', 'UpdateStack', 'DeleteStack', 'DeployStack', 'DeleteStackEnhanced', 'ContinueDeployStack', 'CreateExecutionPlan', 'ApplyExecutionPlan', 'DeleteExecutionPlan'].includes(op);
     const dedupeKey = `${op}:${cri}`;
     if (mutating && this.#ctx.options.rfsDedupeClientRequestId) {
       const prior = this.#replies.get(dedupeKey);
@@ -110,6 +114,7 @@ export class RfsFrontEnd implements FrontEnd {
       res = this.#route(req, op);
     } catch (e) {
       if (e instanceof RfsFail) res = e.res;
+      else if (e instanceof PlanFail) res = rfsError(e.status, e.code, e.message);
       else if (e instanceof BadJson) res = rfsError(400, 'RF.10011033', 'The request body is not valid JSON.');
       else if (e instanceof TemplateError) res = rfsError(400, 'RF.10011073', `Invalid template body: ${e.message}`);
       else if (e instanceof EngineError) res = this.#engineError(e);
@@ -173,6 +178,13 @@ export class RfsFrontEnd implements FrontEnd {
         const opr = engine.update(stack.id, { whileInProgress: 'reject', paramMode: 'patch' });
         return json(202, { deployment_id: opr.id });
       }
+      case 'CreateExecutionPlan':
+      case 'ListExecutionPlans':
+      case 'GetExecutionPlan':
+      case 'GetExecutionPlanMetadata':
+      case 'ApplyExecutionPlan':
+      case 'DeleteExecutionPlan':
+        return this.#executionPlan(op, req, stack, b, s[5]);
       case 'DeleteStack':
       case 'DeleteStackEnhanced': {
         if (stack.status === 'IN_PROGRESS') {
@@ -184,6 +196,30 @@ export class RfsFrontEnd implements FrontEnd {
       }
       default:
         fail(404, 'RF.10013001', 'The resource could not be found.');
+    }
+  }
+
+  /** The execution-plan APIs of one stack (rfs-plans.ts). */
+  #executionPlan(op: string, req: EmuRequest, stack: StackRecord, b: Record<string, unknown>, planName: string | undefined): EmuResponse {
+    const plans = this.#plans;
+    if (op === 'ListExecutionPlans') return json(200, { execution_plans: plans.list(stack).map((p) => plans.summary(p, stack)) });
+    if (op === 'CreateExecutionPlan') {
+      const template = this.#template(b, true)!;
+      const plan = plans.create(stack, b.execution_plan_name, template, this.#vars(b), { description: b.description, varsStructure: b.vars_structure });
+      return json(201, { execution_plan_id: plan.id });
+    }
+    const id = typeof b.execution_plan_id === 'string' ? b.execution_plan_id : req.url.searchParams.get('execution_plan_id');
+    const plan = plans.find(stack, planName ?? '', id);
+    switch (op) {
+      case 'GetExecutionPlan':
+        return json(200, { execution_plan_items: plans.items(plan, stack) });
+      case 'GetExecutionPlanMetadata':
+        return json(200, plans.metadata(plan, stack));
+      case 'ApplyExecutionPlan':
+        return json(202, { deployment_id: plans.apply(plan, stack) });
+      default:
+        plans.delete(plan, stack);
+        return empty(204);
     }
   }
 
@@ -418,6 +454,13 @@ export class RfsFrontEnd implements FrontEnd {
       ...(s.id ? {} : {}),
     };
   }
+}
+
+/** The execution-plan operation from the method and path depth (.../execution-plans[/{name}[/metadata]]). */
+function planOperation(m: string, depth: number): string {
+  if (depth === 5) return m === 'POST' ? 'CreateExecutionPlan' : 'ListExecutionPlans';
+  if (depth === 6) return m === 'POST' ? 'ApplyExecutionPlan' : m === 'DELETE' ? 'DeleteExecutionPlan' : 'GetExecutionPlan';
+  return depth === 7 && m === 'GET' ? 'GetExecutionPlanMetadata' : 'other';
 }
 
 function rfsStatusOf(action: string, status: string): string {

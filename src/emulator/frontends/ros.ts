@@ -6,6 +6,7 @@ import { parseTemplate, TemplateError, type Template } from '../engine/template.
 import { header, isObj, json, requestId, type EmuRequest, type EmuResponse, type FrontEnd } from '../http.ts';
 import { queryPairs, verifyAcs3, verifyRpcV1, type VerifyResult } from '../signing.ts';
 import { fetchText, UrlFetchError } from '../url-fetch.ts';
+import { ChangeSetError, ChangeSetStore } from './ros-changesets.ts';
 import { deniedAction, parsePolicy, plannedActions } from './ros-policy.ts';
 
 export function rosError(status: number, code: string, message: string, host = 'ros.aliyuncs.com'): EmuResponse {
@@ -37,7 +38,9 @@ export function rosTime(ms: number): string {
   return new Date(ms).toISOString().slice(0, 19);
 }
 
-export function rosStatus(s: { action: string; status: string; rollbackOf?: string | undefined }): string {
+export function rosStatus(s: { action: string; status: string; rollbackOf?: string | undefined; empty?: boolean; extra?: Record<string, unknown> }): string {
+  // A CREATE change set's stack, not executed yet (ROS: "in the REVIEW_IN_PROGRESS state until you execute the change set").
+  if (s.empty && s.extra?.review === true && s.action === 'CREATE' && s.status === 'COMPLETE') return 'REVIEW_IN_PROGRESS';
   if (s.action === 'ROLLBACK') return s.rollbackOf === 'CREATE' ? `CREATE_ROLLBACK_${s.status}` : `ROLLBACK_${s.status}`;
   return `${s.action}_${s.status}`;
 }
@@ -59,7 +62,7 @@ export function flatList(params: Record<string, string>, prefix: string): Record
 }
 
 const VOLATILE = new Set(['Signature', 'SignatureNonce', 'Timestamp', 'AccessKeyId', 'SignatureMethod', 'SignatureVersion', 'Format', 'SecurityToken', 'ClientToken', 'Action', 'Version']);
-const TOKEN_ACTIONS = new Set(['CreateStack', 'UpdateStack']);
+const TOKEN_ACTIONS = new Set(['CreateStack', 'UpdateStack', 'CreateChangeSet', 'ExecuteChangeSet']);
 // ClientToken: "up to 64 characters ... letters, digits, hyphens (-), and underscores (_)" (seed 004)
 const TOKEN_RE = /^[A-Za-z0-9_-]{1,64}$/;
 const NAME_RE = /^[A-Za-z][A-Za-z0-9_-]{0,254}$/;
@@ -70,9 +73,11 @@ export class RosFrontEnd implements FrontEnd {
   readonly #ctx: EmulatorContext;
   readonly #nonces = new Map<string, number>();
   readonly #tokens = new Map<string, { fingerprint: string; body: Record<string, unknown> }>();
+  readonly #changeSets: ChangeSetStore;
 
   constructor(ctx: EmulatorContext) {
     this.#ctx = ctx;
+    this.#changeSets = new ChangeSetStore(ctx.engine, ctx.options.rosChangeSetDelayMs ?? 200);
   }
 
   #params(req: EmuRequest): Record<string, string> {
@@ -153,7 +158,7 @@ export class RosFrontEnd implements FrontEnd {
       if (token !== undefined && TOKEN_ACTIONS.has(action)) this.#tokens.set(`${action}:${token}`, { fingerprint, body });
       return json(200, body);
     } catch (e) {
-      if (e instanceof RosFail) return rosError(e.status, e.code, e.message, req.url.host);
+      if (e instanceof RosFail || e instanceof ChangeSetError) return rosError(e.status, e.code, e.message, req.url.host);
       if (e instanceof TemplateError) return rosError(400, e.kind === 'InvalidTemplate' ? 'InvalidSchema' : e.kind, e.message, req.url.host);
       if (e instanceof EngineError) {
         const map: Record<string, [number, string]> = {
@@ -288,6 +293,20 @@ export class RosFrontEnd implements FrontEnd {
         return this.#getStackPolicy(params, rid);
       case 'ListStackEvents':
         return this.#listStackEvents(params, rid);
+      case 'CreateChangeSet':
+        return await this.#createChangeSet(params, rid);
+      case 'GetChangeSet': {
+        const { cs, stack } = this.#changeSets.get(params.ChangeSetId, this.#region(params));
+        return { RequestId: rid, ...this.#changeSets.view(cs, stack, params.ShowTemplate === 'true') };
+      }
+      case 'ExecuteChangeSet':
+        this.#changeSets.execute(params.ChangeSetId ?? '', this.#region(params));
+        return { RequestId: rid };
+      case 'ListChangeSets':
+        return this.#listChangeSets(params, rid);
+      case 'DeleteChangeSet':
+        this.#changeSets.delete(params.ChangeSetId ?? '', this.#region(params));
+        return { RequestId: rid };
       default:
         fail(400, 'InvalidAction.NotFound', `Specified api is not found, please check your url and method: ${action}.`);
     }
@@ -319,6 +338,58 @@ export class RosFrontEnd implements FrontEnd {
       extra: { stackPolicy, ramRoleName: params.RamRoleName, updateAlwaysRollsBack: true },
     });
     return { RequestId: rid, StackId: s.id };
+  }
+
+  /**
+   * CreateChangeSet: CREATE makes a new stack in REVIEW_IN_PROGRESS with no resources (tags, the
+   * stack's settings), UPDATE diffs an existing stack; "you cannot use the UPDATE type ... for a new
+   * stack or the CREATE type ... for an existing stack" (ROS reference).
+   */
+  async #createChangeSet(params: Record<string, string>, rid: string): Promise<Record<string, unknown>> {
+    const region = this.#region(params);
+    const name = params.ChangeSetName;
+    if (!name || !NAME_RE.test(name)) fail(400, 'InvalidParameter', `The specified parameter "ChangeSetName" is not valid: ${name ?? ''}.`);
+    const type = params.ChangeSetType ?? 'UPDATE';
+    if (type !== 'CREATE' && type !== 'UPDATE') fail(400, 'InvalidParameter', `The specified parameter "ChangeSetType" is not valid: ${type}.`);
+    const timeout = params.TimeoutInMinutes !== undefined ? Number(params.TimeoutInMinutes) : undefined;
+    const common = { id: this.#ctx.engine.newId(), name, region, description: params.Description ?? '', disableRollback: this.#bool(params.DisableRollback, 'DisableRollback') ?? false, ...(timeout !== undefined ? { timeoutMins: timeout } : {}) };
+    if (type === 'CREATE') {
+      if (params.StackId !== undefined) fail(400, 'InvalidParameter', 'StackId cannot be specified for a change set of type CREATE.');
+      const stackName = params.StackName;
+      if (!stackName || !NAME_RE.test(stackName)) fail(400, 'InvalidParameter', `The specified parameter "StackName" is not valid: ${stackName ?? ''}.`);
+      const template = (await this.#template(params, true))!;
+      const userParams = this.#userParams(params);
+      this.#ctx.engine.validateParams(template, userParams);
+      const tags = this.#tags(params);
+      const stack = this.#ctx.engine.create({ provider: 'ros', scope: region, name: stackName, template: null, params: userParams, disableRollback: common.disableRollback, ...(timeout !== undefined ? { timeoutMins: timeout } : {}), ...(tags ? { tags } : {}), extra: { review: true, ramRoleName: params.RamRoleName, updateAlwaysRollsBack: true } });
+      const cs = this.#changeSets.add({ ...common, type, stackId: stack.id, template, params: userParams }, stack);
+      return { RequestId: rid, ChangeSetId: cs.id, StackId: stack.id };
+    }
+    const s = this.#stack(params, region);
+    if (s.empty && s.extra.review === true) fail(400, 'InvalidParameter', `The Stack (${s.name}) is REVIEW_IN_PROGRESS: a change set of type UPDATE needs a created stack.`);
+    const template = (await this.#template(params, false)) ?? s.template;
+    if (!template) fail(400, 'MissingParameter', 'One of TemplateBody, TemplateURL, TemplateId or TemplateScratchId must be specified.');
+    const usePrevious = this.#bool(params.UsePreviousParameters, 'UsePreviousParameters') ?? false;
+    const userParams = usePrevious ? { ...Object.fromEntries(Object.entries(s.params).filter(([k]) => k in template.parameters)), ...this.#userParams(params) } : this.#userParams(params);
+    this.#ctx.engine.validateParams(template, userParams);
+    const cs = this.#changeSets.add({ ...common, type, stackId: s.id, template, params: userParams }, s);
+    return { RequestId: rid, ChangeSetId: cs.id, StackId: s.id };
+  }
+
+  #listChangeSets(params: Record<string, string>, rid: string): Record<string, unknown> {
+    const region = this.#region(params);
+    const s = this.#stack(params, region);
+    const names = flatList(params, 'ChangeSetName').map((x) => x[''] ?? '');
+    const list = this.#changeSets
+      .list(s.id)
+      .filter((c) => names.length === 0 || names.includes(c.name))
+      .map((c) => {
+        const v = this.#changeSets.view(c, s, false);
+        return { ChangeSetId: v.ChangeSetId, ChangeSetName: v.ChangeSetName, ChangeSetType: v.ChangeSetType, StackId: v.StackId, StackName: v.StackName, RegionId: region, Description: v.Description, CreateTime: v.CreateTime, Status: v.Status, ExecutionStatus: v.ExecutionStatus };
+      });
+    const page = Math.max(1, Number(params.PageNumber ?? 1));
+    const size = Math.min(50, Math.max(1, Number(params.PageSize ?? 10)));
+    return { RequestId: rid, TotalCount: list.length, PageNumber: page, PageSize: size, ChangeSets: list.slice((page - 1) * size, page * size) };
   }
 
   #getStack(params: Record<string, string>, rid: string): Record<string, unknown> {

@@ -15,15 +15,18 @@ import {
   ProviderError,
   type CallContext,
   type CancelMode,
+  type PreviewContext,
   type ProviderCapabilities,
   type ReadContext,
   type StackEvent,
   type StackInput,
   type StackOutput,
+  type StackPreview,
   type StackProviderClient,
   type StackRef,
   type StackView,
 } from '../types.ts';
+import { applyPlan, deletePlan, makePlan, type Call } from './execution-plans.ts';
 import { rfsPhase } from './status.ts';
 
 type RfsConfig = Extract<ResolvedProviderConfig, { type: 'rfs' }>;
@@ -56,6 +59,8 @@ export function rfsStackView(m: Record<string, unknown>): StackView {
   const { phase, operation } = rfsPhase(rawStatus);
   const description = str(m['description']);
   const ownerUid = readOwnerMark(description);
+  // Created without a template and never deployed: it holds an execution plan only (docs/plan-approve.md).
+  const planOnly = rawStatus === 'CREATION_COMPLETE';
   const params: Record<string, string> = {};
   if (Array.isArray(m['vars_structure'])) {
     for (const v of m['vars_structure']) {
@@ -81,6 +86,7 @@ export function rfsStackView(m: Record<string, unknown>): StackView {
     parameters: params,
     ...(createdAt ? { createdAt } : {}),
     ...(updatedAt ? { updatedAt } : {}),
+    ...(planOnly ? { planOnly } : {}),
   };
 }
 
@@ -170,7 +176,10 @@ export class RfsClient implements StackProviderClient {
     return Object.entries(params).map(([var_key, var_value]) => ({ var_key, var_value }));
   }
 
-  async create(input: StackInput, ctx: CallContext): Promise<{ id: string }> {
+  readonly #plainCall: Call = (operation, method, path, opts) => this.#call(operation, method, path, opts);
+
+  /** CreateStack's body without the template: the stack's settings and the ownership mark. */
+  #stackBody(input: StackInput): Record<string, unknown> {
     if (!NAME_RE.test(input.name)) {
       throw invalidInput('rfs stack names are 1..128 letters, digits, "_" or "-", starting with a letter (no dots)', 'spec.stackName');
     }
@@ -178,13 +187,50 @@ export class RfsClient implements StackProviderClient {
     const agencies = Array.isArray(o['agencies'])
       ? o['agencies'].filter(isRecord).map((a) => ({ provider_name: a['providerName'], agency_name: a['agencyName'] }))
       : undefined;
-    const body: Record<string, unknown> = {
+    return {
       stack_name: input.name,
       description: withOwnerMark(str(o['description']), input.ownerUid, 1024),
       enable_deletion_protection: input.deletionProtection,
       enable_auto_rollback: typeof o['enableAutoRollback'] === 'boolean' ? o['enableAutoRollback'] : !input.disableRollback,
       ...(agencies?.length ? { agencies } : {}),
     };
+  }
+
+  /**
+   * The plan: an execution plan of `ref`, or for a create of the stack that holds it, made without a
+   * template first (CreateExecutionPlan needs an existing stack: 404 otherwise, RFS reference). A
+   * superseded plan of that stack is deleted.
+   */
+  async preview(input: StackInput, ref: Required<StackRef> | undefined, ctx: PreviewContext): Promise<StackPreview> {
+    const template = rfsTemplate(input);
+    const stack = ref ?? ctx.holder ?? (await this.#createEmpty(input, ctx));
+    if (ctx.supersedes) await deletePlan(this.#plainCall, stack, ctx.supersedes, { requestId: rfsRequestId(`${ctx.token}-supersede`), signal: ctx.signal });
+    let params = input.parameters;
+    if (ref && input.usePreviousParameters) {
+      const meta = await this.#metadata(ref, ctx.signal);
+      params = { ...(meta ? rfsStackView(meta).parameters : {}), ...input.parameters };
+    }
+    const request = { ...template, ...(Object.keys(params).length ? { vars_structure: this.#vars(params) } : {}) };
+    return makePlan(this.#plainCall, stack, ctx.token, request, { requestId: rfsRequestId(`${ctx.token}-plan`), signal: ctx.signal });
+  }
+
+  async #createEmpty(input: StackInput, ctx: PreviewContext): Promise<Required<StackRef>> {
+    const res = await this.#call('create', 'POST', '/stacks', { body: this.#stackBody(input), requestId: rfsRequestId(`${ctx.token}-stack`), signal: ctx.signal });
+    const parsed = parseJson(res.text);
+    const id = isRecord(parsed) ? str(parsed['stack_id']) : undefined;
+    if (!id) throw new ProviderError('Transient', 'rfs: create returned no stack_id', { code: 'BadResponse' });
+    return { name: input.name, id };
+  }
+
+  async create(input: StackInput, ctx: CallContext): Promise<{ id: string }> {
+    if (ctx.providerPlanId) {
+      // The approved plan lives on the stack made for it: apply it there.
+      const holder = await this.get({ name: input.name }, { ...(ctx.signal ? { signal: ctx.signal } : {}) });
+      if (!holder) throw new ProviderError('NotFound', `rfs: stack ${input.name} holding the approved plan is gone`, { code: 'RF.10013001', httpStatus: 404 });
+      await applyPlan(this.#plainCall, { name: input.name, id: holder.id }, ctx.providerPlanId, { requestId: rfsRequestId(ctx.token), signal: ctx.signal });
+      return { id: holder.id };
+    }
+    const body = this.#stackBody(input);
     Object.assign(body, rfsTemplate(input));
     if (Object.keys(input.parameters).length) body['vars_structure'] = this.#vars(input.parameters);
     const res = await this.#call('create', 'POST', '/stacks', { body, requestId: rfsRequestId(ctx.token), signal: ctx.signal });
@@ -203,6 +249,10 @@ export class RfsClient implements StackProviderClient {
     if (input.usePreviousParameters) {
       // RFS has no "use previous parameters": merge the stored (non-encrypted) vars under the new ones.
       params = { ...rfsStackView(meta).parameters, ...input.parameters };
+    }
+    if (ctx.providerPlanId) {
+      await applyPlan(this.#plainCall, ref, ctx.providerPlanId, { requestId: rfsRequestId(ctx.token), signal: ctx.signal });
+      return;
     }
     if (typeof meta['enable_auto_rollback'] === 'boolean' && meta['enable_auto_rollback'] !== autoRollback) {
       await this.#call('update.metadata', 'PATCH', `/stacks/${enc(ref.name)}`, {

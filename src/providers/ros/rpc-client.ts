@@ -15,15 +15,18 @@ import {
   ProviderError,
   type CallContext,
   type CancelMode,
+  type PreviewContext,
   type ProviderCapabilities,
   type ReadContext,
   type StackEvent,
   type StackInput,
   type StackOutput,
+  type StackPreview,
   type StackProviderClient,
   type StackRef,
   type StackView,
 } from '../types.ts';
+import { awaitChangeSet, changeSetName, defaultSleep, deleteChangeSet, executeChangeSet, type Rpc } from './change-sets.ts';
 import { rosPhase } from './status.ts';
 
 type RosConfig = Extract<ResolvedProviderConfig, { type: 'ros' }>;
@@ -133,6 +136,8 @@ export function rosStackView(s: Record<string, unknown>): StackView {
     tags,
     ...(createdAt ? { createdAt } : {}),
     ...(updatedAt ? { updatedAt } : {}),
+    // A CREATE change set's stack, not executed: it holds the plan only (docs/plan-approve.md).
+    ...(rawStatus === 'REVIEW_IN_PROGRESS' ? { planOnly: true } : {}),
   };
 }
 
@@ -273,7 +278,57 @@ export class RosRpcClient implements StackProviderClient {
     return out;
   }
 
+  readonly #call: Rpc = (action, params, opts) => this.#rpc(action, params, opts);
+
+  /**
+   * The plan: a change set (CREATE for a new stack, UPDATE for `ref`). A superseded change set is
+   * deleted first; a stack holding only a superseded create plan is deleted, as a CREATE change set
+   * cannot target an existing stack (ROS CreateChangeSet reference).
+   */
+  async preview(input: StackInput, ref: Required<StackRef> | undefined, ctx: PreviewContext): Promise<StackPreview> {
+    const signal = ctx.signal;
+    if (ctx.supersedes) await deleteChangeSet(this.#call, ctx.supersedes, signal);
+    if (!ref && ctx.holder) {
+      // This very plan already made (an earlier preview's reply was lost): read it, never replace it.
+      const mine = await this.#rpc('ListChangeSets', { StackId: ctx.holder.id, 'ChangeSetName.1': changeSetName(ctx.token) }, { idempotent: true, signal });
+      const existing = Array.isArray(mine['ChangeSets']) ? mine['ChangeSets'].filter(isRecord).map((c) => str(c['ChangeSetId'])).find(Boolean) : undefined;
+      if (existing) return awaitChangeSet(this.#call, existing, signal);
+      await this.#replaceHolder(ctx.holder, ctx);
+    }
+    const common = {
+      ChangeSetName: changeSetName(ctx.token),
+      ...rosTemplate(input),
+      ...this.#params(input),
+      TimeoutInMinutes: String(input.timeoutMinutes),
+      ...this.#options(input, ref !== undefined),
+      // The plan id is only unique per Stack (generation and desired hash): the owner makes it global.
+      ClientToken: rosClientToken(`plan-${input.ownerUid}-${ctx.token}`),
+    };
+    const params = ref
+      ? { ...common, ChangeSetType: 'UPDATE', StackId: ref.id, UsePreviousParameters: String(input.usePreviousParameters) }
+      : { ...common, ChangeSetType: 'CREATE', StackName: input.name, DisableRollback: String(input.disableRollback), ...this.#tags(input) };
+    const res = await this.#rpc('CreateChangeSet', params, { idempotent: true, signal });
+    const id = str(res['ChangeSetId']);
+    if (!id) throw new ProviderError('Transient', 'ros CreateChangeSet returned no ChangeSetId', { code: 'BadResponse' });
+    return awaitChangeSet(this.#call, id, signal);
+  }
+
+  /** Delete a REVIEW_IN_PROGRESS stack of ours and wait (bounded) until its name is free again. */
+  async #replaceHolder(holder: Required<StackRef>, ctx: PreviewContext): Promise<void> {
+    await this.delete(holder, { retainResources: false }, { token: `${ctx.token}-replace`, ...(ctx.signal ? { signal: ctx.signal } : {}) });
+    for (let i = 0; i < 25; i++) {
+      if (!(await this.get({ name: holder.name }, { ...(ctx.signal ? { signal: ctx.signal } : {}) }))) return;
+      await defaultSleep(200, ctx.signal);
+    }
+    throw new ProviderError('Conflict', `ros: stack ${holder.name} holding the superseded create plan is still being deleted`, { code: 'StackExists' });
+  }
+
   async create(input: StackInput, ctx: CallContext): Promise<{ id: string }> {
+    if (ctx.providerPlanId) {
+      const done = await executeChangeSet(this.#call, ctx.providerPlanId, rosClientToken(ctx.token), undefined, ctx.signal);
+      this.#remember(done.id, input.options);
+      return done;
+    }
     const res = await this.#rpc(
       'CreateStack',
       {
@@ -297,6 +352,10 @@ export class RosRpcClient implements StackProviderClient {
 
   async update(ref: Required<StackRef>, input: StackInput, ctx: CallContext): Promise<void> {
     this.#remember(ref.id, input.options);
+    if (ctx.providerPlanId) {
+      await executeChangeSet(this.#call, ctx.providerPlanId, rosClientToken(ctx.token), ref.id, ctx.signal);
+      return;
+    }
     try {
       await this.#rpc(
         'UpdateStack',

@@ -17,14 +17,15 @@ import type { StackOperation, StackPhase } from '../types.ts';
  * | DELETE_FAILED                            | DeleteFailed   | delete    |
  * | DELETE_COMPLETE                          | Deleted        | delete    |
  * | CHECK_IN_PROGRESS / _COMPLETE / _FAILED  | InProgress / Complete / Failed | update |
- * | REVIEW_IN_PROGRESS                       | InProgress     | create    | (change-set stack awaiting execution)
+ * | REVIEW_IN_PROGRESS                       | Complete       | create    | (a CREATE change set's stack: nothing runs; view.planOnly) |
  * | IMPORT_CREATE_* / IMPORT_UPDATE_*        | as CREATE_* / UPDATE_* (incl. _ROLLBACK_*)  |
  * | anything else                            | InProgress     | update    | (unknown: keep polling)
  */
 export function rosPhase(status: string): PhaseOf {
   let s = status;
   if (s.startsWith('IMPORT_')) s = s.slice('IMPORT_'.length);
-  if (s === 'REVIEW_IN_PROGRESS') return { phase: 'InProgress', operation: 'create' };
+  // Nothing runs on it until the change set is executed; it can be deleted (docs/plan-approve.md).
+  if (s === 'REVIEW_IN_PROGRESS') return { phase: 'Complete', operation: 'create' };
   const m = /^(CREATE_ROLLBACK|UPDATE_ROLLBACK|CREATE|UPDATE|ROLLBACK|DELETE|CHECK)_(IN_PROGRESS|COMPLETE|FAILED)$/.exec(s);
   if (!m) return { phase: 'InProgress', operation: 'update' };
   const family = m[1] ?? '';

@@ -1,5 +1,6 @@
 // No stack at the provider (docs/stack-controller.md §3.3): create it, resume a recorded create, or wait for
-// a new stack to become visible.
+// a new stack to become visible. A stack that only holds the provider plan of its create (view.planOnly,
+// docs/plan-approve.md) counts as not created yet.
 import type { OperationRecord, StackStatus } from '../../api/v1alpha1/types.ts';
 import { REASONS } from '../reasons.ts';
 import { type Desired, resendAction, startOperation } from './apply.ts';
@@ -21,7 +22,7 @@ export function planAbsent(ctx: PlanCtx, provider: ProviderInfo, status: StackSt
     // Crash between recording and the call, or the call never landed: the same token again, so a
     // service that did receive it recognises the replay.
     const st = withConditions(status, stack, 'progressing', REASONS.Creating, `resuming create of generation ${op.generation}`, nowIso);
-    return mutate(resendAction(ctx, 'Create', op.token, desired.input, undefined), st, { operation: { ...op, issuedAt: nowIso } }, after(provider.pollIntervalMs), events);
+    return mutate(resendAction(ctx, 'Create', op.token, desired.input, undefined, op.providerPlanId), st, { operation: { ...op, issuedAt: nowIso } }, after(provider.pollIntervalMs), events);
   }
   const waiting = retryWait(ctx, status, events);
   if (waiting) return waiting;

@@ -4,7 +4,7 @@ import type { OperationRecord, StackStatus } from '../../api/v1alpha1/types.ts';
 import type { StackInput, StackView } from '../../providers/types.ts';
 import { effectiveStackName, operationToken } from '../desired.ts';
 import { REASONS } from '../reasons.ts';
-import { approvalGate, isManual } from './approval.ts';
+import { approvalGate, approvedProviderPlan, isManual } from './approval.ts';
 import { withConditions } from './conditions.ts';
 import { outputsStep } from './outputs.ts';
 import { RETRY_HINT, blockedStep, resyncDelay, retryWait, statusOutputs, targetOf, viewFields } from './rules.ts';
@@ -44,6 +44,11 @@ export function startOperation(
     // change of it, never by comparing clocks (settled.ts).
     ...(view ? { observedUpdatedAt: view.updatedAt ?? '', observedOperation: view.operation } : {}),
   };
+  // The approved provider plan goes into the record: a resumed call executes that same plan. A retry
+  // after a failure applies the approved desired state directly: an executed plan cannot run again
+  // (ROS: "If the stack fails to be updated, you must create a new change set").
+  const providerPlanId = attempt === 0 ? approvedProviderPlan(ctx, status) : undefined;
+  if (providerPlanId) operation.providerPlanId = providerPlanId;
   const st = withConditions(
     { ...status, ...viewFields(view), operation, nextRetryAt: undefined },
     stack,
@@ -53,11 +58,12 @@ export function startOperation(
     nowIso,
   );
   // A create sets the provider's own protection flag from the spec: record it as mirrored by us.
+  // A provider plan's create does not carry the flag (ROS change sets take none): mirrored afterwards.
   const mirrored =
-    type === 'Create' && provider.capabilities.nativeDeletionProtection ? { mirroredDeletionProtection: stack.spec.deletionProtection ?? false } : {};
+    type === 'Create' && provider.capabilities.nativeDeletionProtection && !providerPlanId ? { mirroredDeletionProtection: stack.spec.deletionProtection ?? false } : {};
   const started: EventSpec = { type: 'Normal', reason: type === 'Create' ? 'CreateStarted' : 'UpdateStarted', message: `${type.toLowerCase()} of generation ${gen} started` };
   return mutate(
-    resendAction(ctx, type, token, desired.input, view),
+    resendAction(ctx, type, token, desired.input, view, providerPlanId),
     st,
     { operation: { ...operation, issuedAt: nowIso }, ...mirrored },
     after(provider.pollIntervalMs),
@@ -66,9 +72,10 @@ export function startOperation(
 }
 
 /** The create / update call for a recorded token (also when resuming a call that may not have landed). */
-export function resendAction(ctx: PlanCtx, type: 'Create' | 'Update', token: string, input: StackInput, view: StackView | undefined) {
-  if (type === 'Create' || !view) return { type: 'create' as const, token, input };
-  return { type: 'update' as const, token, ref: targetOf(ctx, view), input };
+export function resendAction(ctx: PlanCtx, type: 'Create' | 'Update', token: string, input: StackInput, view: StackView | undefined, providerPlanId?: string) {
+  const plan = providerPlanId ? { providerPlanId } : {};
+  if (type === 'Create' || !view) return { type: 'create' as const, token, input, ...plan };
+  return { type: 'update' as const, token, ref: targetOf(ctx, view), input, ...plan };
 }
 
 /** At rest, owned, nothing in flight. */

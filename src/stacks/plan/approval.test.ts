@@ -184,3 +184,80 @@ describe('planRecord', () => {
     expect(rec.providerPlanId).toBe('cs-1');
   });
 });
+
+describe('plan: provider plans (ROS change sets, RFS execution plans)', () => {
+  const withPlan = (p: StackPlan, providerPlanId: string): StackPlan => ({ ...p, providerPlanId });
+  const ros = { ...provider('ros'), preview: true };
+  const holder = view('Complete', 'create', { rawStatus: 'REVIEW_IN_PROGRESS', planOnly: true, updatedAt: '' });
+
+  it('approval of the current plan executes that provider plan, and records it for a resume', () => {
+    const s = stack({ spec: MANUAL, status: { ...readyOld, plan: withPlan(planOf('Update'), 'cs-1') }, annotations: approve(ID) });
+    const step = plan({ ...input(s, found(view('Complete'))), provider: ros });
+    expect(step.action).toMatchObject({ type: 'update', ref: REF, input: INPUT, providerPlanId: 'cs-1' });
+    expect(step.status.operation?.providerPlanId).toBe('cs-1');
+  });
+
+  it('an approved create executes the plan held by the plan-only stack; the protection flag is mirrored afterwards', () => {
+    const s = stack({ spec: { ...MANUAL, deletionProtection: true }, status: { plan: withPlan(planOf('Create'), 'cs-c') }, annotations: approve(ID) });
+    const step = plan({ ...input(s, found(holder)), provider: ros });
+    expect(step.action).toMatchObject({ type: 'create', input: INPUT, providerPlanId: 'cs-c' });
+    expect(step.afterCall?.mirroredDeletionProtection).toBeUndefined();
+    expect(step.status.operation).toMatchObject({ type: 'Create', providerPlanId: 'cs-c' });
+  });
+
+  it('a plan-only stack is not created yet: an unapproved create plan waits (never Ready, never an update plan)', () => {
+    const s = stack({ spec: MANUAL, status: { plan: withPlan(planOf('Create'), 'cs-c') } });
+    const step = plan({ ...input(s, found(holder)), provider: ros });
+    expect(step.action.type).toBe('none');
+    expect(reconciling(step)?.reason).toBe('AwaitingApproval');
+    expect(cond(step, 'Ready')?.status).toBe('False');
+  });
+
+  it('stale approval: a new preview deletes the superseded provider plan (and replaces the plan-only stack of a create)', () => {
+    const old = planId(1, H_OLD);
+    const upd = stack({ spec: MANUAL, status: { ...readyOld, plan: withPlan(planOf('Update', old, 1, H_OLD), 'cs-old') }, annotations: approve(old) });
+    const u = plan({ ...input(upd, found(view('Complete'))), provider: ros });
+    expect(u.action).toMatchObject({ type: 'preview', operation: 'Update', ref: REF, supersedes: 'cs-old', plan: { id: ID } });
+    expect(u.events.map((e) => e.reason)).toEqual(['StaleApproval', 'PlanCreated']);
+    const crt = stack({ spec: MANUAL, status: { plan: withPlan(planOf('Create', old, 1, H_OLD), 'cs-old') }, annotations: approve(old) });
+    const c = plan({ ...input(crt, found(holder)), provider: ros });
+    expect(c.action).toMatchObject({ type: 'preview', operation: 'Create', ref: REF, supersedes: 'cs-old' });
+  });
+
+  it('an executed plan is never deleted as superseded (the provider keeps it)', () => {
+    const old = planId(1, H_OLD);
+    const s = stack({ spec: MANUAL, status: { ...readyOld, plan: withPlan(planOf('Update', old, 1, H_OLD), 'cs-done'), lastHandledApproval: old } });
+    const step = plan({ ...input(s, found(view('Complete'))), provider: ros });
+    expect(step.action.type).toBe('preview');
+    expect(step.action).not.toHaveProperty('supersedes');
+  });
+
+  it('crash between approval and apply: the same provider plan is executed with the same token, once', () => {
+    const op = { type: 'Create' as const, generation: 2, hash: H_NEW, token: 'tok-1', startedAt: '2026-11-22T11:59:59Z', providerPlanId: 'cs-c' };
+    const s = stack({ spec: MANUAL, status: { plan: withPlan(planOf('Create'), 'cs-c'), lastHandledApproval: ID, operation: op }, annotations: approve(ID) });
+    const resumed = plan({ ...input(s, found(holder)), provider: ros });
+    expect(resumed.action).toEqual({ type: 'create', token: 'tok-1', input: INPUT, providerPlanId: 'cs-c' });
+    expect(resumed.events.map((e) => e.reason)).not.toContain('PlanApproved');
+    // An approved update recorded but never landed: the same change set again, with the same token.
+    const upd = updateOp(H_NEW, { issuedAt: undefined, generation: 2, token: 'tok-2', observedUpdatedAt: '2026-11-22T11:00:00Z', providerPlanId: 'cs-u' });
+    const u = plan({ ...input(stack({ spec: MANUAL, status: { ...readyOld, plan: withPlan(planOf('Update'), 'cs-u'), lastHandledApproval: ID, operation: upd } }), found(view('Complete'))), provider: ros });
+    expect(u.action).toEqual({ type: 'update', token: 'tok-2', ref: REF, input: INPUT, providerPlanId: 'cs-u' });
+    // The call landed (the stack left the plan-only state): the create is followed, never sent again.
+    const landed = plan({ ...input(s, found(view('InProgress', 'create'))), provider: ros });
+    expect(landed.action.type).toBe('none');
+  });
+
+  it('a retry after a failed execution applies the approved desired state directly (an executed plan cannot run again)', () => {
+    const s = stack({ spec: MANUAL, status: { ...readyOld, plan: withPlan(planOf('Update'), 'cs-1'), lastHandledApproval: ID, failures: 1 }, annotations: approve(ID) });
+    const step = plan({ ...input(s, found(view('Complete'))), provider: ros });
+    expect(step.action).toMatchObject({ type: 'update', ref: REF, input: INPUT });
+    expect(step.action).not.toHaveProperty('providerPlanId');
+    expect(step.status.operation?.providerPlanId).toBeUndefined();
+  });
+
+  it('deletion while a create plan waits deletes the plan-only stack', () => {
+    const s = stack({ spec: MANUAL, status: { plan: withPlan(planOf('Create'), 'cs-c') }, deleting: true });
+    const step = plan({ ...input(s, found(holder)), provider: ros });
+    expect(step.action).toMatchObject({ type: 'delete', ref: REF });
+  });
+});

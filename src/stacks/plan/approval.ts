@@ -66,12 +66,27 @@ export function approvalGate(
   if (current) return idle(st, AWAIT, evs);
   const plan: PlanIdentity = { id, generation: ctx.gen, hash: desired.hash, createdAt: ctx.nowIso };
   const made: EventSpec = { type: 'Normal', reason: 'PlanCreated', message: `plan ${id} made for the ${type.toLowerCase()} of generation ${ctx.gen}; it awaits approval` };
+  // The stack that holds a superseded create plan, and the provider plan the new one replaces.
+  const target = type === 'Update' ? view : planHolder(ctx);
+  // An approved plan was executed (or is being executed): the provider keeps it, it is not ours to delete.
+  const supersedes = status.plan && status.plan.id !== status.lastHandledApproval ? status.plan.providerPlanId : undefined;
   return {
-    action: { type: 'preview', operation: type, input: desired.input, ...(type === 'Update' && view ? { ref: targetOf(ctx, view) } : {}), plan },
+    action: { type: 'preview', operation: type, input: desired.input, ...(target ? { ref: targetOf(ctx, target) } : {}), plan, ...(supersedes ? { supersedes } : {}) },
     status: st,
     events: [...evs, made],
     next: AWAIT,
   };
+}
+
+/** An observed stack that only holds the provider plan of its create (never applied), if any. */
+export function planHolder(ctx: PlanCtx): StackView | undefined {
+  const o = ctx.input.observed;
+  return o.kind === 'found' && o.view.planOnly ? o.view : undefined;
+}
+
+/** The provider plan an approval executes: the current plan's, when the provider keeps one. */
+export function approvedProviderPlan(ctx: PlanCtx, status: StackStatus): string | undefined {
+  return isManual(ctx) ? status.plan?.providerPlanId : undefined;
 }
 
 /** status.plan from a provider's preview (pure; the executor calls it with the preview's answer). */

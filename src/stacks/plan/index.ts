@@ -10,6 +10,7 @@ import type { StackView } from '../../providers/types.ts';
 import { effectiveStackName } from '../desired.ts';
 import { REASONS } from '../reasons.ts';
 import { planAbsent } from './absent.ts';
+import { isManual } from './approval.ts';
 import { planAtRest } from './apply.ts';
 import { eventOnce, withConditions } from './conditions.ts';
 import { planDeletion } from './delete.ts';
@@ -55,6 +56,9 @@ function planWithoutReadFailure(input: PlanInput): Step {
     if ('action' in adopted) return adopted;
     status = adopted.status;
   }
+  // A stack holding only its create's provider plan was never applied: with Manual approval it is
+  // planned as absent (docs/plan-approve.md); in Automatic mode it is an empty stack like any other.
+  if (view?.planOnly && isManual(ctx)) return planNotCreated(ctx, provider, status, events);
   // Cancel request annotation (docs/stack-controller.md §3.4, third case).
   const cancelReq = stack.metadata.annotations?.[ANNOTATION_CANCEL_UPDATE];
   const newCancelRequest = cancelReq !== undefined && cancelReq !== status.lastHandledCancelRequest ? cancelReq : undefined;
@@ -71,6 +75,13 @@ function planWithoutReadFailure(input: PlanInput): Step {
   if (status.operation && view) return planSettled(ctx, provider, view, status, events, input.desired);
   if (!view) return planAbsent(ctx, provider, status, events, input.desired);
   return planAtRest(ctx, provider, view, status, events, input.desired);
+}
+
+function planNotCreated(ctx: PlanCtx, provider: ProviderInfo, status: StackStatus, events: EventSpec[]): Step {
+  const waiting = dependencyWait(ctx, status, events);
+  if (waiting && !status.operation) return waiting;
+  if ('error' in ctx.input.desired) return resolveFailure(ctx, status, ctx.input.desired.error, events);
+  return planAbsent(ctx, provider, status, events, ctx.input.desired);
 }
 
 /** A new reconcile-requested-at value clears a blocked state and the failure count, once. */

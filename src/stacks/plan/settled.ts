@@ -17,7 +17,7 @@ export function planSettled(ctx: PlanCtx, provider: ProviderInfo, view: StackVie
   // A recorded call that may never have landed: the stack is settled and untouched since.
   if (!op.issuedAt && !op.cancelRequested && neverLanded(op, view)) {
     const st = withConditions(status, ctx.stack, 'progressing', REASONS.Updating, `resuming ${opLabel(op)}`, ctx.nowIso);
-    return mutate(resendAction(ctx, op.type, op.token, desired.input, view), st, { operation: { ...op, issuedAt: ctx.nowIso } }, after(provider.pollIntervalMs), events);
+    return mutate(resendAction(ctx, op.type, op.token, desired.input, view, op.providerPlanId), st, { operation: { ...op, issuedAt: ctx.nowIso } }, after(provider.pollIntervalMs), events);
   }
   if (op.cancelRequested) return cancelSettled(ctx, provider, view, op, base, events);
   if (view.phase === 'Complete') return succeeded(ctx, provider, view, op, base, events, desired.hash);

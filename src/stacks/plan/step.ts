@@ -132,8 +132,9 @@ export interface OutputTargets {
 }
 
 export type MutationAction =
-  | { type: 'create'; token: string; input: StackInput }
-  | { type: 'update'; token: string; ref: TargetRef; input: StackInput }
+  /** providerPlanId: execute that approved provider plan (docs/plan-approve.md) rather than send `input` again. */
+  | { type: 'create'; token: string; input: StackInput; providerPlanId?: string }
+  | { type: 'update'; token: string; ref: TargetRef; input: StackInput; providerPlanId?: string }
   | { type: 'cancelUpdate'; token: string; ref: TargetRef; mode: CancelMode; options?: Record<string, unknown> }
   | { type: 'delete'; token: string; ref: TargetRef; retainResources: boolean; options?: Record<string, unknown> }
   | { type: 'setDeletionProtection'; token: string; ref: TargetRef; enabled: boolean };
@@ -146,9 +147,11 @@ export type Action =
   | { type: 'writeOutputs'; ref: TargetRef; targets: OutputTargets; outputs?: StackOutput[] }
   /**
    * Ask the provider what the create / update of `input` would do (no change to the stack) and record
-   * the answer as status.plan with `plan`'s identity (docs/plan-approve.md).
+   * the answer as status.plan with `plan`'s identity (docs/plan-approve.md). `ref` of a Create: the
+   * stack that holds the superseded create plan (view.planOnly); `supersedes`: the provider plan this
+   * one replaces, deleted by the provider layer so no stale provider plan is left behind.
    */
-  | { type: 'preview'; operation: 'Create' | 'Update'; input: StackInput; ref?: TargetRef; plan: PlanIdentity }
+  | { type: 'preview'; operation: 'Create' | 'Update'; input: StackInput; ref?: TargetRef; plan: PlanIdentity; supersedes?: string }
   | MutationAction;
 
 /** What identifies a plan: it is valid only for this generation and desired-state hash. */

@@ -109,6 +109,57 @@ describe('Huawei RFS with the official Go SDK', () => {
     expect([del.status, del.code]).toEqual([403, 'RF.10012544']);
   });
 
+  it('execution plans: CreateExecutionPlan needs the stack (404); items ADD / UPDATE / DELETE_THEN_ADD / DELETE; ApplyExecutionPlan deploys exactly that', async () => {
+    const none = await aos({ op: 'create-plan', stack_name: 'go-plan', body: { execution_plan_name: 'p1', template_body: tf('v1') } });
+    expect([none.status, none.code]).toEqual([404, 'RF.10013001']);
+    const c = await aos({ op: 'create', body: { stack_name: 'go-plan', template_body: JSON.stringify({ resource: { test_resource: { a: { value: 'v1' }, swap: { value: 's', update_replace_value: 1 }, gone: { value: 'g' } } } }) } });
+    const stackId = c.response!.stack_id as string;
+    await until('go-plan', 'DEPLOYMENT_COMPLETE');
+    const next = JSON.stringify({ resource: { test_resource: { a: { value: 'v2' }, swap: { value: 's', update_replace_value: 2 }, added: { value: 'n' } } } });
+    const cp = await aos({ op: 'create-plan', stack_name: 'go-plan', body: { stack_id: stackId, execution_plan_name: 'p1', template_body: next } });
+    expect(cp.ok, JSON.stringify(cp)).toBe(true);
+    const planId = cp.response!.execution_plan_id as string;
+    const dup = await aos({ op: 'create-plan', stack_name: 'go-plan', body: { stack_id: stackId, execution_plan_name: 'p1', template_body: next } });
+    expect(dup.status).toBe(409);
+    let meta: Reply | undefined;
+    for (let i = 0; i < 100; i++) {
+      meta = await aos({ op: 'plan-metadata', stack_name: 'go-plan', execution_plan_name: 'p1', execution_plan_id: planId });
+      if (meta.response?.status !== 'CREATION_IN_PROGRESS') break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(meta!.response).toMatchObject({ status: 'AVAILABLE', stack_id: stackId, execution_plan_name: 'p1', summary: { resource_add: 2, resource_update: 1, resource_delete: 2 } });
+    const got = await aos({ op: 'get-plan', stack_name: 'go-plan', execution_plan_name: 'p1', stack_id: stackId });
+    const items = (got.response!.execution_plan_items as { resource_type: string; resource_name: string; action: string }[]).map((i) => `${i.action}:${i.resource_type}.${i.resource_name}`).sort();
+    expect(items).toEqual(['ADD:test_resource.added', 'DELETE:test_resource.gone', 'DELETE_THEN_ADD:test_resource.swap', 'UPDATE:test_resource.a']);
+    expect((await aos({ op: 'metadata', stack_name: 'go-plan' })).response!.status).toBe('DEPLOYMENT_COMPLETE'); // a plan changes nothing
+    const wrongId = await aos({ op: 'get-plan', stack_name: 'go-plan', execution_plan_name: 'p1', execution_plan_id: '00000000-0000-4000-8000-000000000000' });
+    expect(wrongId.status).toBe(400);
+    const ap = await aos({ op: 'apply-plan', stack_name: 'go-plan', execution_plan_name: 'p1', body: { stack_id: stackId, execution_plan_id: planId } });
+    expect(ap.ok, JSON.stringify(ap)).toBe(true);
+    expect(ap.response!.deployment_id).toBeTruthy();
+    await until('go-plan', 'DEPLOYMENT_COMPLETE');
+    const listed = await aos({ op: 'list-plans', stack_name: 'go-plan', stack_id: stackId });
+    expect(listed.response!.execution_plans).toEqual([expect.objectContaining({ execution_plan_id: planId, status: 'APPLIED' })]);
+    const res = (await (await fetch(`${emu.url}/_emulator/stacks/${stackId}`)).json()) as { resources: Array<{ name: string }> };
+    expect(res.resources.map((r) => r.name).sort()).toEqual(['test_resource.a', 'test_resource.added', 'test_resource.swap']);
+  });
+
+  it('execution plans expire once the stack is deployed again (apply 403); DeleteExecutionPlan removes one (then 404)', async () => {
+    const c = await aos({ op: 'create', body: { stack_name: 'go-plan2', template_body: tf('v1') } });
+    const stackId = c.response!.stack_id as string;
+    await until('go-plan2', 'DEPLOYMENT_COMPLETE');
+    const mk = async (name: string, v: string) => (await aos({ op: 'create-plan', stack_name: 'go-plan2', body: { stack_id: stackId, execution_plan_name: name, template_body: tf(v) } })).response!.execution_plan_id as string;
+    const a = await mk('a', 'v2');
+    const b = await mk('b', 'v3');
+    await new Promise((r) => setTimeout(r, 300));
+    expect((await aos({ op: 'delete-plan', stack_name: 'go-plan2', execution_plan_name: 'b', stack_id: stackId, execution_plan_id: b })).ok).toBe(true);
+    expect((await aos({ op: 'plan-metadata', stack_name: 'go-plan2', execution_plan_name: 'b' })).status).toBe(404);
+    expect((await aos({ op: 'deploy', stack_name: 'go-plan2', body: { stack_id: stackId, template_body: tf('direct') } })).ok).toBe(true);
+    await until('go-plan2', 'DEPLOYMENT_COMPLETE');
+    const late = await aos({ op: 'apply-plan', stack_name: 'go-plan2', execution_plan_name: 'a', body: { stack_id: stackId, execution_plan_id: a } });
+    expect(late.status).toBe(403);
+  });
+
   it('a wrong secret key is refused at the signature (401 from the API gateway)', async () => {
     const r = await aos({ op: 'metadata', stack_name: 'go-a' }, 'not-the-secret');
     expect(r.ok).toBe(false);

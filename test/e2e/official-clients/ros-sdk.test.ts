@@ -255,3 +255,86 @@ describe('Alibaba ROS with the official Node SDK', () => {
     expect(reply.split('\r\n')[0]).toBe('HTTP/1.1 200 OK');
   });
 });
+
+describe('ROS change sets with the official Node SDK (plan / approve, docs/plan-approve.md)', () => {
+  async function changeSet(id: string): Promise<ros.GetChangeSetResponseBody> {
+    for (let i = 0; i < 200; i++) {
+      const cs = (await sdk.getChangeSet(new ros.GetChangeSetRequest({ regionId: region, changeSetId: id }))).body!;
+      if (cs.status !== 'CREATE_IN_PROGRESS' && cs.status !== 'CREATE_PENDING') return cs;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    throw new Error(`change set ${id} never left CREATE_IN_PROGRESS`);
+  }
+  const csParams = (p: Record<string, string>) => Object.entries(p).map(([parameterKey, parameterValue]) => new ros.CreateChangeSetRequestParameters({ parameterKey, parameterValue }));
+  const resourceChanges = (cs: ros.GetChangeSetResponseBody) =>
+    (cs.changes ?? []).map((c) => (c as { ResourceChange: { Action: string; LogicalResourceId: string; Replacement?: string } }).ResourceChange).map((r) => `${r.Action}:${r.LogicalResourceId}${r.Replacement ? `:${r.Replacement}` : ''}`).sort();
+
+  it('CREATE: a REVIEW_IN_PROGRESS stack without resources, the plan lists every resource as Add, ExecuteChangeSet creates it', async () => {
+    const r = await sdk.createChangeSet(
+      new ros.CreateChangeSetRequest({ regionId: region, stackName: 'cs-create', changeSetName: 'first', changeSetType: 'CREATE', templateBody: tmpl({}, { S: { Type: 'ALIYUN::ROS::WaitConditionHandle' } }), tags: [new ros.CreateChangeSetRequestTags({ key: 'team', value: 'a' })] }),
+    );
+    const { changeSetId, stackId } = r.body!;
+    expect(changeSetId).toBeTruthy();
+    expect(await status(stackId!)).toBe('REVIEW_IN_PROGRESS');
+    const stack = (await sdk.getStack(new ros.GetStackRequest({ regionId: region, stackId: stackId! }))).body!;
+    expect(stack.tags).toEqual([expect.objectContaining({ key: 'team', value: 'a' })]);
+    const cs = await changeSet(changeSetId!);
+    expect(cs).toMatchObject({ status: 'CREATE_COMPLETE', executionStatus: 'AVAILABLE', changeSetType: 'CREATE', stackId, stackName: 'cs-create', changeSetName: 'first' });
+    expect(resourceChanges(cs)).toEqual(['Add:R', 'Add:S']);
+    // A second CREATE for the same stack name: that stack exists now.
+    const again = await sdkError(sdk.createChangeSet(new ros.CreateChangeSetRequest({ regionId: region, stackName: 'cs-create', changeSetName: 'again', changeSetType: 'CREATE', templateBody: tmpl() })));
+    expect(again.code).toBe('StackExists');
+    await sdk.executeChangeSet(new ros.ExecuteChangeSetRequest({ regionId: region, changeSetId: changeSetId! }));
+    await until(stackId!, 'CREATE_COMPLETE');
+    expect((await changeSet(changeSetId!)).executionStatus).toBe('EXECUTE_COMPLETE');
+    const e = await sdkError(sdk.executeChangeSet(new ros.ExecuteChangeSetRequest({ regionId: region, changeSetId: changeSetId! })));
+    expect(e.code).toBe('InvalidChangeSetStatus');
+  });
+
+  it('UPDATE: Modify with Replacement False / True, Add and Remove from the resource diff; execution applies exactly that', async () => {
+    const id = await create('cs-update', { templateBody: tmpl({}, { Gone: { Type: 'ALIYUN::ROS::WaitConditionHandle' }, Swap: { Type: 'ALIYUN::ROS::WaitConditionHandle' } }) });
+    await until(id, 'CREATE_COMPLETE');
+    const next = tmpl({}, { Swap: { Type: 'ALIYUN::ROS::WaitCondition', Properties: { Handle: { Ref: 'R' } } }, New: { Type: 'ALIYUN::ROS::WaitConditionHandle' } });
+    const r = await sdk.createChangeSet(new ros.CreateChangeSetRequest({ regionId: region, stackId: id, changeSetName: 'upd', changeSetType: 'UPDATE', templateBody: next, parameters: csParams({ Greeting: 'bye' }) }));
+    const cs = await changeSet(r.body!.changeSetId!);
+    expect(resourceChanges(cs)).toEqual(['Add:New', 'Modify:R:False', 'Modify:Swap:True', 'Remove:Gone']);
+    expect(await status(id)).toBe('CREATE_COMPLETE'); // a plan changes nothing
+    // UPDATE for a stack that does not exist, CREATE for one that does: refused.
+    const missing = await sdkError(sdk.createChangeSet(new ros.CreateChangeSetRequest({ regionId: region, stackId: 'no-such', changeSetName: 'x', changeSetType: 'UPDATE', templateBody: next })));
+    expect(missing.code).toBe('StackNotFound');
+    await sdk.executeChangeSet(new ros.ExecuteChangeSetRequest({ regionId: region, changeSetId: r.body!.changeSetId!, clientToken: 'exec-upd-1' }));
+    await until(id, 'UPDATE_COMPLETE');
+    const out = (await sdk.getStack(new ros.GetStackRequest({ regionId: region, stackId: id }))).body!.outputs as Array<Record<string, unknown>>;
+    expect(out.find((o) => o.OutputKey === 'Greeting')?.OutputValue).toBe('bye');
+    const res = (await (await fetch(`${emu.url}/_emulator/stacks/${id}`)).json()) as { resources: Array<{ name: string; type: string }> };
+    expect(res.resources.map((x) => `${x.name}:${x.type}`).sort()).toEqual(['New:ALIYUN::ROS::WaitConditionHandle', 'R:ALIYUN::ROS::WaitConditionHandle', 'Swap:ALIYUN::ROS::WaitCondition']);
+  });
+
+  it('a change set made before the stack changed is OBSOLETE and cannot be executed; DeleteChangeSet removes one, ListChangeSets lists by name', async () => {
+    const id = await create('cs-stale');
+    await until(id, 'CREATE_COMPLETE');
+    const mk = async (name: string, greeting: string) =>
+      (await sdk.createChangeSet(new ros.CreateChangeSetRequest({ regionId: region, stackId: id, changeSetName: name, changeSetType: 'UPDATE', templateBody: tmpl(), parameters: csParams({ Greeting: greeting }) }))).body!.changeSetId!;
+    const a = await mk('a', 'one');
+    const b = await mk('b', 'two');
+    await changeSet(a);
+    const listed = (await sdk.listChangeSets(new ros.ListChangeSetsRequest({ regionId: region, stackId: id, changeSetName: ['b'] }))).body!.changeSets!;
+    expect(listed.map((c) => c.changeSetId)).toEqual([b]);
+    await sdk.deleteChangeSet(new ros.DeleteChangeSetRequest({ regionId: region, changeSetId: b }));
+    expect((await sdkError(sdk.getChangeSet(new ros.GetChangeSetRequest({ regionId: region, changeSetId: b })))).code).toBe('ChangeSetNotFound');
+    await sdk.updateStack(new ros.UpdateStackRequest({ regionId: region, stackId: id, templateBody: tmpl(), parameters: params({ Greeting: 'direct' }) }));
+    await until(id, 'UPDATE_COMPLETE');
+    expect((await changeSet(a)).executionStatus).toBe('OBSOLETE');
+    expect((await sdkError(sdk.executeChangeSet(new ros.ExecuteChangeSetRequest({ regionId: region, changeSetId: a })))).code).toBe('InvalidChangeSetStatus');
+  });
+
+  it('deleting a REVIEW_IN_PROGRESS stack deletes its change set (a rejected create is cleaned up)', async () => {
+    const r = await sdk.createChangeSet(new ros.CreateChangeSetRequest({ regionId: region, stackName: 'cs-reject', changeSetName: 'c', changeSetType: 'CREATE', templateBody: tmpl() }));
+    await changeSet(r.body!.changeSetId!);
+    await sdk.deleteStack(new ros.DeleteStackRequest({ regionId: region, stackId: r.body!.stackId! }));
+    for (let i = 0; i < 300 && (await sdk.listStacks(new ros.ListStacksRequest({ regionId: region, stackName: ['cs-reject'] }))).body!.stacks!.some((s) => s.status !== 'DELETE_COMPLETE'); i++) {
+      await new Promise((res) => setTimeout(res, 20));
+    }
+    expect((await sdkError(sdk.getChangeSet(new ros.GetChangeSetRequest({ regionId: region, changeSetId: r.body!.changeSetId! })))).code).toBe('ChangeSetNotFound');
+  });
+});

@@ -1,11 +1,12 @@
 // Plan, then approve on the other provider types (docs/plan-approve.md), on the real API server with
-// the emulator: Cloud Foundry's plan is computed by the operator; ROS and RFS have no preview yet, so
-// Manual is refused (Stalled/InvalidSpec) and nothing is created. The emulator's counts are the oracle.
+// the emulator: Cloud Foundry's plan is computed by the operator; ROS plans are change sets and RFS
+// plans execution plans, executed on approval. The emulator is the oracle: the create / update
+// operations its engine ran (a plan runs none; an approval exactly one).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kubectl } from '../../env/kube.ts';
 import { type OperatorEnv, cond, isReady, stackManifest, startOperatorEnv, templateFor } from '../stacks/harness.ts';
 import type { StackObject } from '../../../src/stacks/context.ts';
-import { mutations } from '../tenancy/util.ts';
+import { mutations, until } from '../tenancy/util.ts';
 
 let env: OperatorEnv;
 beforeAll(async () => {
@@ -32,11 +33,67 @@ describe('plan / approve on the other providers', () => {
     expect(mutations(env, 'cloudfoundry', 'gated-cf').create).toBe(1);
   });
 
-  it.each(['ros', 'rfs'] as const)('%s: Manual is Stalled InvalidSpec (no preview yet) and nothing is created', async (p) => {
+  it.each(['ros', 'rfs'] as const)('%s: create plan -> approve -> Ready; update plan -> approve; a stale approval is ignored (its superseded provider plan is deleted, see test/integration/providers/plans.test.ts)', async (p) => {
     const name = `gated-${p}`;
+    const scope = p === 'ros' ? env.emu.credentials.ros.regionId : env.emu.credentials.rfs.projectId;
+    const cloud = () => env.emu.engine.findByName(p, scope, name);
+    const applied = () => cloud()?.operations.filter((o) => o.action === 'CREATE' || o.action === 'UPDATE').length ?? 0;
+    const output = () => String(env.emu.engine.outputs(cloud()!).find((o) => o.key === 'message')?.value);
+    const at = (gen: number) => (x: StackObject) => awaiting(x) && x.status?.plan?.generation === gen;
+
+    await env.apply(stackManifest(name, p, { template: { inline: templateFor(p, 'a') }, ...MANUAL }));
+    const s1 = await env.waitStack(name, at(1), 'create plan');
+    expect(s1.status?.plan).toMatchObject({ operation: 'Create', summary: { add: 1, change: 0, replace: 0, remove: 0 } });
+    expect(s1.status?.plan?.changes?.map((c) => `${c.action}:${c.name}`)).toEqual(['Add:app']);
+    expect(s1.status?.plan?.providerPlanId).toBeTruthy();
+    expect(cond(s1, 'Ready')?.status).toBe('False');
+    // The plan's stack exists (ROS REVIEW_IN_PROGRESS, an empty RFS stack) with nothing applied.
+    expect(cloud()?.resources.size).toBe(0);
+    expect(applied()).toBe(0);
+
+    const message = cond(s1, 'Reconciling')?.message ?? '';
+    const r1 = await kubectl(message.slice(message.indexOf('kubectl annotate')).split(' ').slice(1));
+    expect(r1.code, r1.stderr).toBe(0);
+    const ready = await env.waitStack(name, (x) => isReady(x) && x.status?.lastAppliedGeneration === 1, 'Ready');
+    expect(output()).toBe('a');
+    expect(ready.status?.stackId).toBe(cloud()?.id);
+    expect(applied()).toBe(1);
+
+    await env.apply(stackManifest(name, p, { template: { inline: templateFor(p, 'b') }, ...MANUAL }));
+    const s2 = await env.waitStack(name, at(2), 'update plan');
+    expect(s2.status?.plan).toMatchObject({ operation: 'Update', summary: { add: 0, change: 1, replace: 0, remove: 0 } });
+    expect(cond(s2, 'Ready')?.status).toBe('True');
+    const stale = s2.status!.plan!;
+
+    await env.apply(stackManifest(name, p, { template: { inline: templateFor(p, 'c') }, ...MANUAL }));
+    const s3 = await env.waitStack(name, at(3), 'newer plan');
+    expect(s3.status?.plan?.providerPlanId).not.toBe(stale.providerPlanId);
+    const r2 = await kubectl(['annotate', 'stack', name, '-n', env.ns, `stackoperator.dev/approve=${stale.id}`, '--overwrite']);
+    expect(r2.code, r2.stderr).toBe(0);
+    await env.waitStack(name, (x) => x.status?.lastHandledApproval === stale.id, 'stale approval handled');
+    const still = await env.waitStack(name, at(3), 'still awaiting');
+    expect(still.status?.plan?.id).toBe(s3.status?.plan?.id);
+    expect(applied()).toBe(1);
+
+    const r3 = await kubectl(['annotate', 'stack', name, '-n', env.ns, `stackoperator.dev/approve=${s3.status!.plan!.id}`, '--overwrite']);
+    expect(r3.code, r3.stderr).toBe(0);
+    const done = await env.waitStack(name, (x) => isReady(x) && x.status?.lastAppliedGeneration === 3, 'Ready at generation 3');
+    expect(output()).toBe('c');
+    expect(done.status?.operation).toBeUndefined();
+    await until('one more reconcile settles', async () => applied() === 2);
+    expect(applied()).toBe(2);
+    expect(mutations(env, p, name).delete).toBe(0);
+  });
+
+  it.each(['ros', 'rfs'] as const)('%s: deleting a Stack whose create plan waits deletes the plan\'s stack (nothing leaks)', async (p) => {
+    const name = `gated-del-${p}`;
+    const scope = p === 'ros' ? env.emu.credentials.ros.regionId : env.emu.credentials.rfs.projectId;
     await env.apply(stackManifest(name, p, { template: { inline: templateFor(p, 'x') }, ...MANUAL }));
-    const s = await env.waitStack(name, (x) => cond(x, 'Stalled')?.reason === 'InvalidSpec', 'Stalled InvalidSpec');
-    expect(cond(s, 'Stalled')?.message).toContain(`spec.approval.mode Manual is not supported on provider type ${p}`);
-    expect(mutations(env, p, name)).toMatchObject({ create: 0, update: 0 });
+    await env.waitStack(name, awaiting, 'create plan');
+    expect(env.emu.engine.findByName(p, scope, name)).toBeDefined();
+    const d = await kubectl(['delete', 'stack', name, '-n', env.ns]);
+    expect(d.code, d.stderr).toBe(0);
+    await env.waitGone(name);
+    expect(env.emu.engine.findByName(p, scope, name)).toBeUndefined();
   });
 });

@@ -72,6 +72,35 @@ describe('the crash switch', () => {
   });
 });
 
+describe('crash between approval and apply, provider plans (docs/plan-approve.md)', () => {
+  // The oracle: create / update operations the emulator's engine ran on the stack (a plan runs none).
+  const applied = (p: 'ros' | 'rfs', name: string): number => {
+    const scope = p === 'ros' ? env.emu.credentials.ros.regionId : env.emu.credentials.rfs.projectId;
+    return env.emu.engine.findByName(p, scope, name)?.operations.filter((o) => o.action === 'CREATE' || o.action === 'UPDATE').length ?? 0;
+  };
+  it.each([
+    ['ros', 'after-operation-recorded:create'],
+    ['ros', 'after-provider-call:create'],
+    ['rfs', 'after-operation-recorded:create'],
+    ['rfs', 'after-provider-call:create'],
+  ] as const)('%s: %s → the approved plan is executed exactly once', async (p, crashAt) => {
+    const name = `plan-${p}-${crashAt.split('-')[1]}`;
+    const first = operator();
+    await env.apply(stackManifest(name, p, { template: { inline: templateFor(p, 'a') }, approval: { mode: 'Manual' } }));
+    const waiting = await env.waitStack(name, (s) => cond(s, 'Reconciling')?.reason === 'AwaitingApproval' && s.status?.plan?.providerPlanId !== undefined, 'AwaitingApproval');
+    await first.kill();
+    expect(applied(p, name)).toBe(0);
+    const restarted = await crashThenRestart(crashAt, async () => {
+      await env.kubectl(['annotate', 'stack', name, '-n', env.ns, `stackoperator.dev/approve=${waiting.status!.plan!.id}`, '--overwrite']);
+    });
+    const s = await env.waitStack(name, isReady, 'Ready after restart');
+    expect(s.status?.lastAppliedGeneration).toBe(1);
+    await sleep(500);
+    expect(applied(p, name)).toBe(1);
+    await restarted.stop();
+  });
+});
+
 describe('crash at each step, then restart (T1, T2, T3)', () => {
   it.each([
     ['after-finalizer-added:addFinalizer'],

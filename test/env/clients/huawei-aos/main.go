@@ -1,6 +1,7 @@
 // aos-call: one Huawei Cloud RFS (AOS) API call made by Huawei's official Go SDK, unchanged, for the
 // emulator conformance suite (test/e2e/official-clients/rfs-go-sdk.test.ts). Reads one JSON request on
-// stdin: {"op": "...", "stack_name": "...", "stack_id": "...", "deployment_id": "...", "body": {...}};
+// stdin: {"op": "...", "stack_name": "...", "stack_id": "...", "deployment_id": "...",
+// "execution_plan_name": "...", "execution_plan_id": "...", "body": {...}};
 // the body is decoded into the SDK's own request model. Prints {"ok": true, "response": ...} or
 // {"ok": false, "status": N, "code": "...", "message": "..."}. Endpoint and credentials come from the
 // environment (AOS_ENDPOINT, AOS_AK, AOS_SK, AOS_PROJECT_ID).
@@ -25,6 +26,8 @@ type request struct {
 	StackName    string          `json:"stack_name"`
 	StackID      *string         `json:"stack_id"`
 	DeploymentID *string         `json:"deployment_id"`
+	PlanName     string          `json:"execution_plan_name"`
+	PlanID       *string         `json:"execution_plan_id"`
 	Body         json.RawMessage `json:"body"`
 }
 
@@ -74,6 +77,33 @@ func call(c *aos.AosClient, r request) (any, error) {
 		return c.ListStackOutputs(&model.ListStackOutputsRequest{ClientRequestId: id, StackName: r.StackName, StackId: r.StackID})
 	case "delete":
 		return c.DeleteStack(&model.DeleteStackRequest{ClientRequestId: id, StackName: r.StackName, StackId: r.StackID})
+	}
+	return planCall(c, r, id)
+}
+
+// planCall: the execution-plan APIs (plan / approve, docs/plan-approve.md).
+func planCall(c *aos.AosClient, r request, id string) (any, error) {
+	switch r.Op {
+	case "create-plan":
+		b, err := body[model.CreateExecutionPlanRequestBody](r.Body)
+		if err != nil {
+			return nil, err
+		}
+		return c.CreateExecutionPlan(&model.CreateExecutionPlanRequest{ClientRequestId: id, StackName: r.StackName, Body: b})
+	case "list-plans":
+		return c.ListExecutionPlans(&model.ListExecutionPlansRequest{ClientRequestId: id, StackName: r.StackName, StackId: r.StackID})
+	case "get-plan":
+		return c.GetExecutionPlan(&model.GetExecutionPlanRequest{ClientRequestId: id, StackName: r.StackName, ExecutionPlanName: r.PlanName, StackId: r.StackID, ExecutionPlanId: r.PlanID})
+	case "plan-metadata":
+		return c.GetExecutionPlanMetadata(&model.GetExecutionPlanMetadataRequest{ClientRequestId: id, StackName: r.StackName, ExecutionPlanName: r.PlanName, StackId: r.StackID, ExecutionPlanId: r.PlanID})
+	case "apply-plan":
+		b, err := body[model.ApplyExecutionPlanRequestBody](r.Body)
+		if err != nil {
+			return nil, err
+		}
+		return c.ApplyExecutionPlan(&model.ApplyExecutionPlanRequest{ClientRequestId: id, StackName: r.StackName, ExecutionPlanName: r.PlanName, Body: b})
+	case "delete-plan":
+		return c.DeleteExecutionPlan(&model.DeleteExecutionPlanRequest{ClientRequestId: id, StackName: r.StackName, ExecutionPlanName: r.PlanName, StackId: r.StackID, ExecutionPlanId: r.PlanID})
 	}
 	return nil, fmt.Errorf("unknown op %q", r.Op)
 }
