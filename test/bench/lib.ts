@@ -167,14 +167,15 @@ export function spawnOperator(opts: {
   nodeOptions?: string[];
   /** Run the operator inside this cgroup directory (its shell joins it, then execs node). */
   cgroupDir?: string;
+  /** Connect like in a pod (service account token + CA in this directory, no kubeconfig), as the chart runs it. */
+  inCluster?: { server: string; serviceAccountDir: string };
 }): OperatorChild {
   const nodeArgs = [...(opts.nodeOptions ?? []), ...(opts.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.cpuProfDir}`] : [])];
   const args = [
     ...nodeArgs,
     join(repoRoot, 'src/cli/main.ts'),
     'run',
-    '--kubeconfig',
-    opts.kubeconfig,
+    ...(opts.inCluster ? [] : ['--kubeconfig', opts.kubeconfig]),
     '--metrics-bind-address',
     `127.0.0.1:${opts.metricsPort}`,
     '--health-probe-bind-address',
@@ -191,10 +192,14 @@ export function spawnOperator(opts: {
   const log = createWriteStream(opts.logFile, { flags: 'a' });
   const startedAt = performance.now();
   const node = join(repoRoot, 'node_modules/.bin/node');
+  const u = opts.inCluster ? new URL(opts.inCluster.server) : undefined;
+  const env = opts.inCluster
+    ? { ...process.env, KUBECONFIG: '', HOME: opts.inCluster.serviceAccountDir, KUBERNETES_SERVICE_HOST: u?.hostname, KUBERNETES_SERVICE_PORT: u?.port, STACK_OPERATOR_SERVICEACCOUNT_DIR: opts.inCluster.serviceAccountDir }
+    : process.env;
   // In a cgroup: the shell moves itself in before exec, so every page node touches is charged there.
   const proc = opts.cgroupDir
-    ? spawn('sh', ['-c', 'echo $$ > "$0/cgroup.procs" && exec "$@"', opts.cgroupDir, node, ...args], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] })
-    : spawn(node, args, { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+    ? spawn('sh', ['-c', 'echo $$ > "$0/cgroup.procs" && exec "$@"', opts.cgroupDir, node, ...args], { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] })
+    : spawn(node, args, { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
   proc.stdout?.pipe(log);
   proc.stderr?.pipe(log);
   const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));

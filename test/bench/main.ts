@@ -4,7 +4,7 @@
 // (so its RSS / heap / CPU are its own). Writes test/bench/results/{latest,<mode>}.json and
 // docs/benchmarks.md. Every wait is bounded; see docs/benchmarks.md for the method.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -63,6 +63,8 @@ const { values: argv } = parseArgs({
     'node-options': { type: 'string', default: '' },
     // memory limit of the operator's cgroup instead of the chart's resources.limits.memory ("none": no cgroup)
     'memory-limit': { type: 'string', default: '' },
+    // connect the operator through a kubeconfig file (client-node) instead of in-cluster like a pod
+    kubeconfig: { type: 'boolean', default: false },
     // after phase 3: a heap snapshot of the operator (through --inspect on a free port), summarised
     'heap-snapshot': { type: 'boolean', default: false },
   },
@@ -122,9 +124,14 @@ const results: Record<string, unknown> = {
   mode: MODE,
   startedAt: new Date().toISOString(),
   machine: { cores: cpus().length, memGiB: Math.round(totalmem() / 2 ** 30), node: process.version },
-  config: { ...C, operatorNodeOptions: NODE_OPTIONS, memoryLimit: MEMORY_LIMIT || 'none', phases: argv.phases },
+  config: { ...C, operatorNodeOptions: NODE_OPTIONS, memoryLimit: MEMORY_LIMIT || 'none', operatorConnection: argv.kubeconfig ? 'kubeconfig (client-node)' : 'in-cluster', phases: argv.phases },
 };
 let operator: OperatorChild | undefined;
+// The operator connects as in a pod (no kubeconfig): the admin token and the CA as a service account.
+const serviceAccountDir = join(resultsDir, 'tmp', `sa-${process.pid}`);
+mkdirSync(serviceAccountDir, { recursive: true });
+writeFileSync(join(serviceAccountDir, 'token'), cp.token);
+writeFileSync(join(serviceAccountDir, 'ca.crt'), ca);
 // Every operator child runs in a memory cgroup as large as the chart's limit (as in its container).
 const cgroup: MemoryCgroup | undefined = MEMORY_LIMIT ? memoryCgroup(`stack-operator-bench-${process.pid}`, quantityBytes(MEMORY_LIMIT)) : undefined;
 results['cgroup'] = cgroup ? { version: cgroup.version, limit: MEMORY_LIMIT, dir: cgroup.dir } : { none: MEMORY_LIMIT ? 'not writable here' : 'disabled' };
@@ -283,6 +290,7 @@ async function main(): Promise<void> {
       ...(profile ? { cpuProfDir: join(resultsDir, 'tmp', `profile-${MODE}`) } : {}),
       nodeOptions,
       ...(cgroup ? { cgroupDir: cgroup.dir } : {}),
+      ...(argv.kubeconfig ? {} : { inCluster: { server: cp.server, serviceAccountDir } }),
     });
     op.exited.then((code) => say(`operator ${op.pid} exited (${code})`)).catch(() => undefined);
     return op;
@@ -644,6 +652,7 @@ try {
   writeReport(resultsDir, join(repoRoot, 'docs/benchmarks.md'));
   await cp.stop();
   cgroup?.remove();
+  rmSync(serviceAccountDir, { recursive: true, force: true });
   say(`done in ${String(results['durationS'])} s; wrote test/bench/results/${MODE}.json and docs/benchmarks.md`);
 }
 process.exit(failed ? 1 : 0);
