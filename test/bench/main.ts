@@ -308,6 +308,8 @@ async function main(): Promise<void> {
     await sleep(2000);
     say(`phase 5: restarting the operator with ${total} Ready Stacks`);
     const loadBefore5 = load();
+    // The phase measures a restart at rest: when not every Stack was Ready, its writes are the rest finishing.
+    const readyBefore = countIn(ready, ns);
     const a5 = await scrapeApiserver();
     bulkReads.clear();
     const op5 = await startOperator(false);
@@ -322,6 +324,7 @@ async function main(): Promise<void> {
       .reduce((a, [, v]) => a + v, 0);
     results['restart'] = {
       stacks: total,
+      readyBefore,
       readBulk: bulkReads.size,
       allRead,
       wallS: Math.round(wallS * 10) / 10,

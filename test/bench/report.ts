@@ -78,7 +78,7 @@ function section(r: J): string {
     out.push(`- **Steady state**: writes by verb/resource \`${JSON.stringify(st['k8sWritesByVerbResource'])}\`; per minute \`${JSON.stringify(st['k8sWritesPerMin'])}\`; provider requests \`${JSON.stringify(st['providerRequestsByOperation'])}\`; resync ${st['resync']?.bulk} (bulk) / ${st['resync']?.tp} (throughput Stacks), jitter ${st['resync']?.jitter}; Ready flips ${st['readyDips']}; operator CPU ${st['operatorCpuPerMinS']} s/min; RSS at the end ${st['rssAfterMiB']?.rssMiB} MiB.`);
   }
   if (rs) {
-    out.push(`- **Restart**: ${rs['readBulk']}/${c['memStacks']} bulk Stacks read; writes \`${JSON.stringify(rs['k8sWritesByVerbResource'])}\`; ${rs['readyAfter']} Ready after; RSS ${rs['rss']?.rssMiB} MiB (peak ${rs['rss']?.hwmMiB} MiB); operator CPU ${rs['operatorCpuS']} s.`);
+    out.push(`- **Restart**: ${rs['readyBefore'] ?? '?'}/${c['memStacks']} bulk Stacks Ready before it${rs['readyBefore'] !== undefined && rs['readyBefore'] < c['memStacks'] ? ' (not at rest: the writes are the others finishing, so figure 5 does not measure a restart at rest)' : ''}; ${rs['readBulk']}/${c['memStacks']} bulk Stacks read; writes \`${JSON.stringify(rs['k8sWritesByVerbResource'])}\`; ${rs['readyAfter']} Ready after; RSS ${rs['rss']?.rssMiB} MiB (peak ${rs['rss']?.hwmMiB} MiB); operator CPU ${rs['operatorCpuS']} s.`);
   }
   const prof = r['profile'] as J | undefined;
   if (prof) {
