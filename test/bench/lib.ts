@@ -167,13 +167,15 @@ export function spawnOperator(opts: {
   nodeOptions?: string[];
   /** Run the operator inside this cgroup directory (its shell joins it, then execs node). */
   cgroupDir?: string;
+  /** The operator's entry point. Default src/cli/main.ts (type-stripped); the image runs dist/cli/main.js. */
+  entry?: string;
   /** Connect like in a pod (service account token + CA in this directory, no kubeconfig), as the chart runs it. */
   inCluster?: { server: string; serviceAccountDir: string };
 }): OperatorChild {
   const nodeArgs = [...(opts.nodeOptions ?? []), ...(opts.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.cpuProfDir}`] : [])];
   const args = [
     ...nodeArgs,
-    join(repoRoot, 'src/cli/main.ts'),
+    opts.entry ?? join(repoRoot, 'src/cli/main.ts'),
     'run',
     ...(opts.inCluster ? [] : ['--kubeconfig', opts.kubeconfig]),
     '--metrics-bind-address',

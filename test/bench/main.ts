@@ -65,6 +65,8 @@ const { values: argv } = parseArgs({
     'memory-limit': { type: 'string', default: '' },
     // connect the operator through a kubeconfig file (client-node) instead of in-cluster like a pod
     kubeconfig: { type: 'boolean', default: false },
+    // run the operator from src/*.ts (Node's type stripping: ~17 MiB more RSS) instead of dist/ as the image does
+    source: { type: 'boolean', default: false },
     // after phase 3: a heap snapshot of the operator (through --inspect on a free port), summarised
     'heap-snapshot': { type: 'boolean', default: false },
   },
@@ -115,6 +117,9 @@ const say = (msg: string): void => {
 };
 
 spawnSync('bash', [buildScript], { stdio: 'inherit' });
+// The operator runs compiled, as in the image (Dockerfile: node dist/cli/main.js).
+if (!argv.source && spawnSync(join(repoRoot, 'node_modules/.bin/tsc'), ['-p', 'tsconfig.build.json'], { cwd: repoRoot, stdio: 'inherit' }).status !== 0) throw new Error('npm run build failed');
+const ENTRY = join(repoRoot, argv.source ? 'src/cli/main.ts' : 'dist/cli/main.js');
 say(`mode ${MODE}; ${cpus().length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB`);
 const cp = await startControlPlane();
 const ca = readFileSync(cp.caFile, 'utf8');
@@ -124,7 +129,7 @@ const results: Record<string, unknown> = {
   mode: MODE,
   startedAt: new Date().toISOString(),
   machine: { cores: cpus().length, memGiB: Math.round(totalmem() / 2 ** 30), node: process.version },
-  config: { ...C, operatorNodeOptions: NODE_OPTIONS, memoryLimit: MEMORY_LIMIT || 'none', operatorConnection: argv.kubeconfig ? 'kubeconfig (client-node)' : 'in-cluster', phases: argv.phases },
+  config: { ...C, operatorNodeOptions: NODE_OPTIONS, memoryLimit: MEMORY_LIMIT || 'none', operatorConnection: argv.kubeconfig ? 'kubeconfig (client-node)' : 'in-cluster', operatorEntry: argv.source ? 'src/cli/main.ts' : 'dist/cli/main.js', phases: argv.phases },
 };
 let operator: OperatorChild | undefined;
 // The operator connects as in a pod (no kubeconfig): the admin token and the CA as a service account.
@@ -289,6 +294,7 @@ async function main(): Promise<void> {
       logFile,
       ...(profile ? { cpuProfDir: join(resultsDir, 'tmp', `profile-${MODE}`) } : {}),
       nodeOptions,
+      entry: ENTRY,
       ...(cgroup ? { cgroupDir: cgroup.dir } : {}),
       ...(argv.kubeconfig ? {} : { inCluster: { server: cp.server, serviceAccountDir } }),
     });
