@@ -266,7 +266,13 @@ async function main(): Promise<void> {
     // The bulk objects must look like the kubectl-applied ones (same annotation shape, same managers).
     if (n > sampleN) {
       const bulk = await client.get<StackObject>(STACKS, ns, name(n - 1));
-      const fields = (o: StackObject): string => JSON.stringify(((o.metadata['managedFields'] ?? []) as { manager: string; operation: string; fieldsV1: unknown }[]).map((f) => [f.manager, f.operation, f.fieldsV1]));
+      // kubectl's entry only: a running operator may have added its own (finalizer, status) by now.
+      const fields = (o: StackObject): string =>
+        JSON.stringify(
+          ((o.metadata['managedFields'] ?? []) as { manager: string; operation: string; fieldsV1: unknown }[])
+            .filter((f) => f.manager === KUBECTL_APPLY_MANAGER)
+            .map((f) => [f.manager, f.operation, f.fieldsV1]),
+        );
       realism.push({
         namespace: ns,
         kubectlApplied: sampleN,
