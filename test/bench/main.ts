@@ -65,6 +65,8 @@ const { values: argv } = parseArgs({
     'memory-limit': { type: 'string', default: '' },
     // connect the operator through a kubeconfig file (client-node) instead of in-cluster like a pod
     kubeconfig: { type: 'boolean', default: false },
+    // phase 3: seconds to wait for every new Stack to be Ready (default 720; quick 300)
+    'ready-wait': { type: 'string', default: '' },
     // run the operator from src/*.ts (Node's type stripping: ~17 MiB more RSS) instead of dist/ as the image does
     source: { type: 'boolean', default: false },
     // after phase 3: a heap snapshot of the operator (through --inspect on a free port), summarised
@@ -503,7 +505,7 @@ async function main(): Promise<void> {
   const memAtQueued = procMemory(op3.pid);
   const heapAtQueued = await opMetric('nodejs_heap_size_used_bytes');
   say(`phase 3: cold start ${JSON.stringify(cold)} rss ${memAtQueued?.rssMiB} MiB`);
-  const readyTimeout = QUICK ? 300_000 : 720_000;
+  const readyTimeout = argv['ready-wait'] ? Number(argv['ready-wait']) * 1000 : QUICK ? 300_000 : 720_000;
   await waitUntil(
     () => {
       if (cold['allFinalizedMs'] === undefined && countIn(finalized, BULK) >= C.memStacks) cold['allFinalizedMs'] = since();

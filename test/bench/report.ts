@@ -118,6 +118,15 @@ export function writeReport(resultsDir: string, target: string): void {
   parts.push('');
   parts.push(quick ? section(quick) : '_No quick run recorded yet._');
   parts.push('');
+  const mem = read(join(resultsDir, 'mem10k.json'));
+  if (mem) {
+    parts.push('## Memory run at 10,000 Stacks (the chart\'s sizing)');
+    parts.push('');
+    parts.push(`\`npm run bench -- --phases=3 --node-options="${mem['config']?.['operatorNodeOptions'] ?? ''}" --memory-limit=${mem['config']?.['memoryLimit'] ?? ''} --ready-wait=${mem['memory']?.['readyWaitS'] ?? ''} --out=mem10k\` (phase 3 only: 10,000 realistic Stacks created with the operator stopped, then started; see "Issue 16" below).`);
+    parts.push('');
+    parts.push(section(mem));
+    parts.push('');
+  }
   const prof = read(join(resultsDir, 'profile.json'));
   if (prof?.['profile']) {
     parts.push('## Profile run');
