@@ -2,7 +2,6 @@
 // stack-operator entry point: `run` (the operator), `emulator` (the provider emulator), `dev` (a local
 // control plane + emulator + operator + samples). Argument parsing, wiring and shutdown only.
 import { parseArgs } from 'node:util';
-import { runEmulator } from './emulator.ts';
 import { isParseArgsError, packageVersion, UsageError } from './flags.ts';
 import { runOperator } from './run.ts';
 
@@ -20,8 +19,11 @@ async function main(argv: string[]): Promise<number> {
   switch (command) {
     case 'run':
       return runOperator(rest);
-    case 'emulator':
+    case 'emulator': {
+      // Loaded on demand, like dev: the operator process need not hold the emulator's code.
+      const { runEmulator } = await import('./emulator.ts');
       return runEmulator(rest);
+    }
     case 'dev': {
       const { runDev } = await import('./dev.ts');
       return runDev(rest);

@@ -1,6 +1,10 @@
 // `stack-operator run`: the operator process.
-import { hostname } from 'node:os';
-import { KubeConfig } from '@kubernetes/client-node';
+import { existsSync } from 'node:fs';
+import { homedir, hostname } from 'node:os';
+import { join } from 'node:path';
+import type { KubeConfig } from '@kubernetes/client-node';
+import { inClusterAvailable, inClusterConnection, SERVICE_ACCOUNT_DIR } from '../runtime/in-cluster.ts';
+import type { ClusterConnection } from '../runtime/kube-client.ts';
 import { collectDefaultMetrics, register } from 'prom-client';
 import type { Logger } from '../runtime/logging.ts';
 import { LeaderElectionLostError, Manager } from '../runtime/manager.ts';
@@ -146,7 +150,22 @@ export function runSettings(argv: string[], env = process.env): RunSettings | 'h
   };
 }
 
-function loadKubeConfig(path: string | undefined): KubeConfig {
+/**
+ * client-node's loadFromDefault() order (--kubeconfig, $KUBECONFIG, ~/.kube/config, in-cluster), but
+ * in a pod the in-cluster connection is ours and client-node is not loaded at all: importing it
+ * costs about 80 MiB of RSS (docs/benchmarks.md, memory). STACK_OPERATOR_SERVICEACCOUNT_DIR moves
+ * the service account directory, to run the in-cluster path outside a pod (the benchmark does).
+ */
+async function loadConnection(path: string | undefined, env = process.env): Promise<KubeConfig | ClusterConnection> {
+  const saDir = env.STACK_OPERATOR_SERVICEACCOUNT_DIR || SERVICE_ACCOUNT_DIR;
+  if (!path && !env.KUBECONFIG && !existsSync(join(homedir(), '.kube', 'config')) && inClusterAvailable(env, saDir)) {
+    try {
+      return inClusterConnection(env, saDir);
+    } catch (err) {
+      throw new UsageError(`in-cluster config: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+  const { KubeConfig } = await import('@kubernetes/client-node');
   const kc = new KubeConfig();
   try {
     if (path) kc.loadFromFile(path);
@@ -157,7 +176,7 @@ function loadKubeConfig(path: string | undefined): KubeConfig {
   return kc;
 }
 
-function newManager(s: RunSettings, kc: KubeConfig, log: Logger, identity: string): Manager {
+function newManager(s: RunSettings, kc: KubeConfig | ClusterConnection, log: Logger, identity: string): Manager {
   const leaderElection = s.leaderElect
     ? {
         name: s.values['leader-election-id'] ?? 'stack-operator',
@@ -177,7 +196,7 @@ export async function runOperator(argv: string[]): Promise<number> {
     console.log(s === 'help' ? HELP : `stack-operator ${packageVersion()}`);
     return 0;
   }
-  const kc = loadKubeConfig(s.values.kubeconfig);
+  const kc = await loadConnection(s.values.kubeconfig);
   const log = cliLogger({ level: s.values['log-level'] ?? 'info', format: s.logFormat, name: 'stack-operator' });
   // process_* and nodejs_* (RSS, heap, event-loop lag) on /metrics; once per process (tests call runOperator again).
   if (!register.getSingleMetric('nodejs_heap_size_used_bytes')) collectDefaultMetrics();

@@ -6,7 +6,8 @@
 //   on the error (e.g. from a 429's Retry-After) sets a floor for the delay.
 // - API errors: client-node's ApiException (`code`, `body` = V1Status). Our KubeClient throws the
 //   same class, so one set of helpers reads both.
-import { ApiException } from '@kubernetes/client-node';
+// The class's own module: client-node's index loads its whole generated API (kube-client.ts).
+import { ApiException } from '@kubernetes/client-node/dist/gen/apis/exception.js';
 
 /** Do not retry until the object changes. */
 export class TerminalError extends Error {

@@ -17,7 +17,8 @@
 // # Caveats
 // - Handlers must be cheap and must not throw (a throw is caught and logged): map events to queue
 //   keys, do work in the controller.
-// - `metadata.managedFields` is dropped by the default transform to save memory.
+// - `metadata.managedFields` is dropped by the default transform to save memory; `keepOnly()` builds
+//   a narrower transform from what the caller's controllers read.
 // - With a list of namespaces, each namespace has its own list+watch (the RBAC a namespaced
 //   operator usually has); without one, one cluster-wide list+watch.
 import { Backoff, type BackoffOptions } from './backoff.ts';
@@ -81,6 +82,32 @@ type WatchEnd = { kind: 'closed' } | { kind: 'gone' } | { kind: 'watchdog' } | {
 function defaultTransform<T extends KubeObject>(obj: KubeObject): T {
   if (obj.metadata && 'managedFields' in obj.metadata) delete obj.metadata.managedFields;
   return obj as T;
+}
+
+/** The annotation `kubectl apply` (client-side) writes: the whole applied object again, as JSON. */
+export const LAST_APPLIED_ANNOTATION = 'kubectl.kubernetes.io/last-applied-configuration';
+
+/**
+ * A cache transform that keeps only the named top-level fields and metadata fields, minus the named
+ * annotations, in place (no copy). The cache then holds what its controllers read and not what
+ * clients wrote for themselves (managedFields, kubectl's last-applied copy of the object): the
+ * dropped parts can be as large as the object (docs/benchmarks.md, memory).
+ */
+export function keepOnly<T extends KubeObject>(opts: { fields: string[]; metadata: string[]; dropAnnotations?: string[] }): (obj: KubeObject) => T {
+  const fields = new Set([...opts.fields, 'metadata']);
+  const meta = new Set(opts.metadata);
+  const drop = opts.dropAnnotations ?? [];
+  return (obj) => {
+    for (const k of Object.keys(obj)) if (!fields.has(k)) delete obj[k];
+    const m = obj.metadata ?? {};
+    for (const k of Object.keys(m)) if (!meta.has(k)) delete m[k];
+    const a = m.annotations;
+    if (a) {
+      for (const k of drop) delete a[k];
+      if (Object.keys(a).length === 0) delete m.annotations;
+    }
+    return obj as T;
+  };
 }
 
 export class Informer<T extends KubeObject = KubeObject> {

@@ -7,8 +7,12 @@
 //
 // Errors: non-2xx answers throw client-node's ApiException(code, message, body=V1Status, headers),
 // so `errors.ts` classifies them exactly like errors from the generated clients.
-import { ApiException, type KubeConfig } from '@kubernetes/client-node';
-import { RequestContext, HttpMethod } from '@kubernetes/client-node';
+//
+// Only client-node's small modules are loaded here (the exception class, the request context its
+// KubeConfig authenticates): its index loads the whole generated API (docs/benchmarks.md, memory).
+import type { KubeConfig } from '@kubernetes/client-node';
+import { ApiException } from '@kubernetes/client-node/dist/gen/apis/exception.js';
+import { HttpMethod, RequestContext } from '@kubernetes/client-node/dist/gen/http/http.js';
 import { Agent, fetch, type Dispatcher } from 'undici';
 import { type Clock, realClock, sleep } from './clock.ts';
 import { BucketRateLimiter } from './workqueue.ts';
@@ -111,22 +115,44 @@ export function splitKey(key: string): { namespace: string | undefined; name: st
   return i < 0 ? { namespace: undefined, name: key } : { namespace: key.slice(0, i), name: key.slice(i + 1) };
 }
 
-const dispatchers = new WeakMap<KubeConfig, { d: Dispatcher | undefined }>();
+/** Where the API server is and how to authenticate to it: a KubeConfig, or one without client-node (in-cluster.ts). */
+export interface ClusterConnection {
+  server: string;
+  /** The credentials of one request, and how to make a new connection pool with the TLS settings. */
+  authenticate(): Promise<{ headers: Record<string, string>; dispatcher: () => Dispatcher }>;
+}
+
+/** A client-node KubeConfig as a ClusterConnection: its auth (tokens, certificates, exec plugins) and TLS. */
+export function kubeConfigConnection(kc: KubeConfig): ClusterConnection {
+  const cluster = kc.getCurrentCluster();
+  if (!cluster) throw new Error('KubeConfig has no current cluster');
+  return {
+    server: cluster.server,
+    authenticate: async () => {
+      const ctx = new RequestContext(cluster.server, HttpMethod.GET);
+      // Also builds an Agent with the TLS options (client-node 2.0.1 builds one per call).
+      await kc.applySecurityAuthentication(ctx);
+      return { headers: ctx.getHeaders(), dispatcher: () => ctx.getDispatcher() ?? new Agent() };
+    },
+  };
+}
+
+const isConnection = (x: KubeConfig | ClusterConnection): x is ClusterConnection => typeof (x as Partial<ClusterConnection>).authenticate === 'function';
 
 export class KubeClient {
-  readonly kubeConfig: KubeConfig;
+  readonly connection: ClusterConnection;
   readonly timeoutMs: number;
   readonly #server: string;
   readonly #limiter: { bucket: BucketRateLimiter<string>; clock: Clock } | undefined;
+  /** The shared pool of ordinary requests; replaced after a timeout (see #send). */
+  #pool: { d: Dispatcher } | undefined;
 
-  constructor(kubeConfig: KubeConfig, opts: KubeClientOptions = {}) {
-    this.kubeConfig = kubeConfig;
+  constructor(kubeConfig: KubeConfig | ClusterConnection, opts: KubeClientOptions = {}) {
+    this.connection = isConnection(kubeConfig) ? kubeConfig : kubeConfigConnection(kubeConfig);
     this.timeoutMs = opts.timeoutMs ?? 30_000;
     const clock = opts.clock ?? realClock;
     if (opts.qps && opts.qps > 0) this.#limiter = { bucket: new BucketRateLimiter(opts.qps, Math.max(1, opts.burst ?? Math.ceil(opts.qps)), clock), clock };
-    const cluster = kubeConfig.getCurrentCluster();
-    if (!cluster) throw new Error('KubeConfig has no current cluster');
-    this.#server = cluster.server.replace(/\/+$/, '');
+    this.#server = this.connection.server.replace(/\/+$/, '');
   }
 
   /** Sends a request; resolves the parsed JSON body (undefined for empty bodies), throws ApiException on non-2xx. */
@@ -219,18 +245,16 @@ export class KubeClient {
     if (wait > 0 && this.#limiter) await sleep(this.#limiter.clock, wait, opts.signal);
     const url = new URL(this.#server + opts.path);
     for (const [k, v] of Object.entries(opts.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
-    const ctx = new RequestContext(url.toString(), HttpMethod.GET);
-    await this.kubeConfig.applySecurityAuthentication(ctx);
-    let cached = dispatchers.get(this.kubeConfig);
+    const auth = await this.connection.authenticate();
+    const headers = auth.headers;
+    let cached = this.#pool;
     if (own) {
-      // applySecurityAuthentication built a fresh dispatcher (TLS options included) for this context.
-      own.d = ctx.getDispatcher() ?? new Agent();
+      own.d = auth.dispatcher();
       cached = { d: own.d };
     } else if (!cached) {
-      cached = { d: ctx.getDispatcher() };
-      dispatchers.set(this.kubeConfig, cached);
+      cached = { d: auth.dispatcher() };
+      this.#pool = cached;
     }
-    const headers = ctx.getHeaders() as Record<string, string>;
     headers.accept = 'application/json';
     let body: string | undefined;
     if (opts.body !== undefined) {
@@ -253,10 +277,10 @@ export class KubeClient {
       // A request that timed out may sit on a connection that died silently (no FIN / RST); undici
       // would keep handing that connection out. Start a fresh pool; the old one is destroyed after a
       // grace that lets its healthy in-flight requests finish (docs/reliability.md, T9).
-      if (!own && (err as { name?: string } | undefined)?.name === 'TimeoutError' && dispatchers.get(this.kubeConfig) === cached) {
-        dispatchers.delete(this.kubeConfig);
+      if (!own && (err as { name?: string } | undefined)?.name === 'TimeoutError' && this.#pool === cached) {
+        this.#pool = undefined;
         const old = cached.d;
-        if (old) setTimeout(() => void old.destroy().catch(() => undefined), 30_000).unref();
+        setTimeout(() => void old.destroy().catch(() => undefined), 30_000).unref();
       }
       throw err;
     }

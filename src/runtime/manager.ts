@@ -13,7 +13,7 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import { Controller, type ControllerOptions } from './controller.ts';
 import { Informer, type InformerOptions } from './informer.ts';
-import { KubeClient, type KubeObject } from './kube-client.ts';
+import { type ClusterConnection, KubeClient, type KubeObject } from './kube-client.ts';
 import { LeaderElector, type LeaderElectorOptions } from './leader-election.ts';
 import { silentLogger, type Logger } from './logging.ts';
 import { ProbeServer, type Check } from './server.ts';
@@ -28,7 +28,7 @@ export class LeaderElectionLostError extends Error {
 export type LeaderElectionConfig = Omit<LeaderElectorOptions, 'client' | 'onStartedLeading' | 'onStoppedLeading' | 'log' | 'clock'>;
 
 export interface ManagerOptions {
-  kubeConfig: KubeConfig;
+  kubeConfig: KubeConfig | ClusterConnection;
   /** Default: a KubeClient on kubeConfig, rate-limited by kubeApi. */
   client?: KubeClient;
   /** Client-side QPS / burst of API requests (client-go's); unset or 0: none. */

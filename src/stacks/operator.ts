@@ -5,7 +5,7 @@ import { ProviderRegistry } from '../providers/index.ts';
 import { realClock } from '../runtime/clock.ts';
 import type { Controller, EventType } from '../runtime/controller.ts';
 import { EventRecorder } from '../runtime/events.ts';
-import type { Informer } from '../runtime/informer.ts';
+import { type Informer, keepOnly, LAST_APPLIED_ANNOTATION } from '../runtime/informer.ts';
 import type { Manager } from '../runtime/manager.ts';
 import { CachedReader } from './cached-reader.ts';
 import { providerConditionGauge, stackConditionGauge, trackConditions } from './condition-metrics.ts';
@@ -60,10 +60,21 @@ function changedForReconcile(event: EventType, obj: StackObject, old?: StackObje
   );
 }
 
+/**
+ * What the Stack controller, its planner and the dependency index read of a Stack. The rest stays out
+ * of the cache: managedFields and kubectl's last-applied annotation (a second copy of the spec) are
+ * as large as the Stack itself (docs/benchmarks.md, memory).
+ */
+export const stackCacheView = keepOnly<StackObject>({
+  fields: ['apiVersion', 'kind', 'spec', 'status'],
+  metadata: ['name', 'namespace', 'uid', 'resourceVersion', 'generation', 'creationTimestamp', 'deletionTimestamp', 'labels', 'annotations', 'finalizers', 'ownerReferences'],
+  dropAnnotations: [LAST_APPLIED_ANNOTATION],
+});
+
 export function buildOperator(manager: Manager, opts: OperatorOptions = {}): Operator {
   const client = manager.client;
   const namespaces = opts.namespaces ?? [];
-  const stacks = manager.informer<StackObject>({ resource: STACKS, namespaces, ...(opts.labelSelector ? { labelSelector: opts.labelSelector } : {}) });
+  const stacks = manager.informer<StackObject>({ resource: STACKS, namespaces, transform: stackCacheView, ...(opts.labelSelector ? { labelSelector: opts.labelSelector } : {}) });
   const providers = manager.informer<ProviderObject>({ resource: STACK_PROVIDERS, namespaces });
   const clusterProviders = manager.informer<ProviderObject>({ resource: CLUSTER_STACK_PROVIDERS });
   const registry = opts.providerClients ?? new ProviderRegistry({ logger: manager.log });

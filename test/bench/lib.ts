@@ -1,7 +1,7 @@
 // Helpers of the benchmark (test/bench/main.ts): Prometheus text parsing, the operator child process,
 // bounded-concurrency object creation, percentiles, /proc sampling and a .cpuprofile summary.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, readFileSync } from 'node:fs';
+import { createWriteStream, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { request as httpsRequest } from 'node:https';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
@@ -165,14 +165,19 @@ export function spawnOperator(opts: {
   logFile: string;
   cpuProfDir?: string;
   nodeOptions?: string[];
+  /** Run the operator inside this cgroup directory (its shell joins it, then execs node). */
+  cgroupDir?: string;
+  /** The operator's entry point. Default src/cli/main.ts (type-stripped); the image runs dist/cli/main.js. */
+  entry?: string;
+  /** Connect like in a pod (service account token + CA in this directory, no kubeconfig), as the chart runs it. */
+  inCluster?: { server: string; serviceAccountDir: string };
 }): OperatorChild {
   const nodeArgs = [...(opts.nodeOptions ?? []), ...(opts.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.cpuProfDir}`] : [])];
   const args = [
     ...nodeArgs,
-    join(repoRoot, 'src/cli/main.ts'),
+    opts.entry ?? join(repoRoot, 'src/cli/main.ts'),
     'run',
-    '--kubeconfig',
-    opts.kubeconfig,
+    ...(opts.inCluster ? [] : ['--kubeconfig', opts.kubeconfig]),
     '--metrics-bind-address',
     `127.0.0.1:${opts.metricsPort}`,
     '--health-probe-bind-address',
@@ -188,7 +193,15 @@ export function spawnOperator(opts: {
   ];
   const log = createWriteStream(opts.logFile, { flags: 'a' });
   const startedAt = performance.now();
-  const proc = spawn(join(repoRoot, 'node_modules/.bin/node'), args, { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+  const node = join(repoRoot, 'node_modules/.bin/node');
+  const u = opts.inCluster ? new URL(opts.inCluster.server) : undefined;
+  const env = opts.inCluster
+    ? { ...process.env, KUBECONFIG: '', HOME: opts.inCluster.serviceAccountDir, KUBERNETES_SERVICE_HOST: u?.hostname, KUBERNETES_SERVICE_PORT: u?.port, STACK_OPERATOR_SERVICEACCOUNT_DIR: opts.inCluster.serviceAccountDir }
+    : process.env;
+  // In a cgroup: the shell moves itself in before exec, so every page node touches is charged there.
+  const proc = opts.cgroupDir
+    ? spawn('sh', ['-c', 'echo $$ > "$0/cgroup.procs" && exec "$@"', opts.cgroupDir, node, ...args], { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] })
+    : spawn(node, args, { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
   proc.stdout?.pipe(log);
   proc.stderr?.pipe(log);
   const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
@@ -281,4 +294,128 @@ export function summariseProfile(file: string, top = 15): ProfileSummary {
       .slice(0, top)
       .map(([where, us]) => ({ where, selfMs: Math.round(us / 1000), selfPct: pct(us) })),
   };
+}
+
+// ---- realistic Stacks ------------------------------------------------------------------------------
+
+/**
+ * A HOT template of about 4 KiB, the size of a small real one: parameters with descriptions and
+ * constraints, a handful of resources of the types the emulator's Heat accepts, outputs. Every
+ * resource is created in parallel by the emulator, so the operation still takes baseOperationMs.
+ */
+export function realisticTemplate(): Record<string, unknown> {
+  const params: Record<string, unknown> = { message: { type: 'string', description: 'Value written by every resource of this stack' } };
+  const resources: Record<string, unknown> = {};
+  const outputs: Record<string, unknown> = {};
+  for (const p of ['flavor', 'image', 'network', 'key_name', 'environment']) {
+    params[p] = {
+      type: 'string',
+      default: `${p}-default`,
+      description: `The ${p.replace('_', ' ')} of the application tier, set through spec.parameters`,
+      constraints: [{ length: { min: 1, max: 255 }, description: `${p} must be 1 to 255 characters` }],
+    };
+  }
+  for (const r of ['web', 'app', 'db', 'cache', 'worker']) {
+    resources[`${r}_config`] = { type: 'OS::Heat::Value', properties: { type: 'json', value: { tier: r, flavor: { get_param: 'flavor' }, image: { get_param: 'image' }, network: { get_param: 'network' }, env: { get_param: 'environment' } } } };
+    resources[`${r}_secret`] = { type: 'OS::Heat::RandomString', properties: { length: 24, character_classes: [{ class: 'lettersdigits', min: 4 }] } };
+    resources[r] = { type: 'OS::Heat::TestResource', depends_on: [`${r}_config`], properties: { value: { list_join: ['-', [r, { get_param: 'message' }]] } } };
+    outputs[`${r}_value`] = { description: `What the ${r} tier reports once created`, value: { get_attr: [r, 'output'] } };
+  }
+  return { heat_template_version: '2018-08-31', description: 'Three-tier application stack used by the benchmark (about 4 KiB, like a small real template)', parameters: params, resources, outputs };
+}
+
+/** A Stack manifest as a user writes it in a file for `kubectl apply`. */
+export function stackManifest(name: string, namespace: string, provider: string, template: Record<string, unknown>): Record<string, unknown> {
+  return {
+    apiVersion: 'stackoperator.dev/v1alpha1',
+    kind: 'Stack',
+    metadata: { name, namespace, labels: { app: 'bench', tier: 'three-tier' } },
+    spec: { providerRef: { name: provider }, template: { inline: template }, parameters: { message: 'v1' } },
+  };
+}
+
+export const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
+/** The field manager `kubectl apply` (client-side) uses when it creates an object. */
+export const KUBECTL_APPLY_MANAGER = 'kubectl-client-side-apply';
+
+// ---- memory cgroup (v1 or v2) ----------------------------------------------------------------------
+
+export interface MemoryCgroup {
+  version: 'v1' | 'v2';
+  dir: string;
+  limitBytes: number;
+  stats(): { usageMiB: number; peakMiB: number; failcnt: number; oomKills: number };
+  /** Starts the peak (max usage) over, where the kernel allows it. */
+  resetPeak(): void;
+  remove(): void;
+}
+
+/**
+ * A child memory cgroup of this process's own, limited to limitBytes (swap too, on v1: Kubernetes
+ * nodes run without swap). Undefined when the hierarchy is not writable (no root, no cgroup fs).
+ */
+export function memoryCgroup(name: string, limitBytes: number): MemoryCgroup | undefined {
+  try {
+    const own = readFileSync('/proc/self/cgroup', 'utf8').split('\n');
+    const v1 = own.find((l) => /^\d+:memory:/.test(l));
+    const version = v1 ? 'v1' : 'v2';
+    const rel = v1 ? v1.split(':')[2] : own.find((l) => l.startsWith('0::'))?.slice(3);
+    if (rel === undefined) return undefined;
+    const dir = join(version === 'v1' ? '/sys/fs/cgroup/memory' : '/sys/fs/cgroup', rel, name);
+    mkdirSync(dir, { recursive: true });
+    const put = (f: string, v: string): void => writeFileSync(join(dir, f), v);
+    if (version === 'v1') {
+      put('memory.limit_in_bytes', String(limitBytes));
+      try {
+        put('memory.memsw.limit_in_bytes', String(limitBytes));
+      } catch {
+        // no swap accounting
+      }
+    } else {
+      put('memory.max', String(limitBytes));
+      put('memory.swap.max', '0');
+    }
+    const num = (f: string, re?: RegExp): number => {
+      try {
+        const t = readFileSync(join(dir, f), 'utf8');
+        return Number(re ? (re.exec(t)?.[1] ?? 0) : t.trim());
+      } catch {
+        return NaN;
+      }
+    };
+    const mib = (b: number): number => Math.round((b / 2 ** 20) * 10) / 10;
+    return {
+      version,
+      dir,
+      limitBytes,
+      stats: () =>
+        version === 'v1'
+          ? { usageMiB: mib(num('memory.usage_in_bytes')), peakMiB: mib(num('memory.max_usage_in_bytes')), failcnt: num('memory.failcnt'), oomKills: num('memory.oom_control', /oom_kill (\d+)/) }
+          : { usageMiB: mib(num('memory.current')), peakMiB: mib(num('memory.peak')), failcnt: num('memory.events', /max (\d+)/), oomKills: num('memory.events', /oom_kill (\d+)/) },
+      resetPeak: () => {
+        try {
+          put(version === 'v1' ? 'memory.max_usage_in_bytes' : 'memory.peak', '0');
+        } catch {
+          // older v2 kernels: memory.peak cannot be reset
+        }
+      },
+      remove: () => {
+        try {
+          rmdirSync(dir);
+        } catch {
+          // still has a process (killed later) or already gone
+        }
+      },
+    };
+  } catch {
+    return undefined;
+  }
+}
+
+/** "256Mi" / "1Gi" / "300M" / bytes → bytes (the Kubernetes quantities a chart's memory limit uses). */
+export function quantityBytes(q: string): number {
+  const m = /^(\d+(?:\.\d+)?)(Ki|Mi|Gi|K|M|G)?$/.exec(q.trim());
+  if (!m) throw new Error(`not a memory quantity: ${q}`);
+  const mult: Record<string, number> = { '': 1, Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, K: 1e3, M: 1e6, G: 1e9 };
+  return Math.round(Number(m[1]) * (mult[m[2] ?? ''] ?? 1));
 }

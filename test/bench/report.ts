@@ -23,7 +23,7 @@ function section(r: J): string {
   const lat = r['latency'] as J | undefined;
   if (lat) {
     const s = lat['sendToArrivalMs'];
-    out.push(`| 1 | reaction latency, spec PATCH sent → update request at the provider, ${lat['observed']}/${lat['samples']} changes over ${lat['stacks']} Ready Stacks | p50 ${s.p50} / p95 ${s.p95} / p99 ${s.p99} / max ${s.max} ms | p99 < 100 ms | ${ok(lat['met'])} | ${L(lat)} |`);
+    out.push(`| 1 | reaction latency, spec PATCH sent → update request at the provider, ${lat['observed']}/${lat['samples']} changes over ${lat['stacks']} Ready Stacks | p50 ${s.p50} / p95 ${s.p95} / p99 ${s.p99} / max ${s.max} ms | p50 < 40 ms, p99 < 100 ms | ${ok(lat['met'])} | ${L(lat)} |`);
   }
   const tp = r['throughput'] as J | undefined;
   if (tp) {
@@ -34,11 +34,25 @@ function section(r: J): string {
   if (mem) {
     const cs = mem['coldStart'] as J;
     out.push(`| 3a | cold start with ${mem['stacks']} Stacks (spawn → every Stack queued) | ${ms(cs['queuedMs'])} | < 10 s | ${ok(mem['coldStartMet'])} | ${L(mem)} |`);
-    out.push(`| 3b | operator RSS with ${mem['stacks']} Stacks: after sync / peak (VmHWM) / end of steady state | ${mem['afterSync']?.rssMiB} / ${mem['afterSync']?.hwmMiB} MiB (heap used ${mem['afterSync']?.heapUsedMiB} MiB${mem['heapSnapshot'] ? `; live heap after a full GC ${mem['heapSnapshot'].liveHeapMiB} MiB` : ''})${st?.['rssAfterMiB'] ? `; ${st['rssAfterMiB'].rssMiB} MiB at the end of the steady state` : ''} | < 150 MiB | ${ok(mem['rssMet'])} | ${L(mem)} |`);
+    out.push(`| 3b | operator RSS with ${mem['stacks']} Stacks: after sync / peak (VmHWM) / end of steady state | ${mem['afterSync']?.rssMiB} / ${mem['afterSync']?.hwmMiB} MiB (heap used ${mem['afterSync']?.heapUsedMiB} MiB${mem['heapSnapshot'] ? `; live heap after a full GC ${mem['heapSnapshot'].liveHeapMiB} MiB` : ''})${st?.['rssAfterMiB'] ? `; ${st['rssAfterMiB'].rssMiB} MiB at the end of the steady state` : ''} | ≤ 100 MiB | ${ok(mem['rssMet'])} | ${L(mem)} |`);
+  }
+  if (mem?.['throughput']) {
+    const t = mem['throughput'] as J;
+    out.push(`| 3c | throughput at scale, ${t['stacks']} new Stacks → all Ready (from operator spawn; provider limit ${c['bulkRateLimitQps']} req/s) | ${t['wallS'] ?? '–'} s vs bound ${t['boundS']} s = **${t['ratio'] ?? '–'}×** | ≤ 1.2× | ${ok(t['ratio'] === undefined ? false : t['ratio'] <= 1.2)} | ${L(mem)} |`);
   }
   if (st) {
     out.push(`| 4a | steady state, ${st['stacks']} Ready Stacks, ${st['windowS']} s: Kubernetes writes/min (leases excepted) | ${st['k8sWritesExceptLeasesPerMin']} | 0 | ${ok(st['k8sWritesExceptLeasesPerMin'] === 0)} | ${L(st)} |`);
     out.push(`| 4b | steady state: provider reads/min vs resync rate; mutations/min | ${st['providerReadsPerMin']} vs ${st['expectedResyncReadsPerMin']} expected; ${st['providerMutationsPerMin']} | resync rate; 0 | ${ok(st['providerMutationsPerMin'] === 0 && st['providerReadsPerMin'] <= st['expectedResyncReadsPerMin'] * 1.5)} | ${L(st)} |`);
+  }
+  const rs = r['restart'] as J | undefined;
+  if (rs) {
+    out.push(`| 5 | restart with ${rs['stacks']} Ready Stacks: spawn → every bulk Stack read at the provider; Kubernetes writes (leases excepted) | ${rs['wallS']} s vs bound ${rs['boundS']} s = **${rs['ratio']}×**; ${rs['k8sWrites']} writes | ≤ 1.2×; 0 | ${ok(rs['ratio'] <= 1.2 && rs['k8sWrites'] === 0)} | ${L(rs)} |`);
+  }
+  out.push('');
+  const cg = r['cgroup'] as J | undefined;
+  out.push(`Operator child: NODE_OPTIONS \`${c['operatorNodeOptions'] || '(none)'}\`; memory cgroup ${cg?.['version'] ? `${cg['version']}, limit ${cg['limit']}` : `none (${cg?.['none'] ?? 'not recorded'})`}.`);
+  for (const x of (r['realism'] as J[] | undefined) ?? []) {
+    out.push(`Stacks in \`${x['namespace']}\`: ${x['kubectlApplied']} by \`kubectl apply\`, the rest the same server-side objects (identical managedFields and annotation shape: ${x['bulkLikeKubectl'] ? 'checked' : '**NOT identical**'}); one object ${x['objectBytes']} B of JSON: template ${x['templateBytes']} B, last-applied annotation ${x['lastAppliedBytes']} B, managedFields ${x['managedFieldsBytes']} B.`);
   }
   out.push('');
   out.push('Details:');
@@ -57,10 +71,14 @@ function section(r: J): string {
     if (hs) {
       out.push(`- **Heap snapshot** at the end of the phase-3 wait (a full GC first): live heap ${hs['liveHeapMiB']} MiB, RSS right after ${hs['rssAfterGcMiB']} MiB. Largest self sizes: ${(hs['top'] as J[]).slice(0, 8).map((x) => `${x['kind']}${x['name'] ? ` ${x['name']}` : ''} ${x['selfMiB']} MiB (${x['count']})`).join('; ')}.`);
     }
+    if (mem['cgroup']) out.push(`- **Memory cgroup** (${mem['cgroup'].version}, limit ${mem['cgroup'].limit}) at the end of phase 3: usage ${mem['cgroup'].usageMiB} MiB, peak ${mem['cgroup'].peakMiB} MiB (page cache included), limit hits ${mem['cgroup'].failcnt}, OOM kills ${mem['cgroup'].oomKills}.`);
     if (mem['k8sWritesPerNewStack']) out.push(`- **Work per new Stack** (phase 3, create → Ready): Kubernetes writes \`${JSON.stringify(mem['k8sWritesPerNewStack'])}\`; provider requests \`${JSON.stringify(mem['providerRequestsPerNewStack'])}\`.`);
   }
   if (st) {
     out.push(`- **Steady state**: writes by verb/resource \`${JSON.stringify(st['k8sWritesByVerbResource'])}\`; per minute \`${JSON.stringify(st['k8sWritesPerMin'])}\`; provider requests \`${JSON.stringify(st['providerRequestsByOperation'])}\`; resync ${st['resync']?.bulk} (bulk) / ${st['resync']?.tp} (throughput Stacks), jitter ${st['resync']?.jitter}; Ready flips ${st['readyDips']}; operator CPU ${st['operatorCpuPerMinS']} s/min; RSS at the end ${st['rssAfterMiB']?.rssMiB} MiB.`);
+  }
+  if (rs) {
+    out.push(`- **Restart**: ${rs['readyBefore'] ?? '?'}/${c['memStacks']} bulk Stacks Ready before it${rs['readyBefore'] !== undefined && rs['readyBefore'] < c['memStacks'] ? ' (not at rest: the writes are the others finishing, so figure 5 does not measure a restart at rest)' : ''}; ${rs['readBulk']}/${c['memStacks']} bulk Stacks read; writes \`${JSON.stringify(rs['k8sWritesByVerbResource'])}\`; ${rs['readyAfter']} Ready after; RSS ${rs['rss']?.rssMiB} MiB (peak ${rs['rss']?.hwmMiB} MiB); operator CPU ${rs['operatorCpuS']} s.`);
   }
   const prof = r['profile'] as J | undefined;
   if (prof) {
@@ -100,6 +118,15 @@ export function writeReport(resultsDir: string, target: string): void {
   parts.push('');
   parts.push(quick ? section(quick) : '_No quick run recorded yet._');
   parts.push('');
+  const mem = read(join(resultsDir, 'mem10k.json'));
+  if (mem) {
+    parts.push('## Memory run at 10,000 Stacks (the chart\'s sizing)');
+    parts.push('');
+    parts.push(`\`npm run bench -- --phases=3 --node-options="${mem['config']?.['operatorNodeOptions'] ?? ''}" --memory-limit=${mem['config']?.['memoryLimit'] ?? ''} --ready-wait=${mem['memory']?.['readyWaitS'] ?? ''} --out=mem10k\` (phase 3 only: 10,000 realistic Stacks created with the operator stopped, then started; see "Issue 16" below).`);
+    parts.push('');
+    parts.push(section(mem));
+    parts.push('');
+  }
   const prof = read(join(resultsDir, 'profile.json'));
   if (prof?.['profile']) {
     parts.push('## Profile run');

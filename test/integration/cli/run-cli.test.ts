@@ -1,12 +1,13 @@
 // `stack-operator run` as a child process, like the container's entry point: --version, flags from
 // the environment, the log formats, and command-line mistakes as one line on stderr with exit 2
 // (issue 13 item 10, issue 20 item 4). The runs that start reach /readyz on the real API server.
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../../src/devenv/control-plane.ts';
 import { installCrds } from '../../../src/devenv/crds.ts';
-import { testKubeconfigPath, uniqueName } from '../../env/kube.ts';
+import { testKubeConfig, testKubeconfigPath, uniqueName } from '../../env/kube.ts';
 import { repoRoot } from '../../../src/devenv/paths.ts';
 import { NODE, run, startOperator, waitFor } from '../../e2e/packaging/helpers.ts';
 
@@ -79,9 +80,9 @@ describe('run --help', () => {
   });
 });
 
-async function runUntilReady(args: string[], env: Record<string, string>): Promise<{ logs: string; code: number | null }> {
+async function runUntilReady(args: string[], env: Record<string, string>, kubeconfig: string[] = ['--kubeconfig', testKubeconfigPath()]): Promise<{ logs: string; code: number | null }> {
   const probe = await freePort();
-  const op = startOperator(['--kubeconfig', testKubeconfigPath(), '--metrics-bind-address', '0', ...args], {
+  const op = startOperator([...kubeconfig, '--metrics-bind-address', '0', ...args], {
     ...cleanEnv,
     STACK_OPERATOR_HEALTH_PROBE_BIND_ADDRESS: `127.0.0.1:${probe}`,
     ...env,
@@ -95,7 +96,39 @@ async function runUntilReady(args: string[], env: Record<string, string>): Promi
   return { logs: op.logs(), code };
 }
 
+async function runUntilReadyWithin(env: Record<string, string>, timeoutMs: number): Promise<void> {
+  const probe = await freePort();
+  const op = startOperator(['--metrics-bind-address', '0'], { ...env, STACK_OPERATOR_HEALTH_PROBE_BIND_ADDRESS: `127.0.0.1:${probe}` });
+  try {
+    await waitFor('/readyz', async () => (await fetch(`http://127.0.0.1:${probe}/readyz`).catch(() => undefined))?.ok, timeoutMs);
+  } finally {
+    await op.stop();
+  }
+}
+
 describe('run against the real API server', () => {
+  it('in a pod (no kubeconfig anywhere) connects with the service account token and CA, without client-node', async () => {
+    const kc = testKubeConfig();
+    const server = new URL(kc.getCurrentCluster()?.server ?? '');
+    const ca = kc.getCurrentCluster()?.caData ? Buffer.from(kc.getCurrentCluster()?.caData ?? '', 'base64').toString() : readFileSync(kc.getCurrentCluster()?.caFile ?? '', 'utf8');
+    const sa = mkdtempSync(join(tmpdir(), 'sa-'));
+    try {
+      writeFileSync(join(sa, 'token'), `${kc.getCurrentUser()?.token ?? ''}\n`);
+      writeFileSync(join(sa, 'ca.crt'), ca);
+      // A module hook that fails the process if anything imports client-node's index (its generated API).
+      const noClientNode = `--import=${join(repoRoot, 'test', 'integration', 'cli', 'forbid-client-node.ts')}`;
+      const pod = { ...cleanEnv, KUBECONFIG: '', HOME: sa, NODE_OPTIONS: noClientNode, KUBERNETES_SERVICE_HOST: server.hostname, KUBERNETES_SERVICE_PORT: server.port, STACK_OPERATOR_SERVICEACCOUNT_DIR: sa };
+      const { logs, code } = await runUntilReady([], pod, []);
+      expect(code, logs).toBe(0);
+      expect(logs).toContain('stack-operator starting');
+      // The same with a token the API server does not know: never ready, so the token is what it used.
+      writeFileSync(join(sa, 'token'), 'not-a-token');
+      await expect(runUntilReadyWithin(pod, 8_000)).rejects.toThrow(/readyz/);
+    } finally {
+      rmSync(sa, { recursive: true, force: true });
+    }
+  });
+
   it('logs JSON by default and takes WATCH_NAMESPACE and the probe address from the environment', async () => {
     const ns = uniqueName('watched');
     const { logs, code } = await runUntilReady([], { WATCH_NAMESPACE: ns });

@@ -2,9 +2,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Controller, awaitChange } from '../../../src/runtime/controller.ts';
-import { Informer } from '../../../src/runtime/informer.ts';
+import { Informer, keepOnly, LAST_APPLIED_ANNOTATION } from '../../../src/runtime/informer.ts';
 import { KubeClient, objectKey, type KubeObject } from '../../../src/runtime/kube-client.ts';
-import { deleteNamespace, testKubeConfig, uniqueNamespace } from '../../env/kube.ts';
+import { deleteNamespace, kubectl, testKubeConfig, uniqueNamespace } from '../../env/kube.ts';
 import { CONFIGMAPS, configMap, waitFor } from './util.ts';
 
 const kc = testKubeConfig();
@@ -136,6 +136,31 @@ describe('Informer (shared apiserver)', () => {
       await waitFor('two periodic relists', () => inf.stats.periodicRelists >= 2 && inf.stats.lists >= 3, 10_000);
       expect(inf.stats.lists).toBeGreaterThanOrEqual(3);
       expect(events).toEqual([`add ${ns1}/periodic`]);
+    } finally {
+      await inf.stop();
+    }
+  });
+  it('keepOnly(): the cache holds what was asked for, not what kubectl apply wrote for itself', async () => {
+    const manifest = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'applied', namespace: ns1, labels: { app: 'y' }, annotations: { keep: 'me' } }, data: { k: 'v' } };
+    const applied = await kubectl(['apply', '-f', '-'], { input: JSON.stringify(manifest) });
+    expect(applied.code, applied.stderr).toBe(0);
+    const server = await client.get(CONFIGMAPS, ns1, 'applied');
+    expect(server.metadata.annotations?.[LAST_APPLIED_ANNOTATION]).toContain('"k":"v"');
+    expect(server.metadata.managedFields).toBeDefined();
+    const inf = new Informer<KubeObject & { data?: Record<string, string> }>(client, {
+      resource: CONFIGMAPS,
+      namespaces: [ns1],
+      labelSelector: 'app=y',
+      transform: keepOnly({ fields: ['data'], metadata: ['name', 'namespace', 'resourceVersion', 'annotations'], dropAnnotations: [LAST_APPLIED_ANNOTATION] }),
+    });
+    inf.start();
+    await inf.waitForSync({ timeoutMs: 30_000 });
+    try {
+      expect(inf.get(`${ns1}/applied`)).toEqual({ metadata: { name: 'applied', namespace: ns1, resourceVersion: server.metadata.resourceVersion, annotations: { keep: 'me' } }, data: { k: 'v' } });
+      // Watch events go through the same transform; an object left with no annotation has none.
+      await kubectl(['annotate', '-n', ns1, 'configmap', 'applied', 'keep-']);
+      await waitFor('watch update', () => inf.get(`${ns1}/applied`)?.metadata.annotations === undefined && inf.get(`${ns1}/applied`)?.metadata.resourceVersion !== server.metadata.resourceVersion);
+      expect(Object.keys(inf.get(`${ns1}/applied`) ?? {}).sort()).toEqual(['data', 'metadata']);
     } finally {
       await inf.stop();
     }

@@ -65,6 +65,24 @@ describe('heat: create, update, outputs, delete', () => {
     expect(w.code, w.stderr).toBe(0);
   });
 
+  it('a Stack from client-side kubectl apply: cached without managedFields and the last-applied copy, reconciled on a re-apply', async () => {
+    const manifest = (v: string) => stackManifest('applied', 'heat', { template: { inline: hot(v) }, parameters: { message: v } });
+    const apply = async (v: string) => {
+      const r = await kubectl(['apply', '-n', env.ns, '-f', '-'], { input: JSON.stringify(manifest(v)) });
+      expect(r.code, r.stderr).toBe(0);
+    };
+    await apply('a1');
+    const s = await env.waitStack('applied', isReady, 'Ready');
+    expect(s.metadata.annotations?.['kubectl.kubernetes.io/last-applied-configuration']).toContain('a1');
+    const cached = env.operator.stacks.get(`${env.ns}/applied`);
+    expect(cached?.metadata.managedFields).toBeUndefined();
+    expect(cached?.metadata.annotations?.['kubectl.kubernetes.io/last-applied-configuration']).toBeUndefined();
+    expect(cached?.spec.parameters).toEqual({ message: 'a1' });
+    await apply('a2');
+    await env.waitStack('applied', (x) => isReady(x) && x.status?.outputs?.['message'] === 'a2', 'Ready with the re-applied spec');
+    expect(counts('heat', 'applied')).toMatchObject({ create: 1, update: 1 });
+  });
+
   it('a spec change becomes exactly one update call, then Ready at the new generation', async () => {
     await env.apply(stackManifest('web', 'heat', { template: { inline: hot('v1') }, parameters: { message: 'changed' }, outputs: { configMapName: 'web-out', secretName: 'web-secret' }, tags: { team: 'a' } }));
     const s = await env.waitStack('web', (x) => isReady(x) && x.status?.outputs?.message === 'changed', 'Ready with new output');
