@@ -40,6 +40,7 @@ import {
 import { summariseHeap } from './heap.ts';
 import { writeReport } from './report.ts';
 import { takeHeapSnapshot } from './snapshot.ts';
+import { runSideBySide, spawnTwin } from './twin.ts';
 
 const { values: argv } = parseArgs({
   args: process.argv.slice(2),
@@ -53,11 +54,15 @@ const { values: argv } = parseArgs({
     'node-options': { type: 'string', default: '' },
     // after phase 3: a heap snapshot of the operator (through --inspect on a free port), summarised
     'heap-snapshot': { type: 'boolean', default: false },
+    // --twin: this bench with our operator, then with the controller-runtime twin (test/bench/twin.ts)
+    twin: { type: 'boolean', default: false },
+    operator: { type: 'string', default: 'ours' },
   },
 });
 const PHASES = new Set(argv.phases.split(',').map(Number));
 const QUICK = argv.quick;
 const MODE = argv.out || (QUICK ? 'quick' : 'full');
+if (argv.twin) process.exit(await runSideBySide(process.argv.slice(2), MODE));
 
 export const CONFIG = {
   mode: MODE,
@@ -104,7 +109,7 @@ const results: Record<string, unknown> = {
   mode: MODE,
   startedAt: new Date().toISOString(),
   machine: { cores: cpus().length, memGiB: Math.round(totalmem() / 2 ** 30), node: process.version },
-  config: { ...C, operatorNodeOptions: argv['node-options'] || undefined, phases: argv.phases },
+  config: { ...C, operator: argv.operator, operatorNodeOptions: argv['node-options'] || undefined, phases: argv.phases },
 };
 let operator: OperatorChild | undefined;
 const informer = new Informer<StackObject>(new KubeClient(testKubeConfig(cp.kubeconfigPath)), { resource: STACKS, log: silentLogger, name: 'bench-stacks' });
@@ -233,7 +238,7 @@ async function main(): Promise<void> {
   const inspectPort = await freePort();
   const startOperator = async (profile: boolean, inspect = false): Promise<OperatorChild> => {
     const nodeOptions = [...argv['node-options'].split(' ').filter(Boolean), ...(inspect ? [`--inspect=127.0.0.1:${inspectPort}`] : [])];
-    const op = spawnOperator({
+    const op = (argv.operator === 'twin' ? spawnTwin : spawnOperator)({
       kubeconfig: cp.kubeconfigPath,
       metricsPort: await freePort(),
       probePort: await freePort(),
