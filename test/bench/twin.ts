@@ -21,7 +21,8 @@ export function buildTwin(): { path: string; buildMs: number } {
   return { path: r.stdout.trim().split('\n').pop() ?? '', buildMs: Math.round(performance.now() - t) };
 }
 
-/** The twin as the operator child: the same flags the bench gives our operator, the same interface. */
+/** The twin as the operator child: the same flags the bench gives our operator, the same interface
+ * (Node flags and --cpu-prof do not apply to a Go binary and are ignored). */
 export function spawnTwin(opts: Parameters<typeof spawnOperator>[0] & { kubeApiQps?: number; kubeApiBurst?: number; watchNamespace?: string }): OperatorChild {
   const { path } = buildTwin();
   const args = [

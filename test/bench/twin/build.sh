@@ -9,7 +9,7 @@ SRC="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 CACHE="${STACK_OPERATOR_CACHE:-$HOME/.cache/stack-operator}"
 hash="$(cd "$SRC" && cat go.mod go.sum $(ls ./*.go | sort) | sha256sum | cut -c1-16)"
 OUT="$CACHE/twin-$hash/bin/twin"
-export GOTOOLCHAIN=local CGO_ENABLED=0 GOFLAGS="-trimpath -mod=readonly"
+export GOTOOLCHAIN=local CGO_ENABLED=0 GOFLAGS="-trimpath -mod=readonly -buildvcs=false"
 
 log() { printf '[build-twin] %s\n' "$*" >&2; }
 
