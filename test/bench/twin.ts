@@ -4,7 +4,7 @@
 // run with its own fresh kube-apiserver + etcd (same binaries, same flags) and the same emulator
 // settings and load, so neither run inherits the other's objects. Then it renders the side by side.
 // The results are untyped JSON read back from disk; rendering them is deliberately loose.
-/* eslint-disable @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-argument, @typescript-eslint/no-unsafe-return, @typescript-eslint/no-explicit-any */
+/* eslint-disable @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-argument, @typescript-eslint/no-unsafe-return, @typescript-eslint/no-unsafe-assignment, @typescript-eslint/no-explicit-any */
 import { spawn, spawnSync } from 'node:child_process';
 import { createWriteStream, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -141,6 +141,10 @@ export function sideBySide(resultsDir: string, mode: string): string {
   out.push('');
   const loads = (r: any): string => ['throughput', 'latency', 'memory', 'steady'].map((p) => `${p} ${r[p]?.['load']?.['before'] ?? '–'} → ${r[p]?.['load']?.['after'] ?? '–'}`).join('; ');
   out.push(`Load average (1/5/15 min) before → after each phase. Ours: ${loads(o)}. Twin: ${loads(t)}.`);
+  for (const [who, r] of [['ours', o], ['twin', t]] as const) {
+    const m = r['memory'];
+    if (m && m['readyAtWaitEnd'] < r['config']?.['memStacks']) out.push(`\n**${who}: only ${m['readyAtWaitEnd']}/${r['config']['memStacks']} Stacks were Ready at the end of phase 3's ${m['readyWaitS']} s wait**: its phase-3 figures (RSS, writes and provider requests per new Stack, CPU) are taken at that point, not after convergence, and its steady state was not at rest.`);
+  }
   if (o['error'] || t['error']) out.push(`\n**A run failed:** ours \`${String(o['error'] ?? 'ok').split('\n')[0]}\`, twin \`${String(t['error'] ?? 'ok').split('\n')[0]}\`.`);
   return out.join('\n');
 }
