@@ -49,6 +49,7 @@ import {
 import { summariseHeap } from './heap.ts';
 import { writeReport } from './report.ts';
 import { takeHeapSnapshot } from './snapshot.ts';
+import { runSideBySide, spawnTwin } from './twin.ts';
 
 const { values: argv } = parseArgs({
   args: process.argv.slice(2),
@@ -71,6 +72,9 @@ const { values: argv } = parseArgs({
     source: { type: 'boolean', default: false },
     // after phase 3: a heap snapshot of the operator (through --inspect on a free port), summarised
     'heap-snapshot': { type: 'boolean', default: false },
+    // --twin: this bench with our operator, then with the controller-runtime twin (test/bench/twin.ts)
+    twin: { type: 'boolean', default: false },
+    operator: { type: 'string', default: 'ours' },
   },
 });
 // What the chart ships (charts/stack-operator/values.yaml): the container's memory limit and NODE_OPTIONS.
@@ -80,6 +84,7 @@ const MEMORY_LIMIT = argv['memory-limit'] === 'none' ? '' : argv['memory-limit']
 const PHASES = new Set(argv.phases.split(',').map(Number));
 const QUICK = argv.quick;
 const MODE = argv.out || (QUICK ? 'quick' : 'full');
+if (argv.twin) process.exit(await runSideBySide(process.argv.slice(2), MODE));
 
 export const CONFIG = {
   mode: MODE,
@@ -131,7 +136,7 @@ const results: Record<string, unknown> = {
   mode: MODE,
   startedAt: new Date().toISOString(),
   machine: { cores: cpus().length, memGiB: Math.round(totalmem() / 2 ** 30), node: process.version },
-  config: { ...C, operatorNodeOptions: NODE_OPTIONS, memoryLimit: MEMORY_LIMIT || 'none', operatorConnection: argv.kubeconfig ? 'kubeconfig (client-node)' : 'in-cluster', operatorEntry: argv.source ? 'src/cli/main.ts' : 'dist/cli/main.js', phases: argv.phases },
+  config: { ...C, operator: argv.operator, operatorNodeOptions: NODE_OPTIONS, memoryLimit: MEMORY_LIMIT || 'none', operatorConnection: argv.kubeconfig ? 'kubeconfig (client-node)' : 'in-cluster', operatorEntry: argv.source ? 'src/cli/main.ts' : 'dist/cli/main.js', phases: argv.phases },
 };
 let operator: OperatorChild | undefined;
 // The operator connects as in a pod (no kubeconfig): the admin token and the CA as a service account.
@@ -292,7 +297,7 @@ async function main(): Promise<void> {
   const startOperator = async (profile: boolean, inspect = false): Promise<OperatorChild> => {
     const nodeOptions = [...NODE_OPTIONS.split(' ').filter(Boolean), ...(inspect ? [`--inspect=127.0.0.1:${inspectPort}`] : [])];
     cgroup?.resetPeak();
-    const op = spawnOperator({
+    const op = (argv.operator === 'twin' ? spawnTwin : spawnOperator)({
       kubeconfig: cp.kubeconfigPath,
       metricsPort: await freePort(),
       probePort: await freePort(),

@@ -1,0 +1,153 @@
+// The controller-runtime twin as the benchmark's peer (issue #16 item 5): `npm run bench -- --twin`
+// runs the whole bench twice, one run after the other on this machine, first with our operator, then
+// with the twin (test/bench/twin, a Go operator on controller-runtime) as the operator child, each
+// run with its own fresh kube-apiserver + etcd (same binaries, same flags) and the same emulator
+// settings and load, so neither run inherits the other's objects. Then it renders the side by side.
+// The results are untyped JSON read back from disk; rendering them is deliberately loose.
+/* eslint-disable @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-argument, @typescript-eslint/no-unsafe-return, @typescript-eslint/no-unsafe-assignment, @typescript-eslint/no-explicit-any */
+import { spawn, spawnSync } from 'node:child_process';
+import { createWriteStream, existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { repoRoot } from '../../src/devenv/paths.ts';
+import { httpGetText, parseProm, type OperatorChild, type spawnOperator } from './lib.ts';
+
+export const twinBuildScript = join(repoRoot, 'test/bench/twin/build.sh');
+
+/** Builds the twin (cached by source hash; see build.sh) and returns its path and the build time. */
+export function buildTwin(): { path: string; buildMs: number } {
+  const t = performance.now();
+  const r = spawnSync('bash', [twinBuildScript], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  if (r.status !== 0) throw new Error(`twin build failed (${r.status})`);
+  return { path: r.stdout.trim().split('\n').pop() ?? '', buildMs: Math.round(performance.now() - t) };
+}
+
+/** The twin as the operator child: the same flags the bench gives our operator, the same interface
+ * (Node flags and --cpu-prof do not apply to a Go binary and are ignored). */
+export function spawnTwin(opts: Parameters<typeof spawnOperator>[0] & { kubeApiQps?: number; kubeApiBurst?: number; watchNamespace?: string }): OperatorChild {
+  const { path } = buildTwin();
+  const args = [
+    `--kubeconfig=${opts.kubeconfig}`,
+    `--metrics-bind-address=127.0.0.1:${opts.metricsPort}`,
+    `--health-probe-bind-address=127.0.0.1:${opts.probePort}`,
+    `--max-concurrent-reconciles=${opts.workers}`,
+    `--poll-interval=${opts.pollInterval}`,
+    `--resync-interval=${opts.resyncInterval}`,
+    `--kube-api-qps=${opts.kubeApiQps ?? 0}`,
+    `--kube-api-burst=${opts.kubeApiBurst ?? 0}`,
+    '--zap-log-level=error',
+    ...(opts.watchNamespace ? [`--watch-namespace=${opts.watchNamespace}`] : []),
+  ];
+  const log = createWriteStream(opts.logFile, { flags: 'a' });
+  const startedAt = performance.now();
+  // In the same memory cgroup as our operator when the bench uses one (the chart's limit), for a fair RSS.
+  const proc = opts.cgroupDir
+    ? spawn('sh', ['-c', 'echo $$ > "$0/cgroup.procs" && exec "$@"', opts.cgroupDir, path, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+    : spawn(path, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  proc.stdout.pipe(log);
+  proc.stderr.pipe(log);
+  const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
+  const metricsUrl = `http://127.0.0.1:${opts.metricsPort}/metrics`;
+  return {
+    proc,
+    pid: proc.pid ?? -1,
+    metricsUrl,
+    readyzUrl: `http://127.0.0.1:${opts.probePort}/readyz`,
+    startedAt,
+    exited,
+    metrics: async () => parseProm(await httpGetText(metricsUrl)),
+    stop: async (timeoutMs = 20_000) => {
+      if (proc.exitCode !== null || proc.signalCode !== null) return;
+      proc.kill('SIGTERM');
+      const t = setTimeout(() => proc.kill('SIGKILL'), timeoutMs);
+      await exited;
+      clearTimeout(t);
+    },
+  };
+}
+
+/** Runs the bench with our operator, then with the twin (child processes); returns the worse exit code. */
+export async function runSideBySide(args: string[], mode: string): Promise<number> {
+  const pass = args.filter((a) => a !== '--twin' && !a.startsWith('--out') && !a.startsWith('--operator'));
+  const cold = buildTwin();
+  process.stderr.write(`[bench --twin] twin binary ${cold.path} (build step ${cold.buildMs} ms)\n`);
+  const run = (extra: string[]): Promise<number> =>
+    new Promise((resolve) => {
+      const p = spawn(process.execPath, [join(repoRoot, 'test/bench/main.ts'), ...pass, ...extra], { stdio: 'inherit' });
+      p.once('exit', (code) => resolve(code ?? 1));
+    });
+  const ours = await run([`--out=${mode}`]);
+  const twin = await run([`--out=twin-${mode}`, '--operator=twin']);
+  return Math.max(ours, twin);
+}
+
+const read = (f: string): Record<string, any> | undefined => (existsSync(f) ? JSON.parse(readFileSync(f, 'utf8')) : undefined);
+const sum = (o: Record<string, number> | undefined): number | undefined => (o ? Math.round(Object.values(o).reduce((a, b) => a + b, 0) * 100) / 100 : undefined);
+
+/** Rows of the side-by-side table: figure, ours, twin (numbers; lower is better for every row). */
+function rows(o: Record<string, any>, t: Record<string, any>): [string, number | undefined, number | undefined][] {
+  const tp = (r: any): any => r['throughput'];
+  const lat = (r: any): any => r['latency']?.['sendToArrivalMs'];
+  const mem = (r: any): any => r['memory'];
+  const n = (r: any): string => `${tp(r)?.['stacks'] ?? '?'}`;
+  const m = (r: any): string => `${mem(r)?.['stacks'] ?? '?'}`;
+  return [
+    [`${n(o)} new Stacks → all Ready, ratio to the provider-rate bound`, tp(o)?.['ratio'], tp(t)?.['ratio']],
+    [`reaction latency p50 (ms), ${n(o)} Ready Stacks`, lat(o)?.['p50'], lat(t)?.['p50']],
+    [`reaction latency p99 (ms), ${n(o)} Ready Stacks`, lat(o)?.['p99'], lat(t)?.['p99']],
+    [`cold start with ${m(o)} Stacks: spawn → all queued (ms)`, mem(o)?.['coldStart']?.['queuedMs'], mem(t)?.['coldStart']?.['queuedMs']],
+    [`cold start: spawn → all ${m(o)} Ready (ms)`, mem(o)?.['coldStart']?.['allReadyMs'], mem(t)?.['coldStart']?.['allReadyMs']],
+    [`RSS with ${m(o)} Stacks after sync (MiB)`, mem(o)?.['afterSync']?.['rssMiB'], mem(t)?.['afterSync']?.['rssMiB']],
+    [`peak RSS, VmHWM (MiB)`, mem(o)?.['afterSync']?.['hwmMiB'], mem(t)?.['afterSync']?.['hwmMiB']],
+    [`RSS at the end of the steady state (MiB)`, o['steady']?.['rssAfterMiB']?.['rssMiB'], t['steady']?.['rssAfterMiB']?.['rssMiB']],
+    [`Kubernetes writes per new Stack (create → Ready)`, sum(mem(o)?.['k8sWritesPerNewStack']), sum(mem(t)?.['k8sWritesPerNewStack'])],
+    [`provider requests per new Stack`, sum(mem(o)?.['providerRequestsPerNewStack']), sum(mem(t)?.['providerRequestsPerNewStack'])],
+    [`CPU seconds, phase 1 (${n(o)} Stacks to Ready)`, tp(o)?.['operatorCpuS'], tp(t)?.['operatorCpuS']],
+    [`CPU seconds, phase 3 (cold start, ${m(o)} Stacks to Ready)`, mem(o)?.['operatorCpuS'], mem(t)?.['operatorCpuS']],
+    [`CPU seconds per minute at rest (steady state)`, o['steady']?.['operatorCpuPerMinS'], t['steady']?.['operatorCpuPerMinS']],
+    [`Kubernetes writes per minute at rest (leases excepted)`, o['steady']?.['k8sWritesExceptLeasesPerMin'], t['steady']?.['k8sWritesExceptLeasesPerMin']],
+  ];
+}
+
+const TWIN_METHOD = [
+  'The twin (`test/bench/twin/`, built by `test/bench/twin/build.sh` into the cache) is a Go operator on controller-runtime v0.25.2 written as its',
+  'documentation and the kubebuilder scaffold recommend: hand-written types for Stack and StackProvider (only the fields it uses), the',
+  "manager's cached client (Stacks, StackProviders, Secrets), `GenerationChangedPredicate` on Stacks, the finalizer added by a merge patch,",
+  'status written through the status subresource by a merge patch of the diff (nothing when unchanged), `RequeueAfter` the poll interval',
+  'while an operation runs and the resync interval at rest. It gets the flags the bench gives ours: the same workers',
+  '(`MaxConcurrentReconciles`), poll and resync intervals, no client-side Kubernetes rate limit (ours: `--kube-api-qps` 0; the twin sets',
+  "client-go's QPS to -1 instead of controller-runtime's 20/30 default), and the StackProvider's `spec.rateLimit` as a token bucket on Heat",
+  'calls. Same Heat calls per new Stack (GET by name → 404, POST, GET → `CREATE_COMPLETE`). It does less than ours: heat and inline',
+  'templates only, no Events, no operation record, no dependencies, outputs, approval or cancel (a vanished stack is re-created); `/readyz` is',
+  "controller-runtime's ping. Its heap figures are not reported (no `nodejs_*` metrics); RSS and CPU come from `/proc` for both.",
+].join('\n');
+
+/** The side-by-side section of docs/benchmarks.md for one mode ('' when either run is missing). */
+export function sideBySide(resultsDir: string, mode: string): string {
+  const o = read(join(resultsDir, `${mode}.json`));
+  const t = read(join(resultsDir, `twin-${mode}.json`));
+  if (!o || !t || t['config']?.['operator'] !== 'twin') return '';
+  const fmt = (x: number | undefined): string => (x === undefined || Number.isNaN(x) ? '–' : String(x));
+  const out = [
+    `### Side by side with the controller-runtime twin (${mode})`,
+    '',
+    `\`npm run bench -- --twin${mode === 'quick' ? ' --quick' : ''}\`: ours ${o['startedAt']} (${o['durationS']} s), twin ${t['startedAt']} (${t['durationS']} s); each run on its own fresh control plane, same emulator settings and load. Lower is better in every row; ratio = ours / twin.`,
+    '',
+    TWIN_METHOD,
+    '',
+    '| figure | ours | twin | ours / twin |',
+    '|---|---|---|---|',
+  ];
+  for (const [name, a, b] of rows(o, t)) {
+    const ratio = a !== undefined && b !== undefined && b > 0 ? `${Math.round((a / b) * 100) / 100}` : '–';
+    out.push(`| ${name} | ${fmt(a)} | ${fmt(b)} | ${ratio} |`);
+  }
+  out.push('');
+  const loads = (r: any): string => ['throughput', 'latency', 'memory', 'steady'].map((p) => `${p} ${r[p]?.['load']?.['before'] ?? '–'} → ${r[p]?.['load']?.['after'] ?? '–'}`).join('; ');
+  out.push(`Load average (1/5/15 min) before → after each phase. Ours: ${loads(o)}. Twin: ${loads(t)}.`);
+  for (const [who, r] of [['ours', o], ['twin', t]] as const) {
+    const m = r['memory'];
+    if (m && m['readyAtWaitEnd'] < r['config']?.['memStacks']) out.push(`\n**${who}: only ${m['readyAtWaitEnd']}/${r['config']['memStacks']} Stacks were Ready at the end of phase 3's ${m['readyWaitS']} s wait**: its phase-3 figures (RSS, writes and provider requests per new Stack, CPU) are taken at that point, not after convergence, and its steady state was not at rest.`);
+  }
+  if (o['error'] || t['error']) out.push(`\n**A run failed:** ours \`${String(o['error'] ?? 'ok').split('\n')[0]}\`, twin \`${String(t['error'] ?? 'ok').split('\n')[0]}\`.`);
+  return out.join('\n');
+}
