@@ -18,7 +18,7 @@ const template = async (...args: string[]): Promise<K8sObject[]> =>
 
 type Container = {
   args: string[];
-  env: { name: string; valueFrom?: { fieldRef?: { fieldPath: string } } }[];
+  env: { name: string; value?: string; valueFrom?: { fieldRef?: { fieldPath: string } } }[];
   securityContext: Record<string, unknown>;
   resources: { requests?: Record<string, string>; limits?: Record<string, string> };
   livenessProbe: { httpGet: { path: string; port: string } };
@@ -76,10 +76,13 @@ describe('helm template: defaults', () => {
     expect(c.livenessProbe.httpGet).toEqual({ path: '/healthz', port: 'probes' });
     expect(c.readinessProbe.httpGet).toEqual({ path: '/readyz', port: 'probes' });
     expect(c.ports).toEqual(expect.arrayContaining([{ name: 'probes', containerPort: 8081, protocol: 'TCP' }, { name: 'metrics', containerPort: 8080, protocol: 'TCP' }]));
-    expect(c.env.map((e) => [e.name, e.valueFrom?.fieldRef?.fieldPath])).toEqual([
+    expect(c.env.map((e) => [e.name, e.valueFrom?.fieldRef?.fieldPath ?? e.value])).toEqual([
       ['POD_NAME', 'metadata.name'],
       ['POD_NAMESPACE', 'metadata.namespace'],
+      // V8's heap bounded inside the memory limit (sized from `npm run bench`, docs/benchmarks.md).
+      ['NODE_OPTIONS', '--max-semi-space-size=1 --max-old-space-size=320'],
     ]);
+    expect(c.resources.limits?.memory).toBe('512Mi');
     expect(c.args[0]).toBe('run');
     expect(c.args).toEqual(
       expect.arrayContaining([
