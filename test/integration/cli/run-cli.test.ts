@@ -118,7 +118,10 @@ describe('run against the real API server', () => {
       // A module hook that fails the process if anything imports client-node's index (its generated API).
       const noClientNode = `--import=${join(repoRoot, 'test', 'integration', 'cli', 'forbid-client-node.ts')}`;
       const pod = { ...cleanEnv, KUBECONFIG: '', HOME: sa, NODE_OPTIONS: noClientNode, KUBERNETES_SERVICE_HOST: server.hostname, KUBERNETES_SERVICE_PORT: server.port, STACK_OPERATOR_SERVICEACCOUNT_DIR: sa };
-      const { logs, code } = await runUntilReady([], pod, []);
+      // Scoped to an empty namespace: this case is about the connection. Watching every namespace of the
+      // shared test cluster, it once caught another file's Stack mid-reconcile at SIGTERM and missed the
+      // 15 s stop (a shutdown that waited on an in-flight reconcile; a follow-up of its own).
+      const { logs, code } = await runUntilReady(['--namespaces', uniqueName('pod')], pod, []);
       expect(code, logs).toBe(0);
       expect(logs).toContain('stack-operator starting');
       // The same with a token the API server does not know: never ready, so the token is what it used.
