@@ -5,7 +5,8 @@
 // settings and load, so neither run inherits the other's objects. Then it renders the side by side.
 // The results are untyped JSON read back from disk; rendering them is deliberately loose.
 /* eslint-disable @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-argument, @typescript-eslint/no-unsafe-return, @typescript-eslint/no-unsafe-assignment, @typescript-eslint/no-explicit-any */
-import { spawn, spawnSync } from 'node:child_process';
+import { execFile, spawn, spawnSync } from 'node:child_process';
+import { promisify } from 'node:util';
 import { createWriteStream, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { repoRoot } from '../../src/devenv/paths.ts';
@@ -19,6 +20,13 @@ export function buildTwin(): { path: string; buildMs: number } {
   const r = spawnSync('bash', [twinBuildScript], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
   if (r.status !== 0) throw new Error(`twin build failed (${r.status})`);
   return { path: r.stdout.trim().split('\n').pop() ?? '', buildMs: Math.round(performance.now() - t) };
+}
+
+/** buildTwin without blocking the event loop (a test file waits for a cold build or for the
+ * background prebuild's lock for minutes). */
+export async function buildTwinAsync(): Promise<string> {
+  const { stdout } = await promisify(execFile)('bash', [twinBuildScript], { maxBuffer: 16 << 20 });
+  return stdout.trim().split('\n').pop() ?? '';
 }
 
 /** The twin as the operator child: the same flags the bench gives our operator, the same interface

@@ -5,7 +5,8 @@
 // Both projects list this file; vitest runs the global setups of the projects one after another in
 // the same process, so the control plane is shared through globalThis with a reference count and
 // stopped by the last teardown.
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { startControlPlane, type ControlPlane } from '../../src/devenv/control-plane.ts';
 import { buildScript, repoRoot } from '../../src/devenv/paths.ts';
@@ -27,6 +28,7 @@ export const KUBECONFIG_ENV = 'KUBECONFIG_STACK_OPERATOR_TEST';
 interface Shared {
   plane: Promise<ControlPlane>;
   refs: number;
+  prebuild?: ChildProcess;
 }
 const KEY = Symbol.for('stack-operator.test-env.control-plane');
 const g = globalThis as unknown as Record<symbol, Shared | undefined>;
@@ -44,6 +46,32 @@ async function runBuildScript(): Promise<void> {
   if (ms > 5_000) process.stderr.write(`[test-env] build-k8s.sh took ${Math.round(ms / 1000)} s\n`);
 }
 
+/**
+ * test/env/prebuild.sh in the background at the lowest CPU and I/O priority (why: see that script).
+ * STACK_OPERATOR_PREBUILD=0 turns it off; each test file still installs or builds what it needs.
+ */
+function startPrebuild(): ChildProcess | undefined {
+  if (process.env.STACK_OPERATOR_PREBUILD === '0') return undefined;
+  const script = join(repoRoot, 'test/env/prebuild.sh');
+  const child = spawn('nice', ['-n', '19', 'ionice', '-c', '3', 'bash', script], {
+    cwd: repoRoot,
+    detached: true, // its own process group, so teardown stops the builds it started too
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  child.once('error', (err) => process.stderr.write(`[test-env] prebuild not started: ${err.message}\n`));
+  return child;
+}
+
+/** Stops a prebuild still running at teardown; every step it runs is safe to interrupt. */
+function stopPrebuild(child: ChildProcess | undefined): void {
+  if (!child?.pid || child.exitCode !== null || child.signalCode !== null) return;
+  try {
+    process.kill(-child.pid, 'SIGTERM');
+  } catch {
+    // already gone
+  }
+}
+
 async function acquire(): Promise<ControlPlane> {
   let shared = g[KEY];
   if (!shared) {
@@ -58,6 +86,10 @@ async function acquire(): Promise<ControlPlane> {
       return cp;
     })();
     shared = { plane, refs: 0 };
+    const s = shared;
+    void plane.then(() => {
+      s.prebuild = startPrebuild();
+    }, () => undefined);
     g[KEY] = shared;
     plane.catch(() => {
       if (g[KEY] === shared) g[KEY] = undefined;
@@ -78,6 +110,7 @@ async function release(): Promise<void> {
   shared.refs--;
   if (shared.refs > 0) return;
   g[KEY] = undefined;
+  stopPrebuild(shared.prebuild);
   const cp = await shared.plane;
   await cp.stop();
 }

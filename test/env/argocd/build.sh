@@ -26,20 +26,7 @@ have_redis() { command -v redis-server >/dev/null 2>&1; }
 
 install_redis() {
   have_redis && return 0
-  if [[ $(id -u) -ne 0 ]]; then
-    log "redis-server is missing and this is not root: apt-get install redis-server"
-    exit 1
-  fi
-  log "installing Debian's redis-server"
-  export DEBIAN_FRONTEND=noninteractive
-  # The package's postinst would start a system-wide redis; refuse init-script starts meanwhile.
-  local policy=/usr/sbin/policy-rc.d backup=""
-  if [[ -e "$policy" ]]; then backup=$(mktemp /usr/sbin/policy-rc.d.stack-operator.XXXXXX); cp -p "$policy" "$backup"; fi
-  printf '#!/bin/sh\nexit 101\n' >"$policy"; chmod 0755 "$policy"
-  local rc=0
-  { apt-get install -y -q --no-install-recommends redis-server || { apt-get update -q && apt-get install -y -q --no-install-recommends redis-server; }; } >&2 || rc=$?
-  if [[ -n "$backup" ]]; then mv -f "$backup" "$policy"; else rm -f "$policy"; fi
-  return $rc
+  bash "$(dirname "${BASH_SOURCE[0]}")/../apt-install.sh" redis-server
 }
 
 build_argocd() {

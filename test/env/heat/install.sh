@@ -9,52 +9,6 @@
 #   python3-psycopg2  SQLAlchemy driver for PostgreSQL (Keystone on sqlite fails: "database is locked")
 #   postgresql        initdb / pg_ctl under /usr/lib/postgresql/*/bin (a private cluster per run)
 #
-# Fast path: when every package is already installed nothing else runs (no apt, no network).
+# Fast path, lock, refused init-script starts: test/env/apt-install.sh.
 set -euo pipefail
-
-PACKAGES=(python3-heat python3-keystone python3-psycopg2 postgresql)
-
-missing=()
-for p in "${PACKAGES[@]}"; do
-  status=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)
-  [[ "$status" == "installed" ]] || missing+=("$p")
-done
-if [[ ${#missing[@]} -eq 0 ]]; then
-  exit 0
-fi
-
-if [[ $(id -u) -ne 0 ]]; then
-  if command -v sudo >/dev/null 2>&1; then
-    exec sudo -n "$0" "$@"
-  fi
-  echo "install.sh: missing packages (${missing[*]}) and not root" >&2
-  exit 1
-fi
-
-echo "install.sh: installing ${missing[*]}" >&2
-export DEBIAN_FRONTEND=noninteractive
-
-# Refuse every init-script start while installing (postgresql's postinst would start its
-# default cluster); restore whatever policy-rc.d was there before, even on failure.
-POLICY=/usr/sbin/policy-rc.d
-BACKUP=""
-if [[ -e "$POLICY" ]]; then
-  BACKUP=$(mktemp /usr/sbin/policy-rc.d.stack-operator.XXXXXX)
-  cp -p "$POLICY" "$BACKUP"
-fi
-restore() {
-  if [[ -n "$BACKUP" ]]; then mv -f "$BACKUP" "$POLICY"; else rm -f "$POLICY"; fi
-}
-trap restore EXIT
-printf '#!/bin/sh\nexit 101\n' >"$POLICY"
-chmod 0755 "$POLICY"
-
-apt_install() {
-  apt-get install -y -q --no-install-recommends \
-    -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold "${missing[@]}"
-}
-# Lists may be missing or stale on a fresh machine: update once and retry.
-if ! apt_install; then
-  apt-get update -q
-  apt_install
-fi
+exec bash "$(dirname "${BASH_SOURCE[0]}")/../apt-install.sh" python3-heat python3-keystone python3-psycopg2 postgresql

@@ -15,7 +15,7 @@ import { freePort } from '../../../src/devenv/control-plane.ts';
 import { installCrds } from '../../../src/devenv/crds.ts';
 import { deleteNamespace, testKubeConfig, testKubeconfigPath, uniqueNamespace } from '../../env/kube.ts';
 import { waitUntil, type OperatorChild } from '../../bench/lib.ts';
-import { buildTwin, spawnTwin } from '../../bench/twin.ts';
+import { buildTwinAsync, spawnTwin } from '../../bench/twin.ts';
 
 let emu: Emulator;
 let twin: OperatorChild;
@@ -23,7 +23,7 @@ let client: KubeClient;
 let ns: string;
 
 beforeAll(async () => {
-  buildTwin(); // cached by source hash; a cold build compiles controller-runtime and client-go
+  await buildTwinAsync(); // cached by source hash; a cold build compiles controller-runtime and client-go
   await installCrds(testKubeconfigPath());
   client = new KubeClient(testKubeConfig());
   ns = await uniqueNamespace('twin');
