@@ -1,6 +1,7 @@
 // Everything with side effects that the Stack controllers use, in one object (docs/architecture.md):
 // the kube client, the informers' caches, the Secret / ConfigMap reader, the provider clients, the
 // event recorder and the clock. Settings (intervals, planner tuning) travel separately.
+import type { AcceptedCalls } from './accepted-calls.ts';
 import type { Stack, StackProvider } from '../api/v1alpha1/types.ts';
 import type { ResolvedProviderConfig } from '../providers/config.ts';
 import type { StackProviderClient } from '../providers/types.ts';
@@ -43,6 +44,8 @@ export interface StackContext {
   log: Logger;
   /** The Stack cache covers every namespace (no namespace restriction): it can tell that a UID is gone. */
   seesAllNamespaces: boolean;
+  /** Confirmations of accepted calls not yet written to status (accepted-calls.ts). */
+  acceptedCalls: AcceptedCalls;
   /** Fencing: false when this process must not cause a provider mutation now (lease lost or nearly so). */
   mayMutate(): boolean;
   /** Test-only fault injection; inert unless STACK_OPERATOR_CRASH_AT is set. */

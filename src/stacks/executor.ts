@@ -119,10 +119,15 @@ async function mutate(step: Step, a: MutationAction, run: Execution): Promise<Ex
     return follow(fstep.next, written, false);
   }
   ctx.crashPoint?.('after-provider-call', a.type);
-  const confirmed: StackStatus = { ...written.status, ...step.afterCall, ...(created ? { stackId: created.id } : {}) };
-  written = await writeStatus(ctx, written, confirmed, false, signal);
+  const accepted: Partial<StackStatus> = { ...step.afterCall, ...(created ? { stackId: created.id } : {}) };
+  if (a.type === 'create' || a.type === 'update') {
+    // Carried by the Stack's next status write (accepted-calls.ts: why that is crash-safe).
+    ctx.acceptedCalls.remember(written, a.token, accepted);
+  } else {
+    written = await writeStatus(ctx, written, { ...written.status, ...accepted }, false, signal);
+  }
   await publish(ctx, written, step, actionName(a.type));
-  log.info({ action: a.type, stackId: confirmed.stackId }, 'provider call accepted');
+  log.info({ action: a.type, stackId: accepted.stackId ?? written.status?.stackId }, 'provider call accepted');
   return follow(step.next, written, false);
 }
 

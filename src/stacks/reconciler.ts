@@ -38,16 +38,21 @@ export class StackReconciler implements Reconciler<StackContext> {
   /** The whole reconcile of one Stack key. */
   async reconcile(key: string, ctx: StackContext, signal: AbortSignal, info: ReconcileInfo): Promise<RuntimeAction> {
     let stack = ctx.stacks.get(key);
-    if (!stack) return awaitChange();
+    if (!stack) {
+      ctx.acceptedCalls.forget(key);
+      return awaitChange();
+    }
     const provider = await this.#resolveProvider(stack, ctx);
     const desired = 'error' in provider ? ({ error: provider.error } as const) : await desiredOf(stack, provider.info.type, ctx);
     const deps = dependencyInput(stack, ctx);
     let reads: Reads = { observed: { kind: 'unknown' } };
-    if (!('error' in provider) && needsRead(stack)) reads = await readProvider(provider.client, stack, ctx, signal);
+    if (!('error' in provider) && needsRead(stack)) reads = await readProvider(provider.client, ctx.acceptedCalls.view(stack), ctx, signal);
 
     for (let round = 0; round < 4; round++) {
+      // Planned with what the provider confirmed but status does not carry yet; written against the
+      // persisted status, so the next write carries it (accepted-calls.ts).
       const input: PlanInput = {
-        stack,
+        stack: ctx.acceptedCalls.view(stack),
         provider: 'error' in provider ? { error: provider.error } : provider.info,
         desired,
         ...reads,
@@ -62,7 +67,7 @@ export class StackReconciler implements Reconciler<StackContext> {
       // The finalizer was just persisted: read the provider now rather than a poll interval later
       // (docs/benchmarks.md: one status write and one poll interval less per new Stack).
       if (client && reads.observed.kind === 'unknown' && !reads.readFailure && !needsRead(stack) && needsRead(result.stack)) {
-        reads = await readProvider(client, result.stack, ctx, signal);
+        reads = await readProvider(client, ctx.acceptedCalls.view(result.stack), ctx, signal);
       }
       stack = result.stack;
     }

@@ -183,7 +183,9 @@ describe('crash during cancel-update (T4)', () => {
       await env.waitStack(name, isReady, 'Ready');
       await first.kill();
       const restarted = await crashThenRestart(crashAt, async () => {
-        await env.apply(stackManifest(name, 'heat', spec('two', { update: 250 })));
+        // Long enough (20 s) that the restarted operator, started on a loaded machine, still finds the
+        // update running: a cancel recorded but not sent must be sent then (5 s was load-sensitive).
+        await env.apply(stackManifest(name, 'heat', spec('two', { update: 1000 })));
         await env.waitStack(name, (s) => s.status?.operation?.type === 'Update' && !!s.status.operation.issuedAt, 'update issued');
         await env.apply(stackManifest(name, 'heat', spec('three', { update: 1 })));
       });

@@ -3,6 +3,7 @@
 // (T13), provider 429 / 5xx / dropped connections / slow answers (T14), a long operation that does not
 // block other Stacks (T15), no status churn at rest (T20) and namespace deletion with a protected Stack
 // (T18, last: it deletes the operator's namespace). docs/reliability.md maps every T-number.
+import { AcceptedCalls } from '../../../src/stacks/accepted-calls.ts';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConflictError } from '../../../src/runtime/errors.ts';
@@ -50,6 +51,7 @@ async function staleContext(stale: StackObject): Promise<StackContext> {
     log: silentLogger,
     seesAllNamespaces: false,
     mayMutate: () => true,
+    acceptedCalls: new AcceptedCalls(),
   };
 }
 

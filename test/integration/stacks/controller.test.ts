@@ -6,6 +6,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kubectl } from '../../env/kube.ts';
 import { repoRoot } from '../../../src/devenv/paths.ts';
 import { type OperatorEnv, cond, hot, isReady, stackManifest, startOperatorEnv, templateFor } from './harness.ts';
+import { resourcePath } from '../../../src/runtime/kube-client.ts';
+import { STACKS } from '../../../src/api/v1alpha1/resources.ts';
+import type { StackObject } from '../../../src/stacks/context.ts';
 
 let env: OperatorEnv;
 beforeAll(async () => {
@@ -63,6 +66,49 @@ describe('heat: create, update, outputs, delete', () => {
     // kubectl wait works on the conditions.
     const w = await kubectl(['wait', '--for=condition=Ready', `stack/web`, '-n', env.ns, '--timeout=5s']);
     expect(w.code, w.stderr).toBe(0);
+  });
+
+  it('a new Stack is written three times: finalizer, operation record, then each change of the stack; the accepted create rides on the next write', async () => {
+    // Every write to the Stack, as the API server's watch reports it (issue #16: writes per new Stack).
+    const ac = new AbortController();
+    const writes: StackObject[] = [];
+    const lines = await env.client.stream({
+      path: resourcePath(STACKS, env.ns),
+      query: { watch: 'true', fieldSelector: 'metadata.name=writes' },
+      signal: ac.signal,
+    });
+    const reading = (async () => {
+      try {
+        for await (const line of lines) {
+          const ev = JSON.parse(line) as { type: string; object: StackObject };
+          if (ev.type === 'MODIFIED') writes.push(ev.object);
+        }
+      } catch {
+        // aborted below
+      }
+    })();
+    await env.apply(stackManifest('writes', 'heat', { template: { inline: hot('w') } }));
+    const ready = await env.waitStack('writes', isReady, 'Ready');
+    // Ready is the last write: nothing follows it at rest (bounded wait for a stray write).
+    await new Promise((r) => setTimeout(r, 1_500));
+    ac.abort();
+    await reading;
+    expect(ready.status?.stackId).toBeTruthy();
+    expect(ready.status?.operation).toBeUndefined();
+    const [finalizer, record, ...rest] = writes;
+    expect(finalizer?.metadata.finalizers).toContain('stackoperator.dev/finalizer');
+    expect(finalizer?.status?.operation).toBeUndefined();
+    expect(record?.status?.operation).toMatchObject({ type: 'Create' });
+    expect(record?.status?.operation?.issuedAt).toBeUndefined();
+    expect(record?.status?.stackId).toBeUndefined();
+    // No write of its own for the accepted call: the first write after the record already carries
+    // what the provider reported next (CREATE_IN_PROGRESS or CREATE_COMPLETE), with the stack id.
+    expect(rest[0]?.status?.stackId).toBe(ready.status?.stackId);
+    expect(rest[0]?.status?.stackStatus).toMatch(/^CREATE_(IN_PROGRESS|COMPLETE)$/);
+    // After the record: one write per change the provider reported, the last one Ready.
+    const inProgress = rest.filter((w) => w.status?.stackStatus === 'CREATE_IN_PROGRESS').length;
+    expect(rest.length).toBe(inProgress + 1);
+    expect(rest.at(-1)?.metadata.resourceVersion).toBe(ready.metadata.resourceVersion);
   });
 
   it('a Stack from client-side kubectl apply: cached without managedFields and the last-applied copy, reconciled on a re-apply', async () => {
