@@ -38,7 +38,7 @@ const HELP = `usage: npm run dev [-- flags]
 /** Builds (or reuses) the binaries and starts a control plane; returns its kubeconfig. */
 async function startLocalPlane(say: Say, cleanups: Cleanup[]): Promise<string> {
   say('building (or reusing) kube-apiserver, etcd and kubectl: the first run compiles them from the Go module proxy');
-  const build = spawn('bash', [buildScript], { stdio: ['ignore', 'inherit', 'inherit'] });
+  const build = spawn('bash', [buildScript, 'control-plane'], { stdio: ['ignore', 'inherit', 'inherit'] });
   const code = await new Promise<number>((r) => build.once('close', (c) => r(c ?? 1)));
   if (code !== 0) throw new Error(`${buildScript} failed`);
   say('starting etcd + kube-apiserver + kube-controller-manager on loopback');

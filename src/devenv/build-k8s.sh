@@ -17,18 +17,28 @@ export GOTOOLCHAIN=local CGO_ENABLED=0 GOFLAGS=-trimpath
 
 log() { printf '[build-k8s] %s\n' "$*" >&2; }
 
+# What to build: all (default), control-plane (what a control plane and kubectl need), or helm.
+# `npm test` builds the control plane up front and helm in the background (test/env/prebuild.sh):
+# only the packaging tests need it, and on a fresh machine it is minutes of compiling.
+WHAT="${1:-all}"
+case "$WHAT" in all|control-plane|helm) ;; *) log "usage: build-k8s.sh [all|control-plane|helm]"; exit 2 ;; esac
+
 missing() {
   need=()
-  for b in kube-apiserver etcd kube-controller-manager kubectl; do
-    [[ -x "$OUT/$b" ]] || need+=("$b")
-  done
-  [[ -x "$HELM_OUT/helm" ]] || need+=(helm)
+  if [[ "$WHAT" != helm ]]; then
+    for b in kube-apiserver etcd kube-controller-manager kubectl; do
+      [[ -x "$OUT/$b" ]] || need+=("$b")
+    done
+  fi
+  if [[ "$WHAT" != control-plane ]]; then
+    [[ -x "$HELM_OUT/helm" ]] || need+=(helm)
+  fi
   [[ ${#need[@]} -gt 0 ]]
 }
 
 # Fast path without the lock: binaries only appear by an atomic rename of a finished file.
 if ! missing; then
-  log "cached: $OUT, $HELM_OUT"
+  log "cached ($WHAT): $OUT, $HELM_OUT"
   exit 0
 fi
 
@@ -41,7 +51,7 @@ if ! flock -n 9; then
   flock 9
 fi
 if ! missing; then
-  log "cached: $OUT, $HELM_OUT"
+  log "cached ($WHAT): $OUT, $HELM_OUT"
   exit 0
 fi
 export PATH="$PATH:/usr/local/go/bin"
@@ -126,7 +136,7 @@ build_helm() {
 for b in "${need[@]}"; do
   case "$b" in helm) ;; *) build_k8s; break ;; esac
 done
-[[ -x "$HELM_OUT/helm" ]] || build_helm
+if [[ "$WHAT" != control-plane && ! -x "$HELM_OUT/helm" ]]; then build_helm; fi
 
-"$OUT/kube-apiserver" --version >&2
+if [[ "$WHAT" != helm ]]; then "$OUT/kube-apiserver" --version >&2; fi
 log "done in $(( $(date +%s) - start )) s: $OUT"

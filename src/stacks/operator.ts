@@ -7,6 +7,7 @@ import { realClock } from '../runtime/clock.ts';
 import type { Controller, EventType } from '../runtime/controller.ts';
 import { EventRecorder } from '../runtime/events.ts';
 import { type Informer, keepOnly, LAST_APPLIED_ANNOTATION } from '../runtime/informer.ts';
+import type { KubeObject } from '../runtime/kube-client.ts';
 import type { Manager } from '../runtime/manager.ts';
 import { CachedReader } from './cached-reader.ts';
 import { providerConditionGauge, stackConditionGauge, trackConditions } from './condition-metrics.ts';
@@ -66,11 +67,43 @@ function changedForReconcile(event: EventType, obj: StackObject, old?: StackObje
  * of the cache: managedFields and kubectl's last-applied annotation (a second copy of the spec) are
  * as large as the Stack itself (docs/benchmarks.md, memory).
  */
-export const stackCacheView = keepOnly<StackObject>({
+const keepStackFields = keepOnly<StackObject>({
   fields: ['apiVersion', 'kind', 'spec', 'status'],
   metadata: ['name', 'namespace', 'uid', 'resourceVersion', 'generation', 'creationTimestamp', 'deletionTimestamp', 'labels', 'annotations', 'finalizers', 'ownerReferences'],
   dropAnnotations: [LAST_APPLIED_ANNOTATION],
 });
+
+export function stackCacheView(obj: KubeObject): StackObject {
+  const stack = keepStackFields(obj);
+  inlineTemplateAsText(stack);
+  return stack;
+}
+
+/**
+ * The inline template is held as its JSON text and parsed where it is read (once per reconcile, in
+ * resolve.ts): as parsed objects a realistic 4.4 KiB template takes about 2.5 times its size of heap
+ * per cached Stack (docs/benchmarks.md, memory). Every reader gets a fresh copy, so nothing can
+ * change the cached one; an assignment replaces the accessor with the plain value.
+ */
+export function inlineTemplateAsText(stack: StackObject): void {
+  const template = stack.spec?.template as Record<string, unknown> | undefined;
+  const inline = template?.['inline'];
+  if (!template || inline === null || typeof inline !== 'object') return;
+  let text: string;
+  try {
+    text = JSON.stringify(inline);
+  } catch {
+    return; // pathological nesting: kept as it is, and resolve.ts reports it
+  }
+  Object.defineProperty(template, 'inline', {
+    enumerable: true,
+    configurable: true,
+    get: () => JSON.parse(text) as unknown,
+    set(value: unknown) {
+      Object.defineProperty(template, 'inline', { value, enumerable: true, configurable: true, writable: true });
+    },
+  });
+}
 
 export function buildOperator(manager: Manager, opts: OperatorOptions = {}): Operator {
   const client = manager.client;

@@ -123,7 +123,7 @@ const say = (msg: string): void => {
   process.stderr.write(`[bench ${((performance.now() - t00) / 1000).toFixed(1)}s load ${load()}] ${msg}\n`);
 };
 
-spawnSync('bash', [buildScript], { stdio: 'inherit' });
+spawnSync('bash', [buildScript, 'control-plane'], { stdio: 'inherit' });
 // The operator runs compiled, as in the image (Dockerfile: node dist/cli/main.js).
 if (!argv.source && spawnSync(join(repoRoot, 'node_modules/.bin/tsc'), ['-p', 'tsconfig.build.json'], { cwd: repoRoot, stdio: 'inherit' }).status !== 0) throw new Error('npm run build failed');
 const ENTRY = join(repoRoot, argv.source ? 'src/cli/main.ts' : 'dist/cli/main.js');

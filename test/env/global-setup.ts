@@ -36,7 +36,7 @@ const g = globalThis as unknown as Record<symbol, Shared | undefined>;
 async function runBuildScript(): Promise<void> {
   const t0 = Date.now();
   await new Promise<void>((resolve, reject) => {
-    const child = spawn('bash', [buildScript], { cwd: repoRoot, stdio: ['ignore', 'inherit', 'inherit'] });
+    const child = spawn('bash', [buildScript, 'control-plane'], { cwd: repoRoot, stdio: ['ignore', 'inherit', 'inherit'] });
     child.once('error', reject);
     child.once('exit', (code, signal) =>
       code === 0 ? resolve() : reject(new Error(`${buildScript} failed (${signal ?? `exit ${code}`})`)),

@@ -26,7 +26,9 @@ step() {
 step bash test/env/heat/install.sh
 step bash test/env/clients/install-openstack-cli.sh
 step bash test/e2e/packaging/install-lua.sh
-# Then the Go builds, smallest first, so the earlier test files that need them wait least.
+# Then the Go builds: helm first (every packaging test needs it; `npm test` builds only the control
+# plane up front), then the smaller ones, so the test files that need them wait least.
+step bash src/devenv/build-k8s.sh helm
 step bash test/env/clients/build-huawei-aos.sh
 step bash test/bench/twin/build.sh
 step bash test/env/argocd/build.sh

@@ -5,7 +5,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parse, parseAllDocuments, stringify } from 'yaml';
-import { binPath, repoRoot } from '../../../src/devenv/paths.ts';
+import { repoRoot } from '../../../src/devenv/paths.ts';
+import { ensureHelm } from '../packaging/helpers.ts';
 import { runProcess } from '../../../src/devenv/process.ts';
 import { startArgoCd, type ArgoCd } from '../../env/argocd/launcher.ts';
 import { startGitServer, type GitServer } from '../../env/argocd/git-server.ts';
@@ -51,7 +52,7 @@ export async function argocdCmFromKustomize(): Promise<Record<string, string>> {
 /** The same keys as the chart renders them with argocd.healthCheck.enabled=true. */
 export async function argocdCmFromChart(): Promise<Record<string, string>> {
   const chart = path.join(repoRoot, 'charts', 'stack-operator');
-  const r = await runProcess(binPath('helm'), ['template', 'so', chart, '-n', 'stack-operator', '--set', 'argocd.healthCheck.enabled=true'], { timeoutMs: 60_000 });
+  const r = await runProcess(await ensureHelm(), ['template', 'so', chart, '-n', 'stack-operator', '--set', 'argocd.healthCheck.enabled=true'], { timeoutMs: 60_000 });
   if (r.code !== 0) throw new Error(r.stderr);
   const cm = parseAllDocuments(r.stdout).map((d) => d.toJSON() as { kind?: string; data?: Record<string, string> }).find((o) => o?.kind === 'ConfigMap');
   if (!cm?.data) throw new Error('the chart rendered no Argo CD ConfigMap');

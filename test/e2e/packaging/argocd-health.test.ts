@@ -9,7 +9,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { kubectl } from '../../env/kube.ts';
 import { repoRoot } from '../../../src/devenv/paths.ts';
-import { CHART_DIR, find, helmRunner, must, parseDocs, run } from './helpers.ts';
+import { CHART_DIR, ensureHelm, find, helmRunner, must, parseDocs, run } from './helpers.ts';
+
+beforeAll(() => ensureHelm(), 2_400_000);
 
 const ARGOCD = join(repoRoot, 'config', 'argocd');
 const HEALTH = join(ARGOCD, 'health.lua');

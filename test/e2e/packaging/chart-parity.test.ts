@@ -2,10 +2,11 @@
 // the replicaCount guard, NetworkPolicy, PodMonitor and ServiceMonitor relabelings, PrometheusRule,
 // proxy env, strategy, probe timings, volumes and extraObjects. promtool is not available here, so
 // the alert expressions are checked for the metric names the operator exports.
-import { describe, expect, it } from 'vitest';
-import { CHART_DIR, type K8sObject, find, helmRunner, must, parseDocs } from './helpers.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { CHART_DIR, type K8sObject, find, ensureHelm, helmRunner, must, parseDocs } from './helpers.ts';
 
 const helm = helmRunner('/dev/null');
+beforeAll(() => ensureHelm(), 2_400_000);
 const template = async (...args: string[]): Promise<K8sObject[]> =>
   parseDocs(must(await helm(['template', 'so', CHART_DIR, '-n', 'stack-operator', ...args]), `helm template ${args.join(' ')}`));
 type Container = { env: { name: string; value?: string }[]; livenessProbe: Record<string, unknown>; readinessProbe: Record<string, unknown>; volumeMounts: { name: string; mountPath: string }[] };

@@ -5,14 +5,15 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Ajv } from 'ajv';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
 import { renderChartFiles, staleChartFiles } from '../../../scripts/sync-chart-crds.ts';
 import { kubectl } from '../../env/kube.ts';
 import { repoRoot } from '../../../src/devenv/paths.ts';
-import { CHART_DIR, type K8sObject, find, helmRunner, must, parseDocs } from './helpers.ts';
+import { CHART_DIR, type K8sObject, find, ensureHelm, helmRunner, must, parseDocs } from './helpers.ts';
 
 const helm = helmRunner('/dev/null');
+beforeAll(() => ensureHelm(), 2_400_000);
 const template = async (...args: string[]): Promise<K8sObject[]> =>
   parseDocs(must(await helm(['template', 'so', CHART_DIR, '-n', 'stack-operator', ...args]), `helm template ${args.join(' ')}`));
 

@@ -27,6 +27,7 @@ import {
   forbiddenLines,
   getJson,
   heatTemplate,
+  ensureHelm,
   helmRunner,
   isReady,
   must,
@@ -53,11 +54,12 @@ let operator: OperatorProcess | undefined;
 const kc = (args: string[], input?: string) => kubectl(args, { kubeconfig: cp.kubeconfigPath, ...(input !== undefined ? { input } : {}) });
 
 beforeAll(async () => {
+  await ensureHelm();
   cp = await startControlPlane({ controllerManager: false });
   helm = helmRunner(cp.kubeconfigPath);
   emu = await startEmulator({ operationSpeed: 0.05 });
   for (const ns of [NS, APPS, OTHER]) must(await kc(['create', 'namespace', ns]), `create namespace ${ns}`);
-}, 180_000);
+}, 2_400_000);
 
 afterAll(async () => {
   await operator?.stop();

@@ -9,7 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { parseAllDocuments } from 'yaml';
 import { kubectl } from '../../env/kube.ts';
 import { writeTokenKubeconfig } from '../../../src/devenv/kubeconfig.ts';
-import { helmPath, repoRoot, requireBinary } from '../../../src/devenv/paths.ts';
+import { buildScript, repoRoot, requireBinary } from '../../../src/devenv/paths.ts';
 import { runProcess } from '../../../src/devenv/process.ts';
 
 export const CHART_DIR = join(repoRoot, 'charts', 'stack-operator');
@@ -26,9 +26,23 @@ export async function run(cmd: string, args: string[], opts: { input?: string; t
   return await runProcess(cmd, args, { ...opts, timeoutMs: opts.timeoutMs ?? 120_000, cwd: opts.cwd ?? repoRoot });
 }
 
+let helmBuilt: Promise<string> | undefined;
+
+/**
+ * Waits until helm is built (src/devenv/build-k8s.sh helm: at once when cached; on a fresh machine it
+ * waits for the background prebuild's build, test/env/prebuild.sh). Call it from a beforeAll with a
+ * long timeout, so the wait is never charged to a test's own timeout.
+ */
+export function ensureHelm(): Promise<string> {
+  helmBuilt ??= runProcess('bash', [buildScript, 'helm'], { timeoutMs: 2_400_000, cwd: repoRoot }).then((r) => {
+    if (r.code !== 0) throw new Error(`build-k8s.sh helm failed (exit ${r.code}):\n${r.stderr.slice(-4000)}`);
+    return requireBinary('helm');
+  });
+  return helmBuilt;
+}
+
 /** The real helm (built by src/devenv/build-k8s.sh), with its state in a private HELM_* dir. */
 export function helmRunner(kubeconfig: string): (args: string[], input?: string) => Promise<RunResult> {
-  requireBinary('helm');
   const home = mkdtempSync(join(tmpdir(), 'so-helm-'));
   const env = {
     ...process.env,
@@ -37,7 +51,7 @@ export function helmRunner(kubeconfig: string): (args: string[], input?: string)
     HELM_CONFIG_HOME: join(home, 'config'),
     HELM_DATA_HOME: join(home, 'data'),
   };
-  return (args, input) => run(helmPath(), args, { env, ...(input !== undefined ? { input } : {}) });
+  return async (args, input) => run(await ensureHelm(), args, { env, ...(input !== undefined ? { input } : {}) });
 }
 
 export function must(r: RunResult, what: string): string {
