@@ -24,7 +24,7 @@ import type { Informer } from './informer.ts';
 import { objectKey, type KubeObject } from './kube-client.ts';
 import { silentLogger, type Logger } from './logging.ts';
 import { ControllerMetrics, type ReconcileResult } from './metrics.ts';
-import { WorkQueue, defaultControllerRateLimiter, type DefaultRateLimiterOptions, type RateLimiter } from './workqueue.ts';
+import { LOW_PRIORITY, WorkQueue, defaultControllerRateLimiter, type DefaultRateLimiterOptions, type RateLimiter } from './workqueue.ts';
 
 export type Action = { requeueAfterMs: number } | { done: true };
 
@@ -130,7 +130,9 @@ export class Controller<C = unknown> {
   /** A watched source: its events enqueue the keys `map` returns (e.g. the objects referencing a Secret). */
   watch<S extends KubeObject>(informer: Informer<S>, map: MapFn<S>): this {
     this.#informers.add(informer as unknown as Informer<KubeObject>);
-    const enqueue = (obj: S, event: EventType, oldObj?: S): void => {
+    // Keys from an informer's initial list go behind everything else (controller-runtime's priority
+    // queue): after a restart, or with thousands of new objects, what is already under way goes first.
+    const enqueue = (obj: S, event: EventType, oldObj?: S, priority = 0): void => {
       let keys: ReturnType<MapFn<S>>;
       try {
         keys = map(obj, event, oldObj);
@@ -139,10 +141,10 @@ export class Controller<C = unknown> {
         return;
       }
       if (keys === undefined || keys === null) return;
-      if (typeof keys === 'string') this.queue.add(keys);
-      else for (const k of keys) this.queue.add(k);
+      if (typeof keys === 'string') this.queue.add(keys, priority);
+      else for (const k of keys) this.queue.add(k, priority);
     };
-    informer.onAdd((o) => enqueue(o, 'add'));
+    informer.onAdd((o, info) => enqueue(o, 'add', undefined, info.initialList ? LOW_PRIORITY : 0));
     informer.onUpdate((o, n) => enqueue(n, 'update', o));
     informer.onDelete((o) => enqueue(o, 'delete'));
     return this;
@@ -190,7 +192,7 @@ export class Controller<C = unknown> {
       timer = this.#clock.setTimeout(
         () => {
           if (signal.aborted) return;
-          for (const k of primary.keys()) this.queue.add(k);
+          for (const k of primary.keys()) this.queue.add(k, LOW_PRIORITY);
           schedule();
         },
         period * (0.9 + Math.random() * 0.2),

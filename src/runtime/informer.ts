@@ -57,7 +57,8 @@ export interface InformerOptions<T extends KubeObject> {
   clock?: Clock;
 }
 
-export type AddHandler<T> = (obj: T) => void;
+/** initialList: the add comes from the first LIST of the informer's scope (controller-runtime's IsInInitialList). */
+export type AddHandler<T> = (obj: T, info: { initialList: boolean }) => void;
 export type UpdateHandler<T> = (oldObj: T, newObj: T) => void;
 export type DeleteHandler<T> = (obj: T) => void;
 
@@ -344,11 +345,12 @@ export class Informer<T extends KubeObject = KubeObject> {
   /** Replaces a scope's content with `items`, firing add / update (RV changed) / delete (gone). */
   #replace(scope: string | undefined, items: KubeObject[]): void {
     const seen = new Set<string>();
+    const initialList = !this.#syncedScopes.has(scope);
     for (const raw of items) {
       const obj = this.#transform(raw);
       const key = objectKey(obj);
       seen.add(key);
-      this.#upsert(key, obj);
+      this.#upsert(key, obj, initialList);
     }
     for (const [key, old] of [...this.#store]) {
       if (seen.has(key)) continue;
@@ -358,12 +360,12 @@ export class Informer<T extends KubeObject = KubeObject> {
     }
   }
 
-  #upsert(key: string, obj: T): void {
+  #upsert(key: string, obj: T, initialList = false): void {
     const old = this.#store.get(key);
     if (old && old.metadata.resourceVersion === obj.metadata.resourceVersion) return;
     this.#store.set(key, obj);
     if (old) this.#emitUpdate(old, obj);
-    else this.#emitAdd(obj);
+    else this.#emitAdd(obj, initialList);
   }
 
   async #watchOnce(
@@ -481,8 +483,8 @@ export class Informer<T extends KubeObject = KubeObject> {
     }
   }
 
-  #emitAdd(obj: T): void {
-    for (const h of this.#onAdd) this.#safe(() => h(obj));
+  #emitAdd(obj: T, initialList: boolean): void {
+    for (const h of this.#onAdd) this.#safe(() => h(obj, { initialList }));
   }
   #emitUpdate(oldObj: T, newObj: T): void {
     for (const h of this.#onUpdate) this.#safe(() => h(oldObj, newObj));

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { FakeClock, flushMicrotasks } from './clock.ts';
 import {
   BucketRateLimiter,
+  LOW_PRIORITY,
   ItemExponentialRateLimiter,
   MaxOfRateLimiter,
   WorkQueue,
@@ -24,6 +25,43 @@ describe('WorkQueue', () => {
     expect(await q.get()).toBe('b');
     expect(await q.get()).toBe('c');
     expect(q.len()).toBe(0);
+  });
+
+  it('hands out higher priorities first, FIFO within one; a repeated add raises an item, never lowers it', async () => {
+    const { q } = queue();
+    for (const k of ['l1', 'l2', 'l3']) q.add(k, LOW_PRIORITY);
+    q.add('n1');
+    q.add('l2'); // raised: leaves the low queue for the normal one, behind n1
+    q.add('n1', LOW_PRIORITY); // not lowered
+    expect(q.len()).toBe(4);
+    const order: (string | undefined)[] = [];
+    for (let i = 0; i < 4; i++) order.push(q.tryGet());
+    expect(order).toEqual(['n1', 'l2', 'l1', 'l3']);
+    expect(q.len()).toBe(0);
+  });
+
+  it('a delayed add keeps its priority: a poll requeue overtakes the initial list', async () => {
+    const { q, clock } = queue();
+    for (let i = 0; i < 100; i++) q.add(`initial-${i}`, LOW_PRIORITY);
+    const first = q.tryGet();
+    expect(first).toBe('initial-0');
+    q.addAfter('initial-0', 2_000); // reconciled: polled again at the normal priority
+    q.done('initial-0');
+    await clock.advance(2_000);
+    expect(q.tryGet()).toBe('initial-0');
+    expect(q.tryGet()).toBe('initial-1');
+  });
+
+  it('an item re-added while in flight is queued again at the highest priority asked for', async () => {
+    const { q } = queue();
+    q.add('a', LOW_PRIORITY);
+    q.add('b', LOW_PRIORITY);
+    expect(q.tryGet()).toBe('a');
+    q.add('a', LOW_PRIORITY);
+    q.add('a');
+    q.done('a');
+    expect(q.tryGet()).toBe('a');
+    expect(q.tryGet()).toBe('b');
   });
 
   it('never hands out an item twice at once; re-add while in flight runs once more afterwards', async () => {

@@ -1,7 +1,7 @@
 // Informer + controller against the shared real kube-apiserver.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Controller, awaitChange } from '../../../src/runtime/controller.ts';
+import { Controller, awaitChange, requeueAfter } from '../../../src/runtime/controller.ts';
 import { Informer, keepOnly, LAST_APPLIED_ANNOTATION } from '../../../src/runtime/informer.ts';
 import { KubeClient, objectKey, type KubeObject } from '../../../src/runtime/kube-client.ts';
 import { deleteNamespace, kubectl, testKubeConfig, uniqueNamespace } from '../../env/kube.ts';
@@ -122,6 +122,49 @@ describe('Informer (shared apiserver)', () => {
       await inf.stop();
     }
   });
+  it('keys of the initial list wait behind everything else: a requeued key and a new object overtake them', async () => {
+    // One worker, 60 objects listed at start. The first key reconciled asks to be polled again; an
+    // object created meanwhile is a watch add. Both run before the initial list is through
+    // (controller-runtime's priority queue; without it both wait behind every listed key).
+    const N = 60;
+    await Promise.all(Array.from({ length: N }, (_, i) => client.create(CONFIGMAPS, ns1, configMap(ns1, `prio-${String(i).padStart(2, '0')}`, {}, { prio: 'y' }))));
+    const inf = new Informer(client, { resource: CONFIGMAPS, namespaces: [ns1], labelSelector: 'prio=y' });
+    const order: string[] = [];
+    let polled: string | undefined;
+    const c = new Controller<null>({
+      name: `rt-priority-${ns1}`,
+      context: null,
+      maxConcurrentReconciles: 1,
+      reconciler: async (key) => {
+        order.push(key);
+        await sleep(20);
+        if (polled === undefined) {
+          polled = key;
+          return requeueAfter(50);
+        }
+        return awaitChange();
+      },
+    }).for(inf);
+    inf.start();
+    const abort = new AbortController();
+    const run = c.start(abort.signal);
+    try {
+      await inf.waitForSync({ timeoutMs: 30_000 });
+      await client.create(CONFIGMAPS, ns1, configMap(ns1, 'prio-new', {}, { prio: 'y' }));
+      await waitFor('every key reconciled', () => order.length >= N + 2 && c.queue.len() === 0);
+      const first = polled ?? '';
+      const secondPoll = order.indexOf(first, order.indexOf(first) + 1);
+      const lastListed = Math.max(...Array.from({ length: N }, (_, i) => order.indexOf(`${ns1}/prio-${String(i).padStart(2, '0')}`)));
+      expect(secondPoll).toBeGreaterThan(0);
+      expect(secondPoll).toBeLessThan(lastListed);
+      expect(order.indexOf(`${ns1}/prio-new`)).toBeLessThan(lastListed);
+    } finally {
+      abort.abort();
+      await run;
+      await inf.stop();
+    }
+  });
+
   it('periodic relist (safety net) re-reads the server without firing events for unchanged objects', async () => {
     await client.create(CONFIGMAPS, ns1, configMap(ns1, 'periodic', {}, { periodic: 'y' }));
     const inf = new Informer(client, { resource: CONFIGMAPS, namespaces: [ns1], labelSelector: 'periodic=y', relistPeriodMs: 700 });
