@@ -1,10 +1,13 @@
 import { defineConfig } from 'vitest/config';
+import PrebuildLastSequencer from './test/env/sequencer.ts';
 
 // Three projects: unit (pure logic, no I/O), integration (real kube-apiserver + etcd started once by
 // the global setup), e2e (kubectl, helm, real Heat). `npm test` runs all of them.
 export default defineConfig({
   test: {
     reporters: ['default', './test/reporters/summary.ts'],
+    // Files that need the background prebuild run last (test/env/sequencer.ts).
+    sequence: { sequencer: PrebuildLastSequencer },
     projects: [
       {
         test: {
