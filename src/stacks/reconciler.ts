@@ -45,8 +45,8 @@ export class StackReconciler implements Reconciler<StackContext> {
     const provider = await this.#resolveProvider(stack, ctx);
     const desired = 'error' in provider ? ({ error: provider.error } as const) : await desiredOf(stack, provider.info.type, ctx);
     const deps = dependencyInput(stack, ctx);
-    let reads: Reads = { observed: { kind: 'unknown' } };
-    if (!('error' in provider) && needsRead(stack)) reads = await readProvider(provider.client, ctx.acceptedCalls.view(stack), ctx, signal);
+    const reads: Reads =
+      !('error' in provider) && needsRead(stack) ? await readProvider(provider.client, ctx.acceptedCalls.view(stack), ctx, signal) : { observed: { kind: 'unknown' } };
 
     for (let round = 0; round < 4; round++) {
       // Planned with what the provider confirmed but status does not carry yet; written against the
@@ -64,11 +64,6 @@ export class StackReconciler implements Reconciler<StackContext> {
       const client = 'error' in provider ? undefined : provider.client;
       const result = await execute(plan(input), { input, stack, client, ctx, signal, log: info.log });
       if (result.kind === 'done') return result.action;
-      // The finalizer was just persisted: read the provider now rather than a poll interval later
-      // (docs/benchmarks.md: one status write and one poll interval less per new Stack).
-      if (client && reads.observed.kind === 'unknown' && !reads.readFailure && !needsRead(stack) && needsRead(result.stack)) {
-        reads = await readProvider(client, ctx.acceptedCalls.view(result.stack), ctx, signal);
-      }
       stack = result.stack;
     }
     return requeueAfter(0);

@@ -8,7 +8,8 @@ describe('plan: finalizer and suspend', () => {
   it('adds the finalizer before anything else, even with a stack present', () => {
     const step = plan(input(stack({ finalizer: false }), found(view('Complete'))));
     expect(step.action).toEqual({ type: 'addFinalizer' });
-    expect(step.next).toEqual({ type: 'replan' });
+    // The finalizer's own watch event starts the next reconcile (no second one in this reconcile).
+    expect(step.next).toEqual({ type: 'await' });
   });
 
   it.each(TYPES)('%s: suspended makes no provider call and keeps Ready with reason Suspended', (t) => {

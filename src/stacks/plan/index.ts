@@ -19,7 +19,7 @@ import { withReadFailure } from './failure.ts';
 import { planInProgress } from './in-progress.ts';
 import { isOwned, isSettled, recheckDelay } from './rules.ts';
 import { planSettled } from './settled.ts';
-import { AWAIT, DEFAULT_SETTINGS, type EventSpec, type PlanCtx, type PlanInput, type ProviderInfo, type ResolveError, REPLAN, type Step, after, idle } from './step.ts';
+import { AWAIT, DEFAULT_SETTINGS, type EventSpec, type PlanCtx, type PlanInput, type ProviderInfo, type ResolveError, type Step, after, idle } from './step.ts';
 
 export function plan(input: PlanInput): Step {
   return withReadFailure(input, planWithoutReadFailure(input));
@@ -37,8 +37,11 @@ function planWithoutReadFailure(input: PlanInput): Step {
   };
   const hasFinalizer = (stack.metadata.finalizers ?? []).includes(FINALIZER);
   if (stack.metadata.deletionTimestamp) return hasFinalizer ? planDeletion(ctx) : idle(ctx.status0, AWAIT);
-  // Finalizer first: persisted before any provider mutation (docs/stack-controller.md §3.1).
-  if (!hasFinalizer) return { action: { type: 'addFinalizer' }, status: ctx.status0, events: [], next: REPLAN };
+  // Finalizer first: persisted before any provider mutation (docs/stack-controller.md §3.1). Then
+  // wait: the finalizer's own watch event (the Stack predicate lets finalizer changes through) brings
+  // the next reconcile at once. Going on in this reconcile made that event a second, redundant
+  // reconcile with its own provider read, and a status write when the create was still running.
+  if (!hasFinalizer) return { action: { type: 'addFinalizer' }, status: ctx.status0, events: [], next: AWAIT };
   if (stack.spec.suspend) {
     return idle(withConditions(ctx.status0, stack, 'suspended', REASONS.Suspended, 'spec.suspend is true: no provider calls are made', ctx.nowIso), AWAIT);
   }

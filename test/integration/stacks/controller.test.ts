@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kubectl } from '../../env/kube.ts';
 import { repoRoot } from '../../../src/devenv/paths.ts';
-import { type OperatorEnv, cond, hot, isReady, stackManifest, startOperatorEnv, templateFor } from './harness.ts';
+import { type OperatorEnv, cond, hot, isReady, providerObjects, stackManifest, startOperatorEnv, templateFor } from './harness.ts';
 import { resourcePath } from '../../../src/runtime/kube-client.ts';
 import { STACKS } from '../../../src/api/v1alpha1/resources.ts';
 import type { StackObject } from '../../../src/stacks/context.ts';
@@ -68,7 +68,11 @@ describe('heat: create, update, outputs, delete', () => {
     expect(w.code, w.stderr).toBe(0);
   });
 
-  it('a new Stack is written three times: finalizer, operation record, then each change of the stack; the accepted create rides on the next write', async () => {
+  it('a new Stack costs three writes (finalizer, operation record, Ready) and three provider calls (GET, POST, GET) when its create ends within a poll interval', async () => {
+    // A provider that polls every 5 s and a create that takes 1 s: one poll sees it complete.
+    const [, heat] = providerObjects(env.emu, 'heat', '5s') as [unknown, { metadata: { name: string } }];
+    heat.metadata.name = 'heat-poll5';
+    await env.apply(heat);
     // Every write to the Stack, as the API server's watch reports it (issue #16: writes per new Stack).
     const ac = new AbortController();
     const writes: StackObject[] = [];
@@ -87,28 +91,28 @@ describe('heat: create, update, outputs, delete', () => {
         // aborted below
       }
     })();
-    await env.apply(stackManifest('writes', 'heat', { template: { inline: hot('w') } }));
-    const ready = await env.waitStack('writes', isReady, 'Ready');
-    // Ready is the last write: nothing follows it at rest (bounded wait for a stray write).
+    const calls0 = env.emu.control.requestCounts();
+    await env.apply(stackManifest('writes', 'heat', { providerRef: { name: 'heat-poll5' }, template: { inline: hot('w', { create: 20 }) } }));
+    const ready = await env.waitStack('writes', isReady, 'Ready', 30_000);
+    // Ready is the last write: nothing follows it at rest (bounded wait for a stray write or call).
     await new Promise((r) => setTimeout(r, 1_500));
     ac.abort();
     await reading;
-    expect(ready.status?.stackId).toBeTruthy();
-    expect(ready.status?.operation).toBeUndefined();
-    const [finalizer, record, ...rest] = writes;
+    const calls1 = env.emu.control.requestCounts();
+    const delta = (k: string) => (calls1[k] ?? 0) - (calls0[k] ?? 0);
+    expect({ get: delta('heat:get'), create: delta('heat:create') }).toEqual({ get: 2, create: 1 });
+    expect(writes.length).toBe(3);
+    const [finalizer, record, last] = writes;
     expect(finalizer?.metadata.finalizers).toContain('stackoperator.dev/finalizer');
     expect(finalizer?.status?.operation).toBeUndefined();
     expect(record?.status?.operation).toMatchObject({ type: 'Create' });
     expect(record?.status?.operation?.issuedAt).toBeUndefined();
     expect(record?.status?.stackId).toBeUndefined();
-    // No write of its own for the accepted call: the first write after the record already carries
-    // what the provider reported next (CREATE_IN_PROGRESS or CREATE_COMPLETE), with the stack id.
-    expect(rest[0]?.status?.stackId).toBe(ready.status?.stackId);
-    expect(rest[0]?.status?.stackStatus).toMatch(/^CREATE_(IN_PROGRESS|COMPLETE)$/);
-    // After the record: one write per change the provider reported, the last one Ready.
-    const inProgress = rest.filter((w) => w.status?.stackStatus === 'CREATE_IN_PROGRESS').length;
-    expect(rest.length).toBe(inProgress + 1);
-    expect(rest.at(-1)?.metadata.resourceVersion).toBe(ready.metadata.resourceVersion);
+    // No write of its own for the accepted call: the Ready write carries the stack id.
+    expect(last?.metadata.resourceVersion).toBe(ready.metadata.resourceVersion);
+    expect(last?.status?.stackId).toBeTruthy();
+    expect(last?.status?.stackStatus).toBe('CREATE_COMPLETE');
+    expect(last?.status?.operation).toBeUndefined();
   });
 
   it('a Stack from client-side kubectl apply: cached without managedFields and the last-applied copy, reconciled on a re-apply', async () => {
