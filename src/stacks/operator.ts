@@ -67,7 +67,8 @@ function changedForReconcile(event: EventType, obj: StackObject, old?: StackObje
  * of the cache: managedFields and kubectl's last-applied annotation (a second copy of the spec) are
  * as large as the Stack itself (docs/benchmarks.md, memory).
  */
-const keepStackFields = keepOnly<StackObject>({
+/** The field filter alone (the cache view before the template is kept as text; test/bench/cache-size.ts compares both). */
+export const keepStackFields = keepOnly<StackObject>({
   fields: ['apiVersion', 'kind', 'spec', 'status'],
   metadata: ['name', 'namespace', 'uid', 'resourceVersion', 'generation', 'creationTimestamp', 'deletionTimestamp', 'labels', 'annotations', 'finalizers', 'ownerReferences'],
   dropAnnotations: [LAST_APPLIED_ANNOTATION],

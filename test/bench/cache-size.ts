@@ -3,19 +3,12 @@
 // status), each parsed from its own JSON text as the informer does, in three representations:
 // as the API server sends it, through the Stack cache transform (src/stacks/operator.ts, which keeps
 // the inline template as JSON text), and through the field filter alone (the template parsed).
-import { stackCacheView } from '../../src/stacks/operator.ts';
-import { keepOnly, LAST_APPLIED_ANNOTATION } from '../../src/runtime/informer.ts';
+import { keepStackFields as fieldsOnly, stackCacheView } from '../../src/stacks/operator.ts';
 import type { StackObject } from '../../src/stacks/context.ts';
 import { LAST_APPLIED, realisticTemplate, stackManifest } from './lib.ts';
 
 type Mode = 'as-sent' | 'fields-only' | 'cache-view';
 
-/** The cache view before the template was kept as text (the previous transform). */
-const fieldsOnly = keepOnly<StackObject>({
-  fields: ['apiVersion', 'kind', 'spec', 'status'],
-  metadata: ['name', 'namespace', 'uid', 'resourceVersion', 'generation', 'creationTimestamp', 'deletionTimestamp', 'labels', 'annotations', 'finalizers', 'ownerReferences'],
-  dropAnnotations: [LAST_APPLIED_ANNOTATION],
-});
 
 function serverObject(i: number, template: Record<string, unknown>): string {
   const now = new Date().toISOString();
