@@ -75,6 +75,33 @@ describe('Controller', () => {
     await run;
   });
 
+  it('a background requeue (a resync) waits behind a normal one that is due at the same time', async () => {
+    const seen: string[] = [];
+    let release = (): void => {};
+    const blocked = new Promise<void>((resolve) => (release = resolve));
+    const { c, clock, abort, run } = setup(async (key) => {
+      seen.push(key);
+      if (seen.filter((k) => k === key).length > 1) return awaitChange();
+      if (key === 'b') await blocked;
+      if (key === 'r') return requeueAfter(1000, { background: true });
+      if (key === 'p') return requeueAfter(1001);
+      return awaitChange();
+    }, 1);
+    c.enqueue('r');
+    await flushMicrotasks();
+    c.enqueue('p');
+    await flushMicrotasks();
+    c.enqueue('b');
+    await flushMicrotasks();
+    await clock.advance(1001); // r, then p, became due while the only worker is busy with b
+    release();
+    await flushMicrotasks();
+    await flushMicrotasks();
+    expect(seen).toEqual(['r', 'p', 'b', 'p', 'r']);
+    abort.abort();
+    await run;
+  });
+
   it('transient errors back off exponentially; terminal errors are not retried; other keys unaffected', async () => {
     const times = new Map<string, number[]>();
     const { c, clock, abort, run } = setup(async (key) => {

@@ -3,7 +3,8 @@
 // # Contract
 // `reconcile(key, ctx, signal, info)` gets only the key ("namespace/name"); it reads the current
 // object itself (normally from the informer cache) and returns an Action:
-// - `{ requeueAfterMs: n }` (n > 0): forget the backoff, reconcile again after n ms (polling);
+// - `{ requeueAfterMs: n }` (n > 0): forget the backoff, reconcile again after n ms (polling); with
+//   `background: true` at low priority (a periodic re-check: new and changed objects go first);
 // - `{ requeueAfterMs: 0 }`: requeue through the rate limiter (controller-runtime's deprecated
 //   Requeue: true; prefer a delay);
 // - `{ done: true }`: wait for the next change of a watched object.
@@ -26,11 +27,14 @@ import { silentLogger, type Logger } from './logging.ts';
 import { ControllerMetrics, type ReconcileResult } from './metrics.ts';
 import { LOW_PRIORITY, WorkQueue, defaultControllerRateLimiter, type DefaultRateLimiterOptions, type RateLimiter } from './workqueue.ts';
 
-export type Action = { requeueAfterMs: number } | { done: true };
+export type Action = { requeueAfterMs: number; background?: boolean } | { done: true };
 
-/** Reconcile again after `ms` (resets the key's error backoff). */
-export function requeueAfter(ms: number): Action {
-  return { requeueAfterMs: ms };
+/**
+ * Reconcile again after `ms` (resets the key's error backoff). `background`: a periodic re-check, not
+ * work anyone waits for; it is queued at LOW_PRIORITY, behind new and changed objects (docs/runtime.md).
+ */
+export function requeueAfter(ms: number, opts: { background?: boolean } = {}): Action {
+  return opts.background ? { requeueAfterMs: ms, background: true } : { requeueAfterMs: ms };
 }
 /** Nothing more to do until a watched object changes. */
 export function awaitChange(): Action {
@@ -236,7 +240,7 @@ export class Controller<C = unknown> {
       if (action && 'requeueAfterMs' in action && typeof action.requeueAfterMs === 'number') {
         if (action.requeueAfterMs > 0) {
           this.queue.forget(key);
-          this.queue.addAfter(key, action.requeueAfterMs);
+          this.queue.addAfter(key, action.requeueAfterMs, 'background' in action && action.background ? LOW_PRIORITY : 0);
           result = 'requeue_after';
         } else {
           this.queue.addRateLimited(key);

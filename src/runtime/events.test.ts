@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { FakeClock } from './clock.ts';
 import { EVENTS_RESOURCE, EventRecorder } from './events.ts';
 import { FakeKube } from './fake-client.test-util.ts';
+import type { KubeClient } from './kube-client.ts';
 
 const obj = (name: string) => ({ apiVersion: 'x.dev/v1', kind: 'Widget', metadata: { namespace: 'ns', name, uid: `uid-${name}` } });
 const ev = { type: 'Warning' as const, reason: 'UpdateFailed', action: 'Update', note: 'quota exceeded' };
@@ -56,5 +57,33 @@ describe('EventRecorder', () => {
     const r = new EventRecorder(kube.asClient(), { reportingController: 'x.dev/op', reportingInstance: 'p' });
     await expect(r.publish(obj('a'), ev)).resolves.toBeUndefined();
     await expect(r.publish(obj('a'), ev)).resolves.toBeUndefined();
+  });
+
+  it('record() returns before the write; beyond maxPending writes in flight it drops and counts; flush() waits', async () => {
+    const held: Array<() => void> = [];
+    const writes: unknown[] = [];
+    const slow = {
+      create: (_r: unknown, _ns: string, body: unknown) =>
+        new Promise<void>((resolve) => {
+          writes.push(body);
+          held.push(resolve);
+        }),
+    } as unknown as KubeClient;
+    const r = new EventRecorder(slow, { reportingController: 'x.dev/op', reportingInstance: 'p', maxPending: 2 });
+    r.record(obj('a'), ev);
+    r.record(obj('b'), ev);
+    r.record(obj('c'), ev);
+    await Promise.resolve();
+    expect(writes.length).toBe(2);
+    expect(r.dropped).toBe(1);
+    let flushed = false;
+    const f = r.flush().then(() => (flushed = true));
+    await Promise.resolve();
+    expect(flushed).toBe(false);
+    for (const release of held) release();
+    await f;
+    expect(flushed).toBe(true);
+    r.record(obj('d'), ev);
+    expect(r.dropped).toBe(1);
   });
 });

@@ -5,11 +5,13 @@ import { isNotFound } from '../runtime/errors.ts';
 import type { KubeClient, KubeObject } from '../runtime/kube-client.ts';
 import type { KeyedData, ResolveReader } from './resolve.ts';
 
+const REFRESH_AT = 0.8;
+
 export class CachedReader implements ResolveReader {
   readonly #client: KubeClient;
   readonly #ttl: number;
   readonly #now: () => number;
-  readonly #cache = new Map<string, { at: number; value: Promise<KeyedData | undefined> }>();
+  readonly #cache = new Map<string, { at: number; value: Promise<KeyedData | undefined>; refreshing?: boolean }>();
 
   constructor(client: KubeClient, ttlMs: number, now: () => number = Date.now) {
     this.#client = client;
@@ -33,12 +35,33 @@ export class CachedReader implements ResolveReader {
     const key = `${kind}/${namespace}/${name}`;
     const now = this.#now();
     const hit = this.#cache.get(key);
-    if (hit && now - hit.at < this.#ttl) return hit.value;
+    if (hit && now - hit.at < this.#ttl) {
+      if (now - hit.at >= this.#ttl * REFRESH_AT) this.#refresh(key, hit, kind, namespace, name, now);
+      return hit.value;
+    }
     const value = this.#fetch(kind, namespace, name);
     this.#cache.set(key, { at: now, value });
     value.catch(() => this.#cache.delete(key));
     if (this.#cache.size > 10_000) this.#cache.delete(this.#cache.keys().next().value as string);
     return value;
+  }
+
+  /**
+   * Fetches an entry again in the background once it is 80 % through its TTL, so a Stack read often
+   * (1,000 sharing one credentials Secret) does not wait for the apiserver each time the TTL ends: that
+   * wait was in the latency tail of spec changes (docs/benchmarks.md). Nothing is served past its TTL.
+   */
+  #refresh(key: string, hit: { refreshing?: boolean }, kind: 's' | 'c' | 'n', namespace: string, name: string, now: number): void {
+    if (hit.refreshing) return;
+    hit.refreshing = true;
+    this.#fetch(kind, namespace, name).then(
+      (data) => {
+        if (this.#cache.get(key) === hit) this.#cache.set(key, { at: now, value: Promise.resolve(data) });
+      },
+      () => {
+        hit.refreshing = false;
+      },
+    );
   }
 
   async #fetch(kind: 's' | 'c' | 'n', namespace: string, name: string): Promise<KeyedData | undefined> {

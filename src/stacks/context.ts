@@ -37,7 +37,8 @@ export interface StackContext {
   clusterProviders: Informer<ProviderObject>;
   reader: ResolveReader;
   providerClients: ProviderClients;
-  events: { publish(regarding: KubeObject, ev: EventInput): Promise<void> };
+  /** Not awaited by the reconcile (EventRecorder.record). */
+  events: { record(regarding: KubeObject, ev: EventInput): void };
   clock: Pick<Clock, 'now'>;
   /** A random number in [0, 1) (jitter). */
   random(): number;

@@ -38,7 +38,7 @@ export async function execute(step: Step, run: Execution): Promise<ExecResult> {
     }
     case 'removeFinalizer': {
       const written = await writeStatus(ctx, run.stack, step.status, false, signal);
-      await publish(ctx, written, step, 'Delete');
+      publish(ctx, written, step, 'Delete');
       ctx.crashPoint?.('before-finalizer-removed', a.type);
       await removeFinalizer(ctx.client, STACKS, written, FINALIZER, signal);
       run.log.info({ stackId: run.stack.status?.stackId }, 'finalizer released');
@@ -46,12 +46,12 @@ export async function execute(step: Step, run: Execution): Promise<ExecResult> {
     }
     case 'none': {
       const written = await writeStatus(ctx, run.stack, step.status, false, signal);
-      await publish(ctx, written, step, 'Reconcile');
+      publish(ctx, written, step, 'Reconcile');
       return follow(step.next, written, true);
     }
     case 'writeOutputs': {
       const written = await writeStatus(ctx, run.stack, step.status, false, signal);
-      await publish(ctx, written, step, 'Reconcile');
+      publish(ctx, written, step, 'Reconcile');
       const outputs = a.outputs ?? (await readOutputs(run, a.ref));
       if (!outputs) return follow(step.next, written, true);
       try {
@@ -59,7 +59,7 @@ export async function execute(step: Step, run: Execution): Promise<ExecResult> {
       } catch (err) {
         const fstep = planOutputsFailure(run.input, { ...step, status: written.status ?? {} }, err instanceof Error ? err.message : String(err));
         const failed = await writeStatus(ctx, written, fstep.status, false, signal);
-        await publish(ctx, failed, fstep, 'Reconcile');
+        publish(ctx, failed, fstep, 'Reconcile');
         return follow(fstep.next, failed, false);
       }
       return follow(step.next, written, true);
@@ -85,12 +85,12 @@ async function preview(step: Step, a: Extract<Step['action'], { type: 'preview' 
     const failure = failureOf(err);
     const fstep = planCallFailure(run.input, step, failure);
     const written = await writeStatus(ctx, run.stack, fstep.status, false, signal);
-    await publish(ctx, written, fstep, 'Preview');
+    publish(ctx, written, fstep, 'Preview');
     run.log.warn({ action: a.type, kind: failure.kind, message: truncate(failure.message, 300) }, 'provider preview failed');
     return follow(fstep.next, written, false);
   }
   const written = await writeStatus(ctx, run.stack, { ...step.status, plan: planRecord(a.plan, a.operation, answer) }, false, signal);
-  await publish(ctx, written, step, 'Preview');
+  publish(ctx, written, step, 'Preview');
   return follow(step.next, written, false);
 }
 
@@ -114,7 +114,7 @@ async function mutate(step: Step, a: MutationAction, run: Execution): Promise<Ex
     const failure = failureOf(err);
     const fstep = planCallFailure(run.input, step, failure);
     written = await writeStatus(ctx, written, fstep.status, false, signal);
-    await publish(ctx, written, fstep, actionName(a.type));
+    publish(ctx, written, fstep, actionName(a.type));
     log.warn({ action: a.type, kind: failure.kind, message: truncate(failure.message, 300) }, 'provider call failed');
     return follow(fstep.next, written, false);
   }
@@ -126,7 +126,7 @@ async function mutate(step: Step, a: MutationAction, run: Execution): Promise<Ex
   } else {
     written = await writeStatus(ctx, written, { ...written.status, ...accepted }, false, signal);
   }
-  await publish(ctx, written, step, actionName(a.type));
+  publish(ctx, written, step, actionName(a.type));
   log.info({ action: a.type, stackId: accepted.stackId ?? written.status?.stackId }, 'provider call accepted');
   return follow(step.next, written, false);
 }
@@ -167,7 +167,7 @@ function follow(next: Next, stack: StackObject, mayReplan: boolean): ExecResult 
     case 'await':
       return { kind: 'done', action: awaitChange() };
     case 'requeue':
-      return { kind: 'done', action: requeueAfter(next.afterMs) };
+      return { kind: 'done', action: requeueAfter(next.afterMs, next.background ? { background: true } : {}) };
     case 'replan':
       return mayReplan ? { kind: 'replan', stack } : { kind: 'done', action: requeueAfter(0) };
     case 'backoff':
@@ -199,10 +199,8 @@ async function writeStatus(ctx: StackContext, stack: StackObject, status: StackS
   );
 }
 
-async function publish(ctx: StackContext, stack: StackObject, step: Step, action: string): Promise<void> {
-  for (const ev of step.events) {
-    await ctx.events.publish(stack, { type: ev.type, reason: ev.reason, action, note: ev.message });
-  }
+function publish(ctx: StackContext, stack: StackObject, step: Step, action: string): void {
+  for (const ev of step.events) ctx.events.record(stack, { type: ev.type, reason: ev.reason, action, note: ev.message });
 }
 
 function actionName(t: string): string {

@@ -164,7 +164,12 @@ export function buildOperator(manager: Manager, opts: OperatorOptions = {}): Ope
   trackConditions(stacks, stackConditionGauge());
   trackConditions(providers, providerConditionGauge(), { kind: 'StackProvider' });
   trackConditions(clusterProviders, providerConditionGauge(), { kind: 'ClusterStackProvider' });
-  return { stacks, stackController, providerClients: registry, close: async () => registry.close?.() };
+  const close = async (): Promise<void> => {
+    // The events the last reconciles recorded, written before the process goes (bounded by their writes' timeouts).
+    await events.flush();
+    await registry.close?.();
+  };
+  return { stacks, stackController, providerClients: registry, close };
 }
 
 /** What dependents read of a Stack: a change re-plans them (docs/dependencies.md). */

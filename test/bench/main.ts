@@ -50,6 +50,7 @@ import { summariseHeap } from './heap.ts';
 import { writeReport } from './report.ts';
 import { takeHeapSnapshot } from './snapshot.ts';
 import { runSideBySide, spawnTwin } from './twin.ts';
+import { ProviderTrace } from './provider-trace.ts';
 
 const { values: argv } = parseArgs({
   args: process.argv.slice(2),
@@ -150,6 +151,17 @@ results['cgroup'] = cgroup ? { version: cgroup.version, limit: MEMORY_LIMIT, dir
 const informer = new Informer<StackObject>(new KubeClient(testKubeConfig(cp.kubeconfigPath)), { resource: STACKS, log: silentLogger, name: 'bench-stacks' });
 
 const READ_VERBS = new Set(['GET', 'LIST', 'WATCH', 'CONNECT']);
+/** Mean server-side time (ms) of the non-read requests between two scrapes, by "VERB resource[/subresource]". */
+function writeMeanMs(before: Sample[], after: Sample[]): Record<string, number> {
+  const of = (name: string): Record<string, number> => {
+    const pick = (s: Sample[]): Sample[] => s.map((x) => (x.name === `apiserver_request_duration_seconds_${name}` ? { ...x, name: 'apiserver_request_total' } : { ...x, name: '' }));
+    return writesDelta(pick(before), pick(after));
+  };
+  const sum = of('sum');
+  const count = of('count');
+  return Object.fromEntries(Object.entries(count).map(([k, n]) => [k, Math.round(((sum[k] ?? 0) / n) * 1e4) / 10]));
+}
+
 /** Non-read requests between two scrapes of apiserver_request_total, by "VERB resource[/subresource]". */
 function writesDelta(before: Sample[], after: Sample[]): Record<string, number> {
   const writes = (s: Sample[]): Map<string, number> => {
@@ -177,9 +189,15 @@ async function main(): Promise<void> {
   /** Last provider read of every bulk Stack (phase 5: a restart re-reads each). */
   const bulkReads = new Map<string, number>();
   const accepted = new Map<string, number>();
+  /** Phase 3's provider calls per bulk Stack, to say where its GETs go (test/bench/provider-trace.ts). */
+  const bulkTrace = new ProviderTrace('bulk-');
   const hook = {
     debug(o: { service?: string; op?: string; path?: string }) {
-      if (o.service === 'heat' && o.op === 'get' && o.path?.includes('/stacks/bulk-')) bulkReads.set(o.path.split('/stacks/')[1]?.split('/')[0] ?? '', performance.now());
+      if (o.service === 'heat' && o.path?.includes('/stacks/bulk-')) {
+        const name = o.path.split('/stacks/')[1]?.split('/')[0] ?? '';
+        if (o.op === 'get') bulkReads.set(name, performance.now());
+        bulkTrace.note(name, o.op === 'get' ? 'get' : o.op ?? 'other', performance.now());
+      }
       if (o.service !== 'heat' || o.op !== 'update' || !o.path) return;
       const name = decodeURIComponent(o.path.split('/stacks/')[1]?.split('/')[0] ?? '');
       if (!arrivals.has(name)) arrivals.set(name, performance.now());
@@ -198,6 +216,7 @@ async function main(): Promise<void> {
     logger: hook as unknown as Logger,
   });
   emu.engine.onEvent((stack, ev) => {
+    if (ev.stack) bulkTrace.note(stack.name, `${ev.action}_${ev.status}`, performance.now());
     if (ev.stack && ev.action === 'UPDATE' && ev.status === 'IN_PROGRESS' && !accepted.has(stack.name)) accepted.set(stack.name, performance.now());
   });
 
@@ -486,6 +505,7 @@ async function main(): Promise<void> {
   const loadBefore3 = load();
   const a3 = await scrapeApiserver();
   const req3 = emu.control.requestCounts();
+  bulkTrace.clear();
   operator = await startOperator(argv.profile === 'mem', argv['heap-snapshot']);
   const op3 = operator;
   const cold: Record<string, number | undefined> = {};
@@ -523,9 +543,13 @@ async function main(): Promise<void> {
   const readyAtWaitEnd = countIn(ready, BULK);
   say(`phase 3: all ready ${JSON.stringify(cold)} (${countIn(ready, BULK)}/${C.memStacks})`);
   // Kubernetes writes and provider requests the operator made to get every new Stack Ready.
-  const w3 = writesDelta(a3, await scrapeApiserver());
+  const a3b = await scrapeApiserver();
+  const w3 = writesDelta(a3, a3b);
+  const writeMean3 = writeMeanMs(a3, a3b);
   const writesPerStack = Object.fromEntries(Object.entries(w3).map(([k, v]) => [k, Math.round((v / C.memStacks) * 100) / 100]));
   const req3b = emu.control.requestCounts();
+  const trace3 = bulkTrace.summary();
+  say(`phase 3: provider trace ${JSON.stringify(trace3)}`);
   const providerPerStack = Object.fromEntries(Object.entries(req3b).map(([k, v]) => [k, Math.round(((v - (req3[k] ?? 0)) / C.memStacks) * 100) / 100]));
   await sleep(5000);
   const mAfter = await op3.metrics();
@@ -558,6 +582,8 @@ async function main(): Promise<void> {
       return { stacks: C.memStacks, wallS, boundS, ratio: wallS === undefined ? undefined : Math.round((wallS / boundS) * 100) / 100, target: 1.2 };
     })(),
     k8sWritesPerNewStack: writesPerStack,
+    k8sWriteServerMeanMs: writeMean3,
+    providerTrace: trace3,
     providerRequestsPerNewStack: providerPerStack,
     load: { before: loadBefore3, after: load() },
   };

@@ -10,13 +10,13 @@ describe('plan: unchanged spec at rest', () => {
     const step = plan({ ...input(stack({ status: { ...applied, mirroredDeletionProtection: false } }), found(view('Complete', 'update', { deletionProtection: CAPS[t].nativeDeletionProtection ? false : undefined }))), provider: provider(t) });
     expect(step.action.type).toBe('none');
     expectHealth(step, 'ready', 'Succeeded');
-    expect(step.next).toEqual({ type: 'requeue', afterMs: 600_000 });
+    expect(step.next).toEqual({ type: 'requeue', afterMs: 600_000, background: true });
   });
 
   it('jitters the resync interval within +-10%', () => {
     const lo = plan({ ...input(stack({ status: applied }), found(view('Complete'))), jitter: 0 });
     const hi = plan({ ...input(stack({ status: applied }), found(view('Complete'))), jitter: 0.999999 });
-    expect(lo.next).toEqual({ type: 'requeue', afterMs: 540_000 });
+    expect(lo.next).toEqual({ type: 'requeue', afterMs: 540_000, background: true });
     expect(requeueOf(hi)).toBeCloseTo(660_000, -1);
   });
 

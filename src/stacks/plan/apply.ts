@@ -8,7 +8,7 @@ import { approvalGate, approvedProviderPlan, isManual } from './approval.ts';
 import { withConditions } from './conditions.ts';
 import { outputsStep } from './outputs.ts';
 import { RETRY_HINT, blockedStep, resyncDelay, retryWait, statusOutputs, targetOf, viewFields } from './rules.ts';
-import { type EventSpec, type PlanCtx, type ProviderInfo, type Step, after, idle, mutate } from './step.ts';
+import { type EventSpec, type PlanCtx, type ProviderInfo, type Step, after, idle, mutate, resyncAfter } from './step.ts';
 
 export interface Desired {
   hash: string;
@@ -92,11 +92,11 @@ export function planAtRest(ctx: PlanCtx, provider: ProviderInfo, view: StackView
   if (view.phase === 'Complete') {
     const outputs = statusOutputs(view);
     const st = withConditions({ ...status, failures: 0, lastError: undefined, nextRetryAt: undefined, ...(outputs ? { outputs } : {}) }, stack, 'ready', REASONS.Succeeded, `stack ${view.rawStatus}`, nowIso);
-    return outputsStep(ctx, view, idle(st, after(resyncDelay(provider, input.jitter)), events), outputsChanged(ctx.status0, st));
+    return outputsStep(ctx, view, idle(st, resyncAfter(resyncDelay(provider, input.jitter)), events), outputsChanged(ctx.status0, st));
   }
   // Settled but not Complete, with nothing of ours in flight: changed outside, or failed earlier.
   const why = `the stack is ${view.rawStatus}${view.reason ? `: ${view.reason}` : ''}; ${RETRY_HINT} to re-apply`;
-  return idle(withConditions(status, stack, 'stalled', REASONS.ProviderStackFailed, why, nowIso), after(resyncDelay(provider, input.jitter)), events);
+  return idle(withConditions(status, stack, 'stalled', REASONS.ProviderStackFailed, why, nowIso), resyncAfter(resyncDelay(provider, input.jitter)), events);
 }
 
 /**

@@ -134,7 +134,7 @@ describe('plan: cancel-update annotation', () => {
     const step = plan(input(stack({ status: st, annotations: { [ANNOTATION_CANCEL_UPDATE]: 'c1' } }), found(view('RolledBack', 'rollback'))));
     expectHealth(step, 'stalled', 'UpdateCancelled');
     expect(step.status.blockedHash).toBe(H_NEW);
-    expect(step.next).toEqual({ type: 'requeue', afterMs: 600_000 });
+    expect(step.next).toEqual({ type: 'requeue', afterMs: 600_000, background: true });
     // Read *_FAILED "cancelled" before the rollback showed: keep polling to see it.
     const early = plan(input(stack({ status: st, annotations: { [ANNOTATION_CANCEL_UPDATE]: 'c1' } }), found(view('Failed', 'update'))));
     expect(early.next).toEqual({ type: 'requeue', afterMs: 5000 });

@@ -5,7 +5,7 @@ import type { CancelMode, ProviderCapabilities, StackView } from '../../provider
 import { effectiveStackName, operationToken } from '../desired.ts';
 import { REASONS, type Reason } from '../reasons.ts';
 import { bounded, stalledCondition, withConditions } from './conditions.ts';
-import { type EventSpec, type PlanCtx, type PlannerSettings, type ProviderInfo, type Step, type TargetRef, after, idle, mutate } from './step.ts';
+import { type EventSpec, type PlanCtx, type PlannerSettings, type ProviderInfo, type Step, type TargetRef, after, idle, mutate, resyncAfter } from './step.ts';
 
 export function retryDelay(attempt: number, s: PlannerSettings): number {
   return Math.min(s.retryCapMs, s.retryBaseMs * 2 ** Math.max(0, attempt - 1));
@@ -64,7 +64,7 @@ export function blockedStep(ctx: PlanCtx, status: StackStatus, events: EventSpec
   const stalled = stalledCondition(status);
   const reason = (stalled?.reason as Reason | undefined) ?? REASONS.RetriesExhausted;
   const st = withConditions(status, ctx.stack, 'stalled', reason, stalled?.message ?? 'blocked until the spec changes', ctx.nowIso);
-  return idle(st, requeueMs === undefined ? { type: 'await' } : after(requeueMs), events);
+  return idle(st, requeueMs === undefined ? { type: 'await' } : resyncAfter(requeueMs), events);
 }
 
 /** A failed operation waits for its scheduled retry; undefined once the time has come. */

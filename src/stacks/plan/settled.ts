@@ -7,7 +7,7 @@ import { type Desired, resendAction } from './apply.ts';
 import { outputsStep } from './outputs.ts';
 import { bounded, withConditions } from './conditions.ts';
 import { RETRY_HINT, opLabel, resyncDelay, retryDelay, statusOutputs, viewFields } from './rules.ts';
-import { type EventSpec, type PlanCtx, type ProviderInfo, REPLAN, type Step, after, idle, mutate } from './step.ts';
+import { type EventSpec, type PlanCtx, type ProviderInfo, REPLAN, type Step, after, idle, mutate, resyncAfter } from './step.ts';
 
 export function planSettled(ctx: PlanCtx, provider: ProviderInfo, view: StackView, status: StackStatus, events: EventSpec[], desired: Desired): Step {
   const op = status.operation as OperationRecord;
@@ -64,7 +64,7 @@ function cancelSettled(ctx: PlanCtx, provider: ProviderInfo, view: StackView, op
   // A cancelled update may read *_FAILED just before the provider's rollback starts: keep reading at
   // the poll interval until the rollback shows, then at the resync interval.
   const rollbackPending = view.phase === 'Failed' && stack.spec.disableRollback !== true && stack.spec.updatePolicy?.cancelMode !== 'NoRollback';
-  return idle(st, after(rollbackPending ? provider.pollIntervalMs : resyncDelay(provider, ctx.input.jitter)), [...events, { type: 'Warning', reason, message }]);
+  return idle(st, rollbackPending ? after(provider.pollIntervalMs) : resyncAfter(resyncDelay(provider, ctx.input.jitter)), [...events, { type: 'Warning', reason, message }]);
 }
 
 function succeeded(ctx: PlanCtx, provider: ProviderInfo, view: StackView, op: OperationRecord, base: StackStatus, events: EventSpec[], hash: string): Step {
@@ -80,7 +80,7 @@ function succeeded(ctx: PlanCtx, provider: ProviderInfo, view: StackView, op: Op
   );
   const done: EventSpec = { type: 'Normal', reason: op.type === 'Create' ? 'Created' : 'Updated', message: `${opLabel(op)} completed: ${view.rawStatus}` };
   // The outputs are written before the newest spec is applied (a replan after a status-only Step).
-  return outputsStep(ctx, view, idle(st, current ? after(resyncDelay(provider, ctx.input.jitter)) : REPLAN, [...events, done]), true);
+  return outputsStep(ctx, view, idle(st, current ? resyncAfter(resyncDelay(provider, ctx.input.jitter)) : REPLAN, [...events, done]), true);
 }
 
 /** Failed, rolled back, rollback failed: retry with backoff, then give up. */

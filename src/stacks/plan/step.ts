@@ -166,7 +166,8 @@ export interface PlanIdentity {
 export type Next =
   /** Wait for a change of the object or of a watched source. */
   | { type: 'await' }
-  | { type: 'requeue'; afterMs: number }
+  /** background: a periodic re-read of a settled Stack, queued behind new and changed ones (docs/runtime.md). */
+  | { type: 'requeue'; afterMs: number; background?: true }
   /** Plan again in this reconcile with the object as written (never after a provider mutation). */
   | { type: 'replan' }
   /** Fail the reconcile so that the work queue's per-key exponential backoff applies. */
@@ -193,6 +194,8 @@ export interface Step {
 export const AWAIT: Next = { type: 'await' };
 export const REPLAN: Next = { type: 'replan' };
 export const after = (afterMs: number): Next => ({ type: 'requeue', afterMs: Math.max(0, afterMs) });
+/** The resync of a settled Stack: low priority in the work queue, like the informer's initial list. */
+export const resyncAfter = (afterMs: number): Next => ({ type: 'requeue', afterMs: Math.max(0, afterMs), background: true });
 
 /** A Step without a provider call: write the status (when it changed) and the events. */
 export function idle(status: StackStatus, next: Next, events: EventSpec[] = []): Step {

@@ -45,7 +45,7 @@ async function staleContext(stale: StackObject): Promise<StackContext> {
     clusterProviders: { get: () => undefined, getObject: () => undefined, list: () => [] } as unknown as StackContext['clusterProviders'],
     reader: new CachedReader(env.client, 0),
     providerClients: env.operator.providerClients,
-    events: { publish: async () => undefined },
+    events: { record: () => undefined },
     clock: { now: () => Date.now() },
     random: () => 0.5,
     log: silentLogger,

@@ -1,0 +1,41 @@
+import { describe, expect, it } from 'vitest';
+import type { KubeClient } from '../runtime/kube-client.ts';
+import { CachedReader } from './cached-reader.ts';
+
+/** A client whose Secret holds whatever `value` is when the read is made, counting reads. */
+function secretClient(): { client: KubeClient; reads: () => number; set: (v: string) => void } {
+  let value = 'one';
+  let reads = 0;
+  const client = {
+    get: async () => {
+      reads++;
+      return { metadata: { name: 's' }, data: { password: Buffer.from(value).toString('base64') } };
+    },
+  } as unknown as KubeClient;
+  return { client, reads: () => reads, set: (v) => (value = v) };
+}
+
+describe('CachedReader', () => {
+  it('refreshes an entry in the background late in its TTL and never serves one past it', async () => {
+    let now = 0;
+    const s = secretClient();
+    const r = new CachedReader(s.client, 10_000, () => now);
+    expect((await r.secret('ns', 's'))?.data).toEqual({ password: 'one' });
+    expect(s.reads()).toBe(1);
+    now = 5_000;
+    await r.secret('ns', 's');
+    expect(s.reads()).toBe(1);
+    s.set('two');
+    now = 8_500; // 85 % of the TTL: still served from the cache, and read again behind it
+    expect((await r.secret('ns', 's'))?.data).toEqual({ password: 'one' });
+    expect(s.reads()).toBe(2);
+    await new Promise((resolve) => setImmediate(resolve));
+    now = 12_000; // past the first read's TTL: the refreshed value, without a wait for the apiserver
+    expect((await r.secret('ns', 's'))?.data).toEqual({ password: 'two' });
+    expect(s.reads()).toBe(2);
+    now = 18_600; // past the refresh's TTL with no access in between: read before answering
+    s.set('three');
+    expect((await r.secret('ns', 's'))?.data).toEqual({ password: 'three' });
+    expect(s.reads()).toBe(3);
+  });
+});
