@@ -132,7 +132,10 @@ export function writeReport(resultsDir: string, target: string): void {
   if (prof?.['profile']) {
     parts.push('## Profile run');
     parts.push('');
-    parts.push('`npm run bench -- --quick --phases=3 --profile=mem --out=profile` (the operator under `--cpu-prof` during the cold start and the first reconcile of every Stack; the figures of a profiled run are not the benchmark\'s figures).');
+    const phase = (prof['profile'] as { phase?: string }).phase ?? 'mem';
+    const phases = (prof['config'] as { phases?: string } | undefined)?.phases ?? '3';
+    const what = phase === 'tp' ? 'while 200 new Stacks go to Ready (phase 1)' : 'during the cold start and the first reconcile of every Stack (phase 3)';
+    parts.push(`\`node test/bench/main.ts --quick --phases=${phases} --profile=${phase} --out=profile\` (the operator under \`--cpu-prof\` ${what}; the figures of a profiled run are not the benchmark's figures).`);
     parts.push('');
     parts.push(section(prof));
     parts.push('');

@@ -104,6 +104,8 @@ function rows(o: Record<string, any>, t: Record<string, any>): [string, number |
     [`reaction latency p99 (ms), ${n(o)} Ready Stacks`, lat(o)?.['p99'], lat(t)?.['p99']],
     [`cold start with ${m(o)} Stacks: spawn → all queued (ms)`, mem(o)?.['coldStart']?.['queuedMs'], mem(t)?.['coldStart']?.['queuedMs']],
     [`cold start: spawn → all ${m(o)} Ready (ms)`, mem(o)?.['coldStart']?.['allReadyMs'], mem(t)?.['coldStart']?.['allReadyMs']],
+    [`throughput at scale: ${mem(o)?.['throughput']?.['stacks'] ?? '?'} new Stacks → all Ready, ratio to the provider-rate bound`, mem(o)?.['throughput']?.['ratio'], mem(t)?.['throughput']?.['ratio']],
+    [`API server's mean time per status PATCH during that phase (ms)`, mem(o)?.['k8sWriteServerMeanMs']?.['PATCH stacks/status'], mem(t)?.['k8sWriteServerMeanMs']?.['PATCH stacks/status']],
     [`RSS with ${m(o)} Stacks after sync (MiB)`, mem(o)?.['afterSync']?.['rssMiB'], mem(t)?.['afterSync']?.['rssMiB']],
     [`peak RSS, VmHWM (MiB)`, mem(o)?.['afterSync']?.['hwmMiB'], mem(t)?.['afterSync']?.['hwmMiB']],
     [`RSS at the end of the steady state (MiB)`, o['steady']?.['rssAfterMiB']?.['rssMiB'], t['steady']?.['rssAfterMiB']?.['rssMiB']],
@@ -113,6 +115,8 @@ function rows(o: Record<string, any>, t: Record<string, any>): [string, number |
     [`CPU seconds, phase 3 (cold start, ${m(o)} Stacks to Ready)`, mem(o)?.['operatorCpuS'], mem(t)?.['operatorCpuS']],
     [`CPU seconds per minute at rest (steady state)`, o['steady']?.['operatorCpuPerMinS'], t['steady']?.['operatorCpuPerMinS']],
     [`Kubernetes writes per minute at rest (leases excepted)`, o['steady']?.['k8sWritesExceptLeasesPerMin'], t['steady']?.['k8sWritesExceptLeasesPerMin']],
+    [`restart with every Stack Ready: spawn → every bulk Stack read (s)`, o['restart']?.['wallS'], t['restart']?.['wallS']],
+    [`Kubernetes writes during the restart (leases excepted)`, o['restart']?.['k8sWrites'], t['restart']?.['k8sWrites']],
   ];
 }
 
@@ -150,7 +154,7 @@ export function sideBySide(resultsDir: string, mode: string): string {
     out.push(`| ${name} | ${fmt(a)} | ${fmt(b)} | ${ratio} |`);
   }
   out.push('');
-  const loads = (r: any): string => ['throughput', 'latency', 'memory', 'steady'].map((p) => `${p} ${r[p]?.['load']?.['before'] ?? '–'} → ${r[p]?.['load']?.['after'] ?? '–'}`).join('; ');
+  const loads = (r: any): string => ['throughput', 'latency', 'memory', 'steady', 'restart'].map((p) => `${p} ${r[p]?.['load']?.['before'] ?? '–'} → ${r[p]?.['load']?.['after'] ?? '–'}`).join('; ');
   out.push(`Load average (1/5/15 min) before → after each phase. Ours: ${loads(o)}. Twin: ${loads(t)}.`);
   for (const [who, r] of [['ours', o], ['twin', t]] as const) {
     const m = r['memory'];
