@@ -668,9 +668,14 @@ async function main(): Promise<void> {
 // Stacks of both namespaces share one Heat project: names are prefixed (tp-, bulk-) to stay unique.
 for (const sig of ['SIGINT', 'SIGTERM'] as const) {
   process.once(sig, () => {
-    operator?.proc.kill('SIGKILL');
+    const op = operator;
+    op?.proc.kill('SIGKILL');
     say(`${sig}: stopping`);
-    process.exit(130); // the control plane's exit hook kills etcd and the apiserver
+    // A cgroup can be removed only once its last process has gone: wait for the exit (bounded).
+    void Promise.race([op?.exited ?? Promise.resolve(), sleep(3000)]).finally(() => {
+      cgroup?.remove();
+      process.exit(130); // the control plane's exit hook kills etcd and the apiserver
+    });
   });
 }
 
