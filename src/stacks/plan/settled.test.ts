@@ -30,6 +30,9 @@ describe('plan: changed spec', () => {
     const step = plan(input(stack({ status: { stackId: 'id-1', operation: op } }), found(view('Complete', 'create'))));
     expectHealth(step, 'ready', 'Succeeded');
     expect(step.events.map((e) => e.reason)).toContain('Created');
+    // The only Event of a create: it says when the create started and how long it took.
+    const created = step.events.find((e) => e.reason === 'Created');
+    expect(created?.message).toMatch(/^create of generation 2 completed: CREATE_COMPLETE in \d+m\d{2}s \(started 2026-11-22T11:50:00Z\)$/);
   });
 
   it('an applied older generation moves straight on to the newest spec', () => {

@@ -78,9 +78,18 @@ function succeeded(ctx: PlanCtx, provider: ProviderInfo, view: StackView, op: Op
     current ? `stack ${view.rawStatus}` : `generation ${op.generation} applied; applying the newest spec`,
     ctx.nowIso,
   );
-  const done: EventSpec = { type: 'Normal', reason: op.type === 'Create' ? 'Created' : 'Updated', message: `${opLabel(op)} completed: ${view.rawStatus}` };
+  const done: EventSpec = { type: 'Normal', reason: op.type === 'Create' ? 'Created' : 'Updated', message: `${opLabel(op)} completed: ${view.rawStatus}${tookSince(op.startedAt, ctx.input.now)}` };
   // The outputs are written before the newest spec is applied (a replan after a status-only Step).
   return outputsStep(ctx, view, idle(st, current ? resyncAfter(resyncDelay(provider, ctx.input.jitter)) : REPLAN, [...events, done]), true);
+}
+
+/** " in 1m12s (started 2026-11-28T02:00:00Z)": the completion's event is the only one of an operation. */
+function tookSince(startedAt: string, now: number): string {
+  const ms = now - Date.parse(startedAt);
+  if (!Number.isFinite(ms) || ms < 0) return '';
+  const s = Math.round(ms / 1000);
+  const took = s < 60 ? `${s}s` : `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
+  return ` in ${took} (started ${startedAt})`;
 }
 
 /** Failed, rolled back, rollback failed: retry with backoff, then give up. */
