@@ -240,7 +240,7 @@ export class Controller<C = unknown> {
       if (action && 'requeueAfterMs' in action && typeof action.requeueAfterMs === 'number') {
         if (action.requeueAfterMs > 0) {
           this.queue.forget(key);
-          this.queue.addAfter(key, action.requeueAfterMs, 'background' in action && action.background ? LOW_PRIORITY : 0);
+          this.queue.addAfter(key, action.requeueAfterMs, action.background ? LOW_PRIORITY : 0);
           result = 'requeue_after';
         } else {
           this.queue.addRateLimited(key);

@@ -38,4 +38,29 @@ describe('CachedReader', () => {
     expect((await r.secret('ns', 's'))?.data).toEqual({ password: 'three' });
     expect(s.reads()).toBe(3);
   });
+
+  it('a failed refresh is not retried on every read: the entry is served until its TTL ends, then fetched', async () => {
+    let now = 0;
+    let reads = 0;
+    let fail = false;
+    const client = {
+      get: async () => {
+        reads++;
+        if (fail) throw new Error('apiserver unavailable');
+        return { metadata: { name: 's' }, data: { password: Buffer.from('one').toString('base64') } };
+      },
+    } as unknown as KubeClient;
+    const r = new CachedReader(client, 10_000, () => now);
+    await r.secret('ns', 's');
+    fail = true;
+    now = 8_500;
+    for (let i = 0; i < 20; i++) {
+      expect((await r.secret('ns', 's'))?.data).toEqual({ password: 'one' });
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    expect(reads).toBe(2); // the first read and one background refresh, whatever the number of reads
+    now = 10_001;
+    await expect(r.secret('ns', 's')).rejects.toThrow('apiserver unavailable');
+    expect(reads).toBe(3);
+  });
 });

@@ -54,13 +54,13 @@ export class CachedReader implements ResolveReader {
   #refresh(key: string, hit: { refreshing?: boolean }, kind: 's' | 'c' | 'n', namespace: string, name: string, now: number): void {
     if (hit.refreshing) return;
     hit.refreshing = true;
+    // A failed refresh is not retried: the entry stays until its TTL ends, then a read fetches it as
+    // usual (a failing API server gets one background read per entry and TTL, not one per access).
     this.#fetch(kind, namespace, name).then(
       (data) => {
         if (this.#cache.get(key) === hit) this.#cache.set(key, { at: now, value: Promise.resolve(data) });
       },
-      () => {
-        hit.refreshing = false;
-      },
+      () => undefined,
     );
   }
 

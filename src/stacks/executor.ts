@@ -167,7 +167,7 @@ function follow(next: Next, stack: StackObject, mayReplan: boolean): ExecResult 
     case 'await':
       return { kind: 'done', action: awaitChange() };
     case 'requeue':
-      return { kind: 'done', action: requeueAfter(next.afterMs, next.background ? { background: true } : {}) };
+      return { kind: 'done', action: requeueAfter(next.afterMs, { background: next.background === true }) };
     case 'replan':
       return mayReplan ? { kind: 'replan', stack } : { kind: 'done', action: requeueAfter(0) };
     case 'backoff':

@@ -9,7 +9,6 @@ import { LAST_APPLIED, realisticTemplate, stackManifest } from './lib.ts';
 
 type Mode = 'as-sent' | 'fields-only' | 'cache-view';
 
-
 function serverObject(i: number, template: Record<string, unknown>): string {
   const now = new Date().toISOString();
   const m = stackManifest(`bulk-${String(i).padStart(5, '0')}`, 'bench-bulk', 'heat-bulk', template) as { metadata: Record<string, unknown>; [k: string]: unknown };

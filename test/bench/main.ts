@@ -153,21 +153,17 @@ const informer = new Informer<StackObject>(new KubeClient(testKubeConfig(cp.kube
 const READ_VERBS = new Set(['GET', 'LIST', 'WATCH', 'CONNECT']);
 /** Mean server-side time (ms) of the non-read requests between two scrapes, by "VERB resource[/subresource]". */
 function writeMeanMs(before: Sample[], after: Sample[]): Record<string, number> {
-  const of = (name: string): Record<string, number> => {
-    const pick = (s: Sample[]): Sample[] => s.map((x) => (x.name === `apiserver_request_duration_seconds_${name}` ? { ...x, name: 'apiserver_request_total' } : { ...x, name: '' }));
-    return writesDelta(pick(before), pick(after));
-  };
-  const sum = of('sum');
-  const count = of('count');
+  const sum = writesDelta(before, after, 'apiserver_request_duration_seconds_sum');
+  const count = writesDelta(before, after, 'apiserver_request_duration_seconds_count');
   return Object.fromEntries(Object.entries(count).map(([k, n]) => [k, Math.round(((sum[k] ?? 0) / n) * 1e4) / 10]));
 }
 
-/** Non-read requests between two scrapes of apiserver_request_total, by "VERB resource[/subresource]". */
-function writesDelta(before: Sample[], after: Sample[]): Record<string, number> {
+/** Growth of a per-request counter (default apiserver_request_total) between two scrapes, non-read verbs, by "VERB resource[/subresource]". */
+function writesDelta(before: Sample[], after: Sample[], metric = 'apiserver_request_total'): Record<string, number> {
   const writes = (s: Sample[]): Map<string, number> => {
     const m = new Map<string, number>();
     for (const x of s) {
-      if (x.name !== 'apiserver_request_total' || READ_VERBS.has(x.labels['verb'] ?? '')) continue;
+      if (x.name !== metric || READ_VERBS.has(x.labels['verb'] ?? '')) continue;
       const k = `${x.labels['verb']} ${x.labels['resource']}${x.labels['subresource'] ? `/${x.labels['subresource']}` : ''}`;
       m.set(k, (m.get(k) ?? 0) + x.value);
     }
