@@ -81,7 +81,7 @@ describe('helm template: defaults', () => {
       ['POD_NAME', 'metadata.name'],
       ['POD_NAMESPACE', 'metadata.namespace'],
       // V8's heap bounded inside the memory limit (sized from `npm run bench`, docs/benchmarks.md).
-      ['NODE_OPTIONS', '--max-semi-space-size=1 --max-old-space-size=320'],
+      ['NODE_OPTIONS', '--max-semi-space-size=8 --max-old-space-size=320'],
     ]);
     expect(c.resources.limits?.memory).toBe('512Mi');
     expect(c.args[0]).toBe('run');
