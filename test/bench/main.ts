@@ -1,4 +1,4 @@
-// `npm run bench [-- --quick] [-- --profile=tp|mem]`: the performance targets of docs/benchmarks.md,
+// `npm run bench [-- --quick] [-- --profile=tp|mem|steady]`: the performance targets of docs/benchmarks.md,
 // measured against a real kube-apiserver + etcd (started here), the provider emulator (in this
 // process, with latency, operation duration and a rate limit) and the operator as a CHILD process
 // (so its RSS / heap / CPU are its own). Writes test/bench/results/{latest,<mode>}.json and
@@ -48,7 +48,7 @@ import {
 } from './lib.ts';
 import { summariseHeap } from './heap.ts';
 import { writeReport } from './report.ts';
-import { takeHeapSnapshot } from './snapshot.ts';
+import { startCpuProfile, takeHeapSnapshot } from './snapshot.ts';
 import { runSideBySide, spawnTwin } from './twin.ts';
 import { ProviderTrace } from './provider-trace.ts';
 
@@ -502,7 +502,7 @@ async function main(): Promise<void> {
   const a3 = await scrapeApiserver();
   const req3 = emu.control.requestCounts();
   bulkTrace.clear();
-  operator = await startOperator(argv.profile === 'mem', argv['heap-snapshot']);
+  operator = await startOperator(argv.profile === 'mem', argv['heap-snapshot'] || argv.profile === 'steady');
   const op3 = operator;
   const cold: Record<string, number | undefined> = {};
   const since = (): number => Math.round(performance.now() - op3.startedAt);
@@ -611,12 +611,16 @@ async function main(): Promise<void> {
   const req0 = emu.control.requestCounts();
   const mut0 = emu.engine.mutationCounts();
   const cpu4 = procCpuSeconds(op3.pid);
+  const profileDir = join(resultsDir, 'tmp', `profile-${MODE}`);
+  if (argv.profile === 'steady') mkdirSync(profileDir, { recursive: true });
+  const stopProfile = argv.profile === 'steady' ? await startCpuProfile(inspectPort, join(profileDir, `steady-${Date.now()}.cpuprofile`)) : undefined;
   const w0 = performance.now();
   let readyDips = 0;
   const dipWatch = informer.onUpdate((_o, n) => {
     if (!n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')) readyDips++;
   });
   await sleep(C.steadyWindowS * 1000);
+  await stopProfile?.();
   dipWatch();
   const windowS = (performance.now() - w0) / 1000;
   const a1 = await scrapeApiserver();

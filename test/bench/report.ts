@@ -128,14 +128,21 @@ export function writeReport(resultsDir: string, target: string): void {
     parts.push(section(mem));
     parts.push('');
   }
-  const prof = read(join(resultsDir, 'profile.json'));
-  if (prof?.['profile']) {
-    parts.push('## Profile run');
+  for (const [file, title] of [
+    ['profile', 'Profile run'],
+    ['steady', 'Profile at rest'],
+  ] as const) {
+    const prof = read(join(resultsDir, `${file}.json`));
+    if (!prof?.['profile']) continue;
+    parts.push(`## ${title}`);
     parts.push('');
     const phase = (prof['profile'] as { phase?: string }).phase ?? 'mem';
     const phases = (prof['config'] as { phases?: string } | undefined)?.phases ?? '3';
-    const what = phase === 'tp' ? 'while 200 new Stacks go to Ready (phase 1)' : 'during the cold start and the first reconcile of every Stack (phase 3)';
-    parts.push(`\`node test/bench/main.ts --quick --phases=${phases} --profile=${phase} --out=profile\` (the operator under \`--cpu-prof\` ${what}; the figures of a profiled run are not the benchmark's figures).`);
+    const what = {
+      tp: 'the operator under `--cpu-prof` while 200 new Stacks go to Ready (phase 1)',
+      steady: "V8's profiler started and stopped through the inspector around the steady-state window (phase 4: every Stack Ready, resyncs only)",
+    }[phase] ?? 'the operator under `--cpu-prof` during the cold start and the first reconcile of every Stack (phase 3)';
+    parts.push(`\`node test/bench/main.ts --quick --phases=${phases} --profile=${phase} --out=${file}\` (${what}; the figures of a profiled run are not the benchmark's figures).`);
     parts.push('');
     parts.push(section(prof));
     parts.push('');
