@@ -121,7 +121,9 @@ export function writeReport(resultsDir: string, target: string): void {
   parts.push('');
   const mem = read(join(resultsDir, 'mem10k.json'));
   if (mem) {
-    parts.push('## Memory run at 10,000 Stacks (the chart\'s sizing)');
+    // The first round's dedicated sizing run; the full run's phase 3 (same cgroup, the chart's
+    // current flags) is the current sizing figure (notes.md, fourth round).
+    parts.push('## Memory run at 10,000 Stacks (first round\'s sizing run)');
     parts.push('');
     parts.push(`\`npm run bench -- --phases=3 --node-options="${mem['config']?.['operatorNodeOptions'] ?? ''}" --memory-limit=${mem['config']?.['memoryLimit'] ?? ''} --ready-wait=${mem['memory']?.['readyWaitS'] ?? ''} --out=mem10k\` (phase 3 only: 10,000 realistic Stacks created with the operator stopped, then started; see "Issue 16" below).`);
     parts.push('');
