@@ -1,5 +1,6 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { canonicalJson, jsonEqual } from './canonical-json.ts';
+import { deadline } from './deadline.ts';
 import { oneLine, truncate } from './text.ts';
 import { matchesSelector, selectorText } from './label-selector.ts';
 
@@ -97,5 +98,49 @@ describe('label selectors (apimachinery semantics)', () => {
     expect(selectorText({ matchLabels: { team: 'a' }, matchExpressions: [{ key: 'env', operator: 'In', values: ['prod'] }, { key: 'x', operator: 'DoesNotExist' }] })).toBe(
       'team=a,env in (prod),!x',
     );
+  });
+});
+
+describe('deadline', () => {
+  it('aborts with a TimeoutError when the time is up, and never after dispose', () => {
+    vi.useFakeTimers();
+    try {
+      const a = deadline(100);
+      const b = deadline(100);
+      b.dispose();
+      vi.advanceTimersByTime(99);
+      expect(a.signal.aborted).toBe(false);
+      vi.advanceTimersByTime(1);
+      expect(a.signal.aborted).toBe(true);
+      expect(a.expired).toBe(true);
+      expect((a.signal.reason as DOMException).name).toBe('TimeoutError');
+      vi.advanceTimersByTime(1000);
+      expect(b.signal.aborted).toBe(false);
+      expect(vi.getTimerCount()).toBe(0);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+  it('follows its parent until disposed, with the parent\'s reason', () => {
+    vi.useFakeTimers();
+    try {
+      const parent = new AbortController();
+      const d = deadline(100, parent.signal);
+      parent.abort(new Error('stopping'));
+      expect(d.signal.aborted).toBe(true);
+      expect(d.expired).toBe(false);
+      expect((d.signal.reason as Error).message).toBe('stopping');
+      const other = new AbortController();
+      const e = deadline(100, other.signal);
+      e.dispose();
+      other.abort();
+      expect(e.signal.aborted).toBe(false);
+      const gone = deadline(100, parent.signal);
+      expect(gone.signal.aborted).toBe(true);
+      d.dispose();
+      expect(vi.getTimerCount()).toBe(0);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

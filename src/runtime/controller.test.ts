@@ -21,6 +21,35 @@ function setup(
 }
 
 describe('Controller', () => {
+  // The reconcile's deadline is cleared when it returns: AbortSignal.timeout() could not be, and kept a
+  // signal and a timer alive for the whole timeout after every reconcile, firing TimeoutErrors at rest.
+  it('a reconcile deadline fires while the reconcile runs and is cleared when it returns', async () => {
+    const signals: AbortSignal[] = [];
+    const c = new Controller<null>({
+      name: `test-${Math.random().toString(36).slice(2)}`,
+      context: null,
+      clock: new FakeClock(),
+      maxConcurrentReconciles: 2,
+      reconcileTimeoutMs: 30,
+      reconciler: async (key, _ctx, signal) => {
+        signals.push(signal);
+        if (key === 'slow') await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+        return awaitChange();
+      },
+    });
+    const abort = new AbortController();
+    const run = c.start(abort.signal);
+    c.enqueue('fast');
+    c.enqueue('slow');
+    await new Promise((r) => setTimeout(r, 120));
+    expect(signals).toHaveLength(2);
+    expect(signals[0]?.aborted).toBe(false); // returned at once: its deadline was cleared
+    expect(signals[1]?.aborted).toBe(true);
+    expect((signals[1]?.reason as Error).name).toBe('TimeoutError');
+    abort.abort();
+    await run;
+  });
+
   it('never reconciles a key concurrently; a change during a reconcile triggers exactly one more', async () => {
     const inFlight = new Map<string, number>();
     let maxPerKey = 0;

@@ -19,6 +19,7 @@
 // - `signal` aborts when the controller stops (shutdown, or leadership lost); workers then take no
 //   new keys and `start` resolves once in-flight reconciles have returned.
 import { randomUUID } from 'node:crypto';
+import { deadline } from '../lib/deadline.ts';
 import { realClock, type Clock, type TimerHandle } from './clock.ts';
 import { errorSummary, isTerminal, retryAfterMs } from './errors.ts';
 import type { Informer } from './informer.ts';
@@ -227,10 +228,8 @@ export class Controller<C = unknown> {
       slash < 0 ? { name: key, reconcileID } : { namespace: key.slice(0, slash), name: key.slice(slash + 1), reconcileID },
     );
     const requeues = this.queue.numRequeues(key);
-    const signal =
-      this.#opts.reconcileTimeoutMs !== undefined
-        ? AbortSignal.any([runSignal, AbortSignal.timeout(this.#opts.reconcileTimeoutMs)])
-        : runSignal;
+    const limit = this.#opts.reconcileTimeoutMs !== undefined ? deadline(this.#opts.reconcileTimeoutMs, runSignal) : undefined;
+    const signal = limit?.signal ?? runSignal;
     const t0 = this.#clock.now();
     this.#active++;
     this.#metrics.activeWorkers(1);
@@ -266,6 +265,7 @@ export class Controller<C = unknown> {
         log.warn({ err: errorSummary(err), requeues: requeues + 1, retryAfterMs: floor || undefined }, 'reconcile failed: requeued with backoff');
       }
     } finally {
+      limit?.dispose();
       this.#active--;
       this.#metrics.activeWorkers(-1);
     }

@@ -14,6 +14,7 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import { ApiException } from '@kubernetes/client-node/dist/gen/apis/exception.js';
 import { HttpMethod, RequestContext } from '@kubernetes/client-node/dist/gen/http/http.js';
 import { Agent, fetch, type Dispatcher } from 'undici';
+import { deadline } from '../lib/deadline.ts';
 import { type Clock, realClock, sleep } from './clock.ts';
 import { BucketRateLimiter } from './workqueue.ts';
 
@@ -157,11 +158,18 @@ export class KubeClient {
 
   /** Sends a request; resolves the parsed JSON body (undefined for empty bodies), throws ApiException on non-2xx. */
   async request<T = unknown>(opts: RequestOptions): Promise<T> {
-    const res = await this.#send(opts);
-    const text = await res.text();
-    if (res.status < 200 || res.status >= 300) throw toApiException(res.status, opts, text, res.headers);
-    if (text === '') return undefined as T;
-    return JSON.parse(text) as T;
+    // The deadline covers the body too, and is cleared as soon as the body is read (lib/deadline.ts).
+    const timeoutMs = opts.timeoutMs ?? this.timeoutMs;
+    const limit = timeoutMs > 0 ? deadline(timeoutMs, opts.signal) : undefined;
+    try {
+      const res = await this.#send({ ...opts, ...(limit ? { signal: limit.signal } : {}) });
+      const text = await res.text();
+      if (res.status < 200 || res.status >= 300) throw toApiException(res.status, opts, text, res.headers);
+      if (text === '') return undefined as T;
+      return JSON.parse(text) as T;
+    } finally {
+      limit?.dispose();
+    }
   }
 
   /**
@@ -182,7 +190,7 @@ export class KubeClient {
     opts.signal?.addEventListener('abort', dispose, { once: true });
     let res: Awaited<ReturnType<typeof fetch>>;
     try {
-      res = await this.#send({ ...opts, method: 'GET', timeoutMs: 0 }, own);
+      res = await this.#send({ ...opts, method: 'GET' }, own);
     } catch (err) {
       dispose();
       throw err;
@@ -238,7 +246,10 @@ export class KubeClient {
     return this.request({ method: 'DELETE', path: resourcePath(r, namespace, name), body, signal });
   }
 
-  /** With `own`, the request runs on a dispatcher of its own (returned in `own.d`; the caller destroys it). */
+  /**
+   * With `own`, the request runs on a dispatcher of its own (returned in `own.d`; the caller destroys it).
+   * `opts.signal` carries the deadline (request() sets one; a watch has none).
+   */
   async #send(opts: RequestOptions, own?: { d?: Dispatcher }): Promise<Awaited<ReturnType<typeof fetch>>> {
     // Reservation semantics (golang.org/x/time/rate): wait for this request's slot.
     const wait = this.#limiter?.bucket.when('') ?? 0;
@@ -261,18 +272,8 @@ export class KubeClient {
       body = typeof opts.body === 'string' ? opts.body : JSON.stringify(opts.body);
       headers['content-type'] = opts.contentType ?? 'application/json';
     }
-    const timeoutMs = opts.timeoutMs ?? this.timeoutMs;
-    const signals: AbortSignal[] = [];
-    if (opts.signal) signals.push(opts.signal);
-    if (timeoutMs > 0) signals.push(AbortSignal.timeout(timeoutMs));
     try {
-      return await fetch(url, {
-        method: opts.method,
-        headers,
-        body,
-        dispatcher: cached.d,
-        signal: signals.length === 0 ? undefined : signals.length === 1 ? signals[0] : AbortSignal.any(signals),
-      });
+      return await fetch(url, { method: opts.method, headers, body, dispatcher: cached.d, signal: opts.signal });
     } catch (err) {
       // A request that timed out may sit on a connection that died silently (no FIN / RST); undici
       // would keep handing that connection out. Start a fresh pool; the old one is destroyed after a

@@ -12,6 +12,7 @@
 // Egress goes through undici's EnvHttpProxyAgent (HTTPS_PROXY / HTTP_PROXY / NO_PROXY).
 import { setTimeout as sleep } from 'node:timers/promises';
 import { EnvHttpProxyAgent, type Dispatcher } from 'undici';
+import { deadline } from '../../lib/deadline.ts';
 import type { Logger } from 'pino';
 import { ProviderError } from '../types.ts';
 import { plainHttpRefused } from '../endpoint-policy.ts';
@@ -196,8 +197,8 @@ export class HttpClient {
     sent.push(prepared.headers);
     const started = performance.now();
     const timeoutMs = this.#opts.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
-    const deadline = AbortSignal.timeout(timeoutMs);
-    const signal = req.signal ? AbortSignal.any([req.signal, deadline]) : deadline;
+    const limit = deadline(timeoutMs, req.signal);
+    const signal = limit.signal;
     let code = 'error';
     try {
       const r = await this.#dispatcher.request({
@@ -212,11 +213,12 @@ export class HttpClient {
       const text = await readCapped(r.body, this.#opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES, this.provider);
       return responseOf(r.statusCode, r.headers, text);
     } catch (e) {
-      if (deadline.aborted && !req.signal?.aborted) {
+      if (limit.expired && !req.signal?.aborted) {
         throw new ProviderError('Transient', `no complete answer within ${timeoutMs} ms (request deadline)`, { code: 'RequestTimeout', cause: e });
       }
       throw e;
     } finally {
+      limit.dispose();
       this.#observe(req, prepared, code, attempt, started);
     }
   }
