@@ -2,7 +2,8 @@
 import { describe, expect, it } from 'vitest';
 import { outputsHash } from '../output-data.ts';
 import type { StackPhase } from '../../providers/types.ts';
-import { CAPS, TYPES, provider, stack, view, found, input, cond, expectHealth, applied, REF, requeueOf } from './fixtures.test-util.ts';
+import { ANNOTATION_RECONCILE_REQUESTED_AT } from '../../api/v1alpha1/types.ts';
+import { CAPS, TYPES, H_OLD, INPUT, provider, stack, view, found, input, cond, expectHealth, applied, REF, requeueOf } from './fixtures.test-util.ts';
 import { type PlanInput, plan, planOutputsFailure } from './index.ts';
 
 describe('plan: unchanged spec at rest', () => {
@@ -50,6 +51,44 @@ describe('plan: unchanged spec at rest', () => {
   it.each(['RolledBack', 'RollbackFailed'] as StackPhase[])('at rest in %s without our operation is Stalled', (phase) => {
     const step = plan(input(stack({ status: applied }), found(view(phase, 'rollback'))));
     expectHealth(step, 'stalled', 'ProviderStackFailed');
+  });
+});
+
+describe('plan: a failed or rolled-back stack at the applied spec is re-applied when the user asks', () => {
+  const stalledAt = (gen: number) => plan(input(stack({ status: applied, generation: gen }), found(view('Failed', 'update', { reason: 'boom' })))).status;
+
+  it('Stalled ProviderStackFailed stays so on every resync: never an update loop', () => {
+    const again = plan(input(stack({ status: stalledAt(2) }), found(view('Failed', 'update'))));
+    expect(again.action.type).toBe('none');
+    expectHealth(again, 'stalled', 'ProviderStackFailed');
+  });
+
+  it('a spec change (even one that leaves the desired state as applied) runs an update to it', () => {
+    const step = plan(input(stack({ status: stalledAt(1), generation: 2 }), found(view('Failed', 'update'))));
+    expect(step.action).toMatchObject({ type: 'update', ref: REF, input: INPUT });
+    expectHealth(step, 'progressing', 'Updating');
+  });
+
+  it('a new reconcile-requested-at runs an update to it, once', () => {
+    const annotations = { [ANNOTATION_RECONCILE_REQUESTED_AT]: 'r1' };
+    const step = plan(input(stack({ status: stalledAt(2), annotations }), found(view('RolledBack', 'rollback'))));
+    expect(step.action.type).toBe('update');
+    // The request handled (the update failed and was given up): the same value asks nothing again.
+    const handled = { ...stalledAt(2), lastHandledReconcileRequest: 'r1' };
+    expect(plan(input(stack({ status: handled, annotations }), found(view('RolledBack', 'rollback')))).action.type).toBe('none');
+  });
+
+  it('after our update of another spec was given up, the spec changed back to the applied one is re-applied', () => {
+    const gaveUp = { ...applied, observedGeneration: 2, failures: 3, blockedHash: H_OLD };
+    const step = plan(input(stack({ status: gaveUp }), found(view('Failed', 'update'))));
+    expect(step.action.type).toBe('update');
+    expect(step.status.blockedHash).toBeUndefined();
+  });
+
+  it('a Complete stack at the applied spec is Ready, whatever was blocked before', () => {
+    const step = plan(input(stack({ status: { ...applied, blockedHash: H_OLD } }), found(view('Complete'))));
+    expect(step.action.type).toBe('none');
+    expectHealth(step, 'ready', 'Succeeded');
   });
 });
 

@@ -50,7 +50,8 @@ export function startOperation(
   const providerPlanId = attempt === 0 ? approvedProviderPlan(ctx, status) : undefined;
   if (providerPlanId) operation.providerPlanId = providerPlanId;
   const st = withConditions(
-    { ...status, ...viewFields(view), operation, nextRetryAt: undefined },
+    // A new operation ends the block of an earlier desired state: returning to it later is a change.
+    { ...status, ...viewFields(view), operation, nextRetryAt: undefined, blockedHash: undefined },
     stack,
     'progressing',
     type === 'Create' ? REASONS.Creating : REASONS.Updating,
@@ -79,7 +80,7 @@ export function planAtRest(ctx: PlanCtx, provider: ProviderInfo, view: StackView
   const { input, stack, nowIso } = ctx;
   let status: StackStatus = { ...status0, ...viewFields(view) };
   if (status.blockedHash !== undefined && status.blockedHash === desired.hash) return blockedStep(ctx, status, events, resyncDelay(provider, input.jitter));
-  if (status.lastAppliedHash !== desired.hash) {
+  if (status.lastAppliedHash !== desired.hash || (view.phase !== 'Complete' && reapplyAsked(ctx, status))) {
     return retryWait(ctx, status, events) ?? startOperation(ctx, provider, status, events, 'Update', desired, view);
   }
   const mirror = mirrorProtection(ctx, provider, view, status, events);
@@ -93,6 +94,25 @@ export function planAtRest(ctx: PlanCtx, provider: ProviderInfo, view: StackView
   // Settled but not Complete, with nothing of ours in flight: changed outside, or failed earlier.
   const why = `the stack is ${view.rawStatus}${view.reason ? `: ${view.reason}` : ''}; ${RETRY_HINT} to re-apply`;
   return idle(withConditions(status, stack, 'stalled', REASONS.ProviderStackFailed, why, nowIso), resyncAfter(resyncDelay(provider, input.jitter)), events);
+}
+
+/**
+ * A stack that is not Complete although its applied spec is the desired one is updated to it again
+ * when (docs/troubleshooting.md, ProviderStackFailed):
+ * - our own last attempt at another spec failed or was cancelled (`failures`, `blockedHash`), and the
+ *   spec was since changed back: a revert after a cancelled update leaves the stack rolled back;
+ * - the spec changed since the last verdict, or a new reconcile request came (a stack failed outside).
+ * Without one of these it stays Stalled, so a stack that fails outside Kubernetes is never updated in
+ * a loop; a re-apply that fails again ends blocked at this spec (settled.ts).
+ */
+function reapplyAsked(ctx: PlanCtx, status: StackStatus): boolean {
+  const seen = ctx.status0.observedGeneration;
+  return (
+    (status.failures ?? 0) > 0 ||
+    status.blockedHash !== undefined ||
+    (seen !== undefined && seen < ctx.gen) ||
+    status.lastHandledReconcileRequest !== ctx.status0.lastHandledReconcileRequest
+  );
 }
 
 /**

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { ANNOTATION_CANCEL_UPDATE } from '../../api/v1alpha1/types.ts';
 import type { ProviderType, StackOperation } from '../../providers/types.ts';
-import { H_OLD, H_NEW, provider, stack, view, found, input, cond, expectHealth, applied, appliedOld, updateOp } from './fixtures.test-util.ts';
+import { H_OLD, H_NEW, INPUT, provider, stack, view, found, input, cond, expectHealth, applied, appliedOld, updateOp } from './fixtures.test-util.ts';
 import { plan } from './index.ts';
 
 describe('plan: spec changed during an update', () => {
@@ -63,9 +63,30 @@ describe('plan: spec changed during an update', () => {
     const st = { ...appliedOld, operation: updateOp(H_OLD, { cancelRequested: true, cancelReason: 'SpecChanged' }) };
     const step = plan(input(stack({ status: st }), found(view('RolledBack', 'rollback'))));
     expect(step.status.operation).toBeUndefined();
-    expect(step.status.blockedHash).toBeUndefined();
+    // Blocked: the cancelled spec, never the newest one.
+    expect(step.status.blockedHash).toBe(H_OLD);
     expect(step.status.failures).toBeUndefined();
     expect(step.next).toEqual({ type: 'replan' });
+    const next = plan(input(stack({ status: step.status }), found(view('RolledBack', 'rollback'))));
+    expect(next.action.type).toBe('update');
+    expect(next.status.blockedHash).toBeUndefined();
+  });
+
+  it('a spec reverted to the applied one while the update runs: cancelled, then the rolled-back stack is updated to it', () => {
+    // Applied H_NEW; the update to H_OLD is cancelled because the spec went back to H_NEW.
+    const st = { ...applied, operation: updateOp(H_OLD, { cancelRequested: true, cancelReason: 'SpecChanged' }) };
+    const step = plan(input(stack({ status: st }), found(view('RolledBack', 'rollback'))));
+    expect(step.next).toEqual({ type: 'replan' });
+    const next = plan(input(stack({ status: step.status }), found(view('RolledBack', 'rollback'))));
+    expect(next.action).toMatchObject({ type: 'update', input: INPUT });
+    expectHealth(next, 'progressing', 'Updating');
+  });
+
+  it.each(['CancelRequested', 'UpdateTimedOut'])('a %s cancel that settles after the spec changed back is superseded, not Stalled', (reason) => {
+    const st = { ...applied, operation: updateOp(H_OLD, { cancelRequested: true, cancelReason: reason }) };
+    const step = plan(input(stack({ status: st }), found(view('RolledBack', 'rollback'))));
+    expect(cond(step, 'Stalled')?.status).toBe('False');
+    expect(step.events.map((e) => e.reason)).toContain('UpdateCancelled');
     const next = plan(input(stack({ status: step.status }), found(view('RolledBack', 'rollback'))));
     expect(next.action.type).toBe('update');
   });

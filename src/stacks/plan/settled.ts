@@ -19,7 +19,7 @@ export function planSettled(ctx: PlanCtx, provider: ProviderInfo, view: StackVie
     const st = withConditions(status, ctx.stack, 'progressing', REASONS.Updating, `resuming ${opLabel(op)}`, ctx.nowIso);
     return mutate(resendAction(ctx, op.type, op.token, desired.input, view, op.providerPlanId), st, { operation: { ...op, issuedAt: ctx.nowIso } }, after(provider.pollIntervalMs), events);
   }
-  if (op.cancelRequested) return cancelSettled(ctx, provider, view, op, base, events);
+  if (op.cancelRequested) return cancelSettled(ctx, provider, view, op, base, events, desired.hash);
   if (view.phase === 'Complete') return succeeded(ctx, provider, view, op, base, events, desired.hash);
   return failed(ctx, op, view, status, base, events);
 }
@@ -48,11 +48,13 @@ export function neverLanded(op: OperationRecord, view: StackView): boolean {
   return Number.isFinite(changedMs) && changedMs < recordedMs;
 }
 
-function cancelSettled(ctx: PlanCtx, provider: ProviderInfo, view: StackView, op: OperationRecord, base: StackStatus, events: EventSpec[]): Step {
+function cancelSettled(ctx: PlanCtx, provider: ProviderInfo, view: StackView, op: OperationRecord, base: StackStatus, events: EventSpec[], hash: string): Step {
   const { stack, nowIso } = ctx;
-  // Superseded by a newer spec: not a failure, apply the newest spec next (the hash differs).
-  if (op.cancelReason === REASONS.SpecChanged) {
-    const st = withConditions(base, stack, 'progressing', REASONS.Progressing, `update of generation ${op.generation} cancelled (${view.rawStatus}); applying the newest spec`, nowIso);
+  // Superseded by a newer spec (the cancel's reason, or a change while any cancel ran): not a failure,
+  // apply the newest spec next. The cancelled hash is blocked, so that the newest spec is applied even
+  // when it is the one the stack rolled back to (apply.ts, reapplyAsked).
+  if (op.cancelReason === REASONS.SpecChanged || (op.hash !== undefined && op.hash !== hash)) {
+    const st = withConditions({ ...base, ...(op.hash ? { blockedHash: op.hash } : {}) }, stack, 'progressing', REASONS.Progressing, `update of generation ${op.generation} cancelled (${view.rawStatus}); applying the newest spec`, nowIso);
     return idle(st, REPLAN, [...events, { type: 'Normal', reason: 'UpdateCancelled', message: `superseded update of generation ${op.generation} ended ${view.rawStatus}` }]);
   }
   const reason = op.cancelReason === REASONS.UpdateTimedOut ? REASONS.UpdateTimedOut : REASONS.UpdateCancelled;

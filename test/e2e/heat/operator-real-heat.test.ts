@@ -195,6 +195,25 @@ describe('the operator against real Heat', () => {
     }
   });
 
+  // Real Heat's own state machine is the oracle: a cancelled update ends ROLLBACK_COMPLETE, and the
+  // reverted spec (the desired state last applied) must still be applied, not left Stalled.
+  it('a spec reverted while its update runs: real Heat cancels and rolls back, then the reverted spec is applied', async () => {
+    const manifest = (message: string, updateWait: number) =>
+      stackManifest('revert', 'heat', { providerRef: { name: 'real-heat' }, template: { inline: template('v1', updateWait) }, parameters: { message } });
+    await env.apply(manifest('one', 0));
+    await env.waitStack('revert', isReady, 'Ready', 120_000);
+    await env.apply(manifest('two', 60));
+    await env.waitStack('revert', (x) => x.status?.stackStatus === 'UPDATE_IN_PROGRESS', 'update running', 60_000);
+    await env.apply(manifest('one', 0));
+    const s = await env.waitStack('revert', (x) => isReady(x) && x.status?.lastAppliedGeneration === x.metadata.generation, 'reverted spec applied', 180_000);
+    expect(s.status?.stackStatus).toBe('UPDATE_COMPLETE');
+    expect(s.status?.outputs?.message).toBe('one');
+    const reasons = (await kubectl(['get', 'events.events.k8s.io', '-n', env.ns, '--field-selector', 'regarding.name=revert', '-o', 'jsonpath={.items[*].reason}'])).stdout;
+    expect(reasons).toContain('UpdateCancelled');
+    await kubectl(['delete', 'stack', 'revert', '-n', env.ns, '--wait=false']);
+    await env.waitGone('revert', 120_000);
+  });
+
   // Plan, then approve (docs/plan-approve.md): the plan comes from real Heat's previews, nothing
   // happens before the approval, and the approved update does what the plan said.
   it('approval.mode Manual: real Heat previews the create and the update; each applies only once approved', async () => {

@@ -206,6 +206,24 @@ describe('cancel-update', () => {
     expect(counts('ros', 'cancelme').update).toBe(2);
   });
 
+  it('a spec reverted after a cancelled update is applied: the rolled-back stack does not stay Stalled', async () => {
+    const one = stackManifest('revert', 'heat', { template: { inline: hot('r') }, parameters: { message: 'one' } });
+    await env.apply(one);
+    await env.waitStack('revert', isReady, 'Ready');
+    await env.apply(stackManifest('revert', 'heat', { template: { inline: hot('r', { update: 200 }) }, parameters: { message: 'two' } }));
+    await env.waitStack('revert', (x) => x.status?.operation?.type === 'Update' && !!x.status.operation.issuedAt, 'update issued');
+    await kubectl(['annotate', 'stack', 'revert', '-n', env.ns, 'stackoperator.dev/cancel-update=c1']);
+    await env.waitStack('revert', (x) => cond(x, 'Stalled')?.reason === 'UpdateCancelled', 'Stalled UpdateCancelled', 60_000);
+    // Back to the spec the stack had before: the same desired state as last applied, on a stack that
+    // rolled back. docs/troubleshooting.md says a spec change runs an update.
+    await env.apply(one);
+    const s = await env.waitStack('revert', (x) => isReady(x) && x.status?.lastAppliedGeneration === x.metadata.generation, 'reverted spec applied', 60_000);
+    expect(s.status?.stackStatus).toBe('UPDATE_COMPLETE');
+    expect(s.status?.outputs?.message).toBe('one');
+    expect(s.status?.blockedHash).toBeUndefined();
+    expect(counts('heat', 'revert')).toMatchObject({ cancel: 1, update: 2 });
+  });
+
   it('rfs has no cancel: a superseding change waits for the running deployment, then applies', async () => {
     await env.apply(stackManifest('nocancel', 'rfs', { template: { inline: templateFor('rfs', 'r', { update: 40 }) }, parameters: { message: 'one' } }));
     await env.waitStack('nocancel', isReady, 'Ready');
