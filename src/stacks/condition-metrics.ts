@@ -1,17 +1,13 @@
 // Per-object condition gauges, like external-secrets' externalsecret_status_condition:
 // stack_operator_stack_condition{namespace,name,condition,status} and
 // stack_operator_provider_condition{kind,namespace,name,condition,status} are 1 for each condition's
-// current status. Labels are bounded: one series per object and condition type (the series of the
-// previous status is removed), and every series of a deleted object goes with it. The chart's
-// PrometheusRule alerts on them (Stalled Stacks, providers not Ready).
+// current status. The chart's PrometheusRule alerts on them (Stalled Stacks, providers not Ready).
+//
+// The series are rendered at scrape time from the informers' caches, so nothing per object is held
+// between scrapes and a deleted object's series cannot be left behind. Kept as prom-client series
+// they cost 931 B of heap per Stack (docs/benchmarks.md, fourth round) for data the cache already has.
 import { Gauge, register } from 'prom-client';
 import type { Condition } from '../api/v1alpha1/types.ts';
-
-export interface ConditionSource<T> {
-  onAdd(fn: (obj: T) => void): unknown;
-  onUpdate(fn: (old: T, obj: T) => void): unknown;
-  onDelete(fn: (obj: T) => void): unknown;
-}
 
 interface Tracked {
   metadata: { name?: string; namespace?: string };
@@ -20,42 +16,54 @@ interface Tracked {
 
 type Labels = Record<string, string>;
 
-function gauge(name: string, help: string, labelNames: string[]): Gauge {
-  return (register.getSingleMetric(name) as Gauge | undefined) ?? new Gauge({ name, help, labelNames });
+/** Where a gauge's objects come from: a cache's current objects, and labels every series of them carries. */
+export interface ConditionSource {
+  list(): readonly Tracked[];
+  labels?: Labels;
 }
 
-/** Keeps `g` equal to the current conditions of every object `source` reports. */
-/** The two calls of a prom-client Gauge this needs. */
-export interface SeriesSink {
-  set(labels: Labels, value: number): void;
-  remove(labels: Labels): void;
+type Series = Awaited<ReturnType<Gauge['get']>>['values'];
+
+/** One series per object and condition, at the condition's current status. */
+export function conditionSeries(sources: readonly ConditionSource[]): Series {
+  const values: Series = [];
+  for (const source of sources) {
+    for (const o of source.list()) {
+      const namespace = o.metadata.namespace ?? '';
+      const name = o.metadata.name ?? '';
+      for (const c of o.status?.conditions ?? []) values.push({ value: 1, labels: { ...source.labels, namespace, name, condition: c.type, status: c.status } });
+    }
+  }
+  return values;
 }
 
-export function trackConditions<T extends Tracked>(source: ConditionSource<T>, g: SeriesSink, extra: Labels = {}): void {
-  const current = new Map<string, Labels[]>();
-  const key = (o: T) => `${o.metadata.namespace ?? ''}/${o.metadata.name ?? ''}`;
-  const sync = (o: T) => {
-    const next = (o.status?.conditions ?? []).map((c) => ({ ...extra, namespace: o.metadata.namespace ?? '', name: o.metadata.name ?? '', condition: c.type, status: c.status }));
-    for (const old of current.get(key(o)) ?? []) if (!next.some((n) => n.condition === old.condition && n.status === old.status)) g.remove(old);
-    for (const n of next) g.set(n, 1);
-    current.set(key(o), next);
-  };
-  source.onAdd(sync);
-  source.onUpdate((_old, o) => sync(o));
-  source.onDelete((o) => {
-    for (const old of current.get(key(o)) ?? []) g.remove(old);
-    current.delete(key(o));
-  });
+/** A prom-client Gauge whose values are read from `sources` at each scrape instead of kept. */
+class ScrapedGauge extends Gauge {
+  readonly #sources: readonly ConditionSource[];
+
+  constructor(name: string, help: string, labelNames: string[], sources: readonly ConditionSource[]) {
+    super({ name, help, labelNames });
+    this.#sources = sources;
+  }
+
+  override async get(): ReturnType<Gauge['get']> {
+    return { ...(await super.get()), values: conditionSeries(this.#sources) };
+  }
 }
 
-export const stackConditionGauge = (): Gauge =>
-  gauge('stack_operator_stack_condition', 'Status of each condition of each Stack (1 for the current status)', ['namespace', 'name', 'condition', 'status']);
+/** (Re)registers a gauge on the default registry: the newest operator's caches are the ones scraped. */
+function scraped(name: string, help: string, labelNames: string[], sources: readonly ConditionSource[]): Gauge {
+  register.removeSingleMetric(name);
+  return new ScrapedGauge(name, help, labelNames, sources);
+}
 
-export const providerConditionGauge = (): Gauge =>
-  gauge('stack_operator_provider_condition', 'Status of each condition of each StackProvider / ClusterStackProvider (1 for the current status)', [
-    'kind',
-    'namespace',
-    'name',
-    'condition',
-    'status',
-  ]);
+export const stackConditionGauge = (stacks: ConditionSource): Gauge =>
+  scraped('stack_operator_stack_condition', 'Status of each condition of each Stack (1 for the current status)', ['namespace', 'name', 'condition', 'status'], [stacks]);
+
+export const providerConditionGauge = (providers: readonly ConditionSource[]): Gauge =>
+  scraped(
+    'stack_operator_provider_condition',
+    'Status of each condition of each StackProvider / ClusterStackProvider (1 for the current status)',
+    ['kind', 'namespace', 'name', 'condition', 'status'],
+    providers,
+  );

@@ -10,7 +10,7 @@ import { type Informer, keepOnly, LAST_APPLIED_ANNOTATION } from '../runtime/inf
 import type { KubeObject } from '../runtime/kube-client.ts';
 import type { Manager } from '../runtime/manager.ts';
 import { CachedReader } from './cached-reader.ts';
-import { providerConditionGauge, stackConditionGauge, trackConditions } from './condition-metrics.ts';
+import { providerConditionGauge, stackConditionGauge } from './condition-metrics.ts';
 import { type DependencyIndex, dependencyNames, readyAtGeneration, trackDependencies } from './dependencies.ts';
 import type { CrashPoint, ProviderClients, ProviderObject, StackContext, StackObject } from './context.ts';
 import type { PlannerSettings } from './plan/index.ts';
@@ -161,9 +161,11 @@ export function buildOperator(manager: Manager, opts: OperatorOptions = {}): Ope
     });
     c.for(informer, { predicate: (event, obj, old) => event !== 'update' || obj.metadata.generation !== old?.metadata.generation });
   }
-  trackConditions(stacks, stackConditionGauge());
-  trackConditions(providers, providerConditionGauge(), { kind: 'StackProvider' });
-  trackConditions(clusterProviders, providerConditionGauge(), { kind: 'ClusterStackProvider' });
+  stackConditionGauge(stacks);
+  providerConditionGauge([
+    { list: () => providers.list(), labels: { kind: 'StackProvider' } },
+    { list: () => clusterProviders.list(), labels: { kind: 'ClusterStackProvider' } },
+  ]);
   const close = async (): Promise<void> => {
     // The events the last reconciles recorded, written before the process goes (bounded by their writes' timeouts).
     await events.flush();

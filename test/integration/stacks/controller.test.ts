@@ -2,6 +2,7 @@
 // create, update, cancel-update in its cases, delete with each policy, deletion protection in every
 // layer, suspend, ownership, outputs and the provider's Ready condition.
 import { join } from 'node:path';
+import { register } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kubectl } from '../../env/kube.ts';
 import { repoRoot } from '../../../src/devenv/paths.ts';
@@ -162,10 +163,15 @@ describe('heat: create, update, outputs, delete', () => {
     expect(counts('heat', 'web').update).toBe(1);
   });
 
-  it('delete removes the cloud stack, then releases the finalizer', async () => {
+  it('delete removes the cloud stack, then releases the finalizer; the condition gauges follow the cache', async () => {
+    const gauge = () => register.getSingleMetricAsString('stack_operator_stack_condition');
+    expect(await gauge()).toContain(`stack_operator_stack_condition{namespace="${env.ns}",name="web",condition="Ready",status="True"} 1`);
     const id = (await env.getStack('web'))?.status?.stackId as string;
     await kubectl(['delete', 'stack', 'web', '-n', env.ns, '--wait=false']);
     await env.waitGone('web');
+    // The informer sees the delete after the API server confirms it: read until it shows, bounded.
+    for (let i = 0; i < 50 && (await gauge()).includes(`name="web",`); i++) await new Promise((r) => setTimeout(r, 100));
+    expect(await gauge()).not.toContain(`namespace="${env.ns}",name="web",`);
     const rec = env.emu.engine.get(id);
     expect(rec === undefined || rec.deleted || rec.status === 'COMPLETE' && rec.action === 'DELETE').toBe(true);
     expect(counts('heat', 'web').delete).toBe(1);
