@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { StackPlan, StackStatus } from '../../api/v1alpha1/types.ts';
 import { H_NEW, H_OLD, INPUT, REF, absent, appliedOld, cond, found, input, provider, stack, updateOp, view } from './fixtures.test-util.ts';
 import { MAX_PLAN_CHANGES, planId, planRecord } from './approval.ts';
-import { type PlanInput, type Step, plan } from './index.ts';
+import { type PlanInput, type Step, plan, planCallFailure } from './index.ts';
 
 const MANUAL = { approval: { mode: 'Manual' as const } };
 const ID = planId(2, H_NEW);
@@ -253,6 +253,25 @@ describe('plan: provider plans (ROS change sets, RFS execution plans)', () => {
     expect(step.action).toMatchObject({ type: 'update', ref: REF, input: INPUT });
     expect(step.action).not.toHaveProperty('providerPlanId');
     expect(step.status.operation?.providerPlanId).toBeUndefined();
+  });
+
+  it('an approved provider plan refused at execution (made stale outside Kubernetes): blocked, and reconcile-requested-at makes a new plan', () => {
+    const approved = stack({ spec: MANUAL, status: { ...readyOld, plan: withPlan(planOf('Update'), 'cs-1') }, annotations: approve(ID) });
+    const i = { ...input(approved, found(view('Complete'))), provider: ros };
+    const run = plan(i);
+    expect(run.action).toMatchObject({ type: 'update', providerPlanId: 'cs-1' });
+    const refused = planCallFailure(i, run, { kind: 'Invalid', message: 'The ChangeSet (cs-1) is OBSOLETE' });
+    expect(cond(refused, 'Stalled')).toMatchObject({ status: 'True', reason: 'InvalidSpec' });
+    expect(cond(refused, 'Stalled')?.message).toContain('Set stackoperator.dev/reconcile-requested-at to make a new plan');
+    // Nothing changes: no loop of refused executions.
+    const again = plan({ ...i, stack: stack({ spec: MANUAL, status: refused.status, annotations: approve(ID) }) });
+    expect(again.action.type).toBe('none');
+    // A reconcile request: a new plan (a new id) is made and waits for its own approval.
+    const req = { ...approve(ID), 'stackoperator.dev/reconcile-requested-at': 'r1' };
+    const fresh = plan({ ...i, stack: stack({ spec: MANUAL, status: refused.status, annotations: req }) });
+    expect(fresh.action).toMatchObject({ type: 'preview', operation: 'Update', plan: { id: planId(2, H_NEW, 'r1') } });
+    expect(planId(2, H_NEW, 'r1')).not.toBe(ID);
+    expect(reconciling(fresh)?.reason).toBe('AwaitingApproval');
   });
 
   it('deletion while a create plan waits deletes the plan-only stack', () => {

@@ -17,9 +17,17 @@ export const MAX_PLAN_CHANGES = 100;
 
 export const isManual = (ctx: PlanCtx): boolean => ctx.stack.spec.approval?.mode === 'Manual';
 
-/** Short and stable: the same generation and desired state always give the same id. */
-export function planId(generation: number, hash: string): string {
-  return createHash('sha256').update(`${generation}/${hash}`).digest('hex').slice(0, 10);
+/**
+ * Short and stable: the same generation and desired state always give the same id. `epoch` is the last
+ * reconcile request handled: a new one makes a new plan, the way out when the provider refuses to run
+ * an approved plan it has since made stale (ROS OBSOLETE, an expired RFS plan). Without one the id is
+ * what it always was, so no waiting plan changes its id on an upgrade.
+ */
+export function planId(generation: number, hash: string, epoch?: string): string {
+  return createHash('sha256')
+    .update(epoch === undefined ? `${generation}/${hash}` : `${generation}/${hash}/${epoch}`)
+    .digest('hex')
+    .slice(0, 10);
 }
 
 /** The exact command that approves plan `id` of this Stack. */
@@ -46,7 +54,7 @@ export function approvalGate(
     const st = withConditions(status, ctx.stack, 'stalled', REASONS.InvalidSpec, message, ctx.nowIso);
     return idle(st, after(recheckDelay(ctx, REASONS.InvalidSpec)), eventOnce(ctx.status0, REASONS.InvalidSpec, events, message));
   }
-  const id = planId(ctx.gen, desired.hash);
+  const id = planId(ctx.gen, desired.hash, status.lastHandledReconcileRequest);
   const approval = ctx.stack.metadata.annotations?.[ANNOTATION_APPROVE];
   const current = status.plan?.id === id && status.plan.operation === type ? status.plan : undefined;
   if (current && approval === id) {

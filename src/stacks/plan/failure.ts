@@ -65,12 +65,19 @@ function invalid(input: PlanInput, step: Step, base: StackStatus, failure: CallF
   const text = `the provider rejected the ${action === 'none' ? 'request' : action}${where}: ${message}`;
   // A refused preview is the same refusal a create / update would meet (docs/plan-approve.md).
   const blocks = action === 'create' || action === 'update' || action === 'preview';
+  // An approved provider plan the provider refuses to run (made stale since): a reconcile request makes
+  // a new plan (approval.ts, planId), as the spec may be right.
+  const call = step.action;
+  const stalePlan = (call.type === 'create' || call.type === 'update') && call.providerPlanId !== undefined;
+  const advice = stalePlan
+    ? `. Set ${ANNOTATION_RECONCILE_REQUESTED_AT} to make a new plan (the approved one can no longer run), or change the spec`
+    : `. Fix the spec${blocks ? '' : ` or set ${ANNOTATION_RECONCILE_REQUESTED_AT} to retry`}`;
   const st = withConditions(
     { ...base, ...(blocks && hash ? { blockedHash: hash } : {}) },
     input.stack,
     'stalled',
     REASONS.InvalidSpec,
-    `${text}. Fix the spec${blocks ? '' : ` or set ${ANNOTATION_RECONCILE_REQUESTED_AT} to retry`}`,
+    `${text}${advice}`,
     new Date(input.now).toISOString(),
   );
   return idle(st, AWAIT, [{ type: 'Warning', reason: REASONS.InvalidSpec, message: text }]);

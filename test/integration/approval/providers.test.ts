@@ -85,6 +85,35 @@ describe('plan / approve on the other providers', () => {
     expect(mutations(env, p, name).delete).toBe(0);
   });
 
+  it('ros: an approved change set made OBSOLETE outside Kubernetes is refused; reconcile-requested-at makes a new plan, which applies', async () => {
+    const name = 'stale-ros';
+    const cloud = () => env.emu.engine.findByName('ros', env.emu.credentials.ros.regionId, name);
+    const at = (gen: number) => (x: StackObject) => awaiting(x) && x.status?.plan?.generation === gen;
+    const approve = async (id: string) => {
+      const r = await kubectl(['annotate', 'stack', name, '-n', env.ns, `stackoperator.dev/approve=${id}`, '--overwrite']);
+      expect(r.code, r.stderr).toBe(0);
+    };
+    await env.apply(stackManifest(name, 'ros', { template: { inline: templateFor('ros', 'a') }, ...MANUAL }));
+    await approve((await env.waitStack(name, at(1), 'create plan')).status!.plan!.id);
+    await env.waitStack(name, (x) => isReady(x) && x.status?.lastAppliedGeneration === 1, 'Ready');
+    await env.apply(stackManifest(name, 'ros', { template: { inline: templateFor('ros', 'b') }, ...MANUAL }));
+    const planned = await env.waitStack(name, at(2), 'update plan');
+    // Someone updates the stack on ROS itself: the change set shown for approval no longer applies.
+    env.emu.engine.update(cloud()!.id, { params: {}, paramMode: 'patch' });
+    await until('the outside update ends', () => cloud()?.status === 'COMPLETE');
+    await approve(planned.status!.plan!.id);
+    const refused = await env.waitStack(name, (x) => cond(x, 'Stalled')?.reason === 'InvalidSpec', 'execution refused');
+    expect(cond(refused, 'Stalled')?.message).toContain('OBSOLETE');
+    expect(cond(refused, 'Stalled')?.message).toContain('reconcile-requested-at to make a new plan');
+    const r = await kubectl(['annotate', 'stack', name, '-n', env.ns, 'stackoperator.dev/reconcile-requested-at=r1', '--overwrite']);
+    expect(r.code, r.stderr).toBe(0);
+    const fresh = await env.waitStack(name, (x) => at(2)(x) && x.status?.plan?.id !== planned.status?.plan?.id, 'a new plan');
+    expect(fresh.status?.plan?.providerPlanId).not.toBe(planned.status?.plan?.providerPlanId);
+    await approve(fresh.status!.plan!.id);
+    await env.waitStack(name, (x) => isReady(x) && x.status?.lastAppliedGeneration === 2, 'Ready at generation 2');
+    expect(String(env.emu.engine.outputs(cloud()!).find((o) => o.key === 'message')?.value)).toBe('b');
+  });
+
   it.each(['ros', 'rfs'] as const)('%s: deleting a Stack whose create plan waits deletes the plan\'s stack (nothing leaks)', async (p) => {
     const name = `gated-del-${p}`;
     const scope = p === 'ros' ? env.emu.credentials.ros.regionId : env.emu.credentials.rfs.projectId;
