@@ -551,7 +551,7 @@ const stackStatus = obj('Observed state of the stack.', {
   lastAppliedGeneration: int('Generation whose desired state was last applied successfully.', { minimum: 0 }),
   lastAppliedHash: str('Hash of the desired state last applied successfully.'),
   blockedHash: str(
-    'Hash of a desired state that is not re-applied until the spec or reconcile-requested-at changes (after a cancel or a terminal failure).',
+    'Hash of a desired state that is not re-applied until the spec or reconcile-requested-at changes (after a cancel or a terminal failure); cleared when another operation starts.',
   ),
   lastHandledCancelRequest: str('The last stackoperator.dev/cancel-update value handled.'),
   lastHandledReconcileRequest: str('The last stackoperator.dev/reconcile-requested-at value handled.'),
