@@ -111,6 +111,9 @@ function oneOf<T extends string>(source: string, value: string, allowed: readonl
 }
 
 /** Every flag checked before anything starts: a mistake is a UsageError (one line, exit 2). */
+/** The operator's name in the API server's field managers and audit log (the User-Agent's first part). */
+export const FIELD_MANAGER = 'stack-operator';
+
 export function runSettings(argv: string[], env = process.env): RunSettings | 'help' | 'version' {
   const { values: parsed, from } = parseFlags(argv, FLAGS, HELP, env);
   if (parsed.help) return 'help';
@@ -187,7 +190,9 @@ function newManager(s: RunSettings, kc: KubeConfig | ClusterConnection, log: Log
         retryPeriodMs: s.durations.retry,
       }
     : (false as const);
-  return new Manager({ kubeConfig: kc, log, metricsPrefix: 'stack_operator', kubeApi: s.kubeApi, metrics: s.metrics, probes: s.probes, leaderElection });
+  // The field manager of every write the operator makes, as kubectl shows it (--show-managed-fields).
+  const userAgent = `${FIELD_MANAGER}/${packageVersion()} (${process.platform}/${process.arch}) node/${process.versions.node}`;
+  return new Manager({ kubeConfig: kc, log, metricsPrefix: 'stack_operator', kubeApi: { ...s.kubeApi, userAgent }, metrics: s.metrics, probes: s.probes, leaderElection });
 }
 
 export async function runOperator(argv: string[]): Promise<number> {

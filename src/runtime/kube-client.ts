@@ -84,6 +84,12 @@ export interface KubeClientOptions {
   qps?: number;
   burst?: number;
   clock?: Clock;
+  /**
+   * User-Agent of every request, client-go's form "name/version (os/arch) …". The API server names a
+   * write's field manager (metadata.managedFields) and its audit entries after the part before the
+   * first "/" when the request names no fieldManager; without it, that is undici's "undici".
+   */
+  userAgent?: string;
 }
 
 export const JSON_PATCH = 'application/json-patch+json';
@@ -145,6 +151,7 @@ export class KubeClient {
   readonly timeoutMs: number;
   readonly #server: string;
   readonly #limiter: { bucket: BucketRateLimiter<string>; clock: Clock } | undefined;
+  readonly #userAgent: string | undefined;
   /** The shared pool of ordinary requests; replaced after a timeout (see #send). */
   #pool: { d: Dispatcher } | undefined;
 
@@ -154,6 +161,7 @@ export class KubeClient {
     const clock = opts.clock ?? realClock;
     if (opts.qps && opts.qps > 0) this.#limiter = { bucket: new BucketRateLimiter(opts.qps, Math.max(1, opts.burst ?? Math.ceil(opts.qps)), clock), clock };
     this.#server = this.connection.server.replace(/\/+$/, '');
+    this.#userAgent = opts.userAgent;
   }
 
   /** Sends a request; resolves the parsed JSON body (undefined for empty bodies), throws ApiException on non-2xx. */
@@ -267,6 +275,7 @@ export class KubeClient {
       this.#pool = cached;
     }
     headers.accept = 'application/json';
+    if (this.#userAgent) headers['user-agent'] = this.#userAgent;
     let body: string | undefined;
     if (opts.body !== undefined) {
       body = typeof opts.body === 'string' ? opts.body : JSON.stringify(opts.body);

@@ -32,7 +32,7 @@ export interface ManagerOptions {
   /** Default: a KubeClient on kubeConfig, rate-limited by kubeApi. */
   client?: KubeClient;
   /** Client-side QPS / burst of API requests (client-go's); unset or 0: none. */
-  kubeApi?: { qps?: number; burst?: number };
+  kubeApi?: { qps?: number; burst?: number; userAgent?: string };
   log?: Logger;
   /** /metrics listener. Default { port: 8080 }. `false` disables. */
   metrics?: { port?: number; host?: string } | false;

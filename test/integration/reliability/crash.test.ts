@@ -59,7 +59,11 @@ describe('the crash switch', () => {
   it('unset: a full create / update / delete runs in one process that never exits', async () => {
     const p = operator();
     await env.apply(stackManifest('inert', 'heat', spec('one')));
-    await env.waitStack('inert', isReady, 'Ready');
+    const ready = await env.waitStack('inert', isReady, 'Ready');
+    // The operator's writes carry its name as field manager (its User-Agent), as kubectl shows them.
+    const managers = (ready.metadata.managedFields ?? []) as { manager?: string; subresource?: string; fieldsV1?: { 'f:metadata'?: Record<string, unknown> } }[];
+    expect(managers.filter((m) => m.subresource === 'status').map((m) => m.manager)).toEqual(['stack-operator']);
+    expect(managers.filter((m) => m.fieldsV1?.['f:metadata']?.['f:finalizers']).map((m) => m.manager)).toEqual(['stack-operator']);
     await env.apply(stackManifest('inert', 'heat', spec('two')));
     await env.waitStack('inert', (s) => isReady(s) && s.status?.outputs?.message === 'two', 'updated');
     await env.kubectl(['delete', 'stack', 'inert', '-n', env.ns, '--wait=false']);
