@@ -1,6 +1,6 @@
 // Helpers of the benchmark (test/bench/main.ts): Prometheus text parsing, the operator child process,
 // bounded-concurrency object creation, percentiles, /proc sampling and a .cpuprofile summary.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { request as httpsRequest } from 'node:https';
 import { loadavg } from 'node:os';
@@ -42,19 +42,36 @@ export async function httpGetText(url: string, timeoutMs = 5_000): Promise<strin
 }
 
 /** GET with the apiserver's admin token (self-signed CA). */
-export function apiserverGet(server: string, path: string, token: string, ca: string, timeoutMs = 15_000): Promise<string> {
+export async function apiserverGet(server: string, path: string, token: string, ca: string, timeoutMs = 15_000): Promise<string> {
+  return (await apiserverGetBytes(server, path, token, ca, timeoutMs)).toString('utf8');
+}
+
+/** The same GET, its body as bytes (e.g. a pprof profile from /debug/pprof/profile). */
+export function apiserverGetBytes(server: string, path: string, token: string, ca: string, timeoutMs = 15_000): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const req = httpsRequest(`${server}${path}`, { headers: { authorization: `Bearer ${token}` }, ca, timeout: timeoutMs }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => (body += c));
-      res.on('end', () => ((res.statusCode ?? 0) < 300 ? resolve(body) : reject(new Error(`GET ${path}: ${res.statusCode}`))));
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => ((res.statusCode ?? 0) < 300 ? resolve(Buffer.concat(chunks)) : reject(new Error(`GET ${path}: ${res.statusCode}`))));
       res.on('error', reject);
     });
     req.on('timeout', () => req.destroy(new Error('timeout')));
     req.on('error', reject);
     req.end();
   });
+}
+
+/**
+ * `go tool pprof -top` of a Go CPU profile (profiles from net/http/pprof carry their symbols): the
+ * heaviest functions by cumulative and by flat time. Go is the machine image's (test/bench/twin/build.sh).
+ */
+export function pprofTop(file: string, nodes = 45): string[] {
+  const env = { ...process.env, PATH: `${process.env['PATH'] ?? ''}:/usr/local/go/bin`, GOTOOLCHAIN: 'local' };
+  const run = (sort: string): string[] => {
+    const r = spawnSync('go', ['tool', 'pprof', '-top', `-nodecount=${nodes}`, `-${sort}`, file], { env, encoding: 'utf8' });
+    return r.status === 0 ? [`sorted by ${sort}:`, ...r.stdout.split('\n').filter(Boolean)] : [`go tool pprof failed: ${r.stderr.trim()}`];
+  };
+  return [...run('cum'), ...run('flat')];
 }
 
 // ---- statistics ----------------------------------------------------------------------------------
@@ -337,6 +354,8 @@ export function stackManifest(name: string, namespace: string, provider: string,
 export const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
 /** The field manager `kubectl apply` (client-side) uses when it creates an object. */
 export const KUBECTL_APPLY_MANAGER = 'kubectl-client-side-apply';
+/** The field manager of `kubectl apply --server-side`. */
+export const KUBECTL_SSA_MANAGER = 'kubectl';
 
 // ---- memory cgroup (v1 or v2) ----------------------------------------------------------------------
 

@@ -13,7 +13,7 @@ import type { Logger } from 'pino';
 import { parse as parseYaml } from 'yaml';
 import { startEmulator } from '../../src/emulator/index.ts';
 import { Informer } from '../../src/runtime/informer.ts';
-import { KubeClient, MERGE_PATCH, resourcePath } from '../../src/runtime/kube-client.ts';
+import { APPLY_PATCH, KubeClient, MERGE_PATCH, resourcePath } from '../../src/runtime/kube-client.ts';
 import { silentLogger } from '../../src/runtime/logging.ts';
 import { FINALIZER } from '../../src/api/v1alpha1/types.ts';
 import { SECRETS, STACKS, STACK_PROVIDERS } from '../../src/api/v1alpha1/resources.ts';
@@ -25,6 +25,8 @@ import { runProcess } from '../../src/devenv/process.ts';
 import { testKubeConfig } from '../env/kube.ts';
 import {
   apiserverGet,
+  apiserverGetBytes,
+  pprofTop,
   load,
   parseProm,
   pool,
@@ -37,6 +39,7 @@ import {
   summariseProfile,
   waitUntil,
   KUBECTL_APPLY_MANAGER,
+  KUBECTL_SSA_MANAGER,
   LAST_APPLIED,
   memoryCgroup,
   quantityBytes,
@@ -76,6 +79,12 @@ const { values: argv } = parseArgs({
     // --twin: this bench with our operator, then with the controller-runtime twin (test/bench/twin.ts)
     twin: { type: 'boolean', default: false },
     operator: { type: 'string', default: 'ours' },
+    // phase 3: a CPU profile of kube-apiserver over this many seconds once every Stack is queued
+    // (its /debug/pprof), summarised with `go tool pprof -top` into the results
+    'apiserver-profile': { type: 'string', default: '' },
+    // create the Stacks as `kubectl apply --server-side` does (field manager "kubectl", no last-applied
+    // annotation) instead of client-side apply: how much the annotation costs each write
+    'server-side-apply': { type: 'boolean', default: false },
   },
 });
 // What the chart ships (charts/stack-operator/values.yaml): the container's memory limit and NODE_OPTIONS.
@@ -129,7 +138,7 @@ spawnSync('bash', [buildScript, 'control-plane'], { stdio: 'inherit' });
 if (!argv.source && spawnSync(join(repoRoot, 'node_modules/.bin/tsc'), ['-p', 'tsconfig.build.json'], { cwd: repoRoot, stdio: 'inherit' }).status !== 0) throw new Error('npm run build failed');
 const ENTRY = join(repoRoot, argv.source ? 'src/cli/main.ts' : 'dist/cli/main.js');
 say(`mode ${MODE}; ${cpus().length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB`);
-const cp = await startControlPlane();
+const cp = await startControlPlane(argv['apiserver-profile'] ? { apiserverArgs: ['--profiling=true'] } : {});
 const ca = readFileSync(cp.caFile, 'utf8');
 say(`control plane up in ${cp.timings.totalMs} ms`);
 
@@ -185,6 +194,10 @@ async function main(): Promise<void> {
   /** Last provider read of every bulk Stack (phase 5: a restart re-reads each). */
   const bulkReads = new Map<string, number>();
   const accepted = new Map<string, number>();
+  /** Phase 2: the first provider read of a Stack after its spec PATCH was sent, and when the bench saw its operation record. */
+  const latencyGets = new Map<string, number>();
+  const recordSeen = new Map<string, number>();
+  const latencyWatch = new Set<string>();
   /** Phase 3's provider calls per bulk Stack, to say where its GETs go (test/bench/provider-trace.ts). */
   const bulkTrace = new ProviderTrace('bulk-');
   const hook = {
@@ -193,6 +206,10 @@ async function main(): Promise<void> {
         const name = o.path.split('/stacks/')[1]?.split('/')[0] ?? '';
         if (o.op === 'get') bulkReads.set(name, performance.now());
         bulkTrace.note(name, o.op === 'get' ? 'get' : o.op ?? 'other', performance.now());
+      }
+      if (o.service === 'heat' && o.op === 'get' && o.path && latencyWatch.size > 0) {
+        const name = decodeURIComponent(o.path.split('/stacks/')[1]?.split('/')[0] ?? '');
+        if (latencyWatch.has(name) && !latencyGets.has(name)) latencyGets.set(name, performance.now());
       }
       if (o.service !== 'heat' || o.op !== 'update' || !o.path) return;
       const name = decodeURIComponent(o.path.split('/stacks/')[1]?.split('/')[0] ?? '');
@@ -228,6 +245,8 @@ async function main(): Promise<void> {
       if (!firstReady.has(key)) firstReady.set(key, performance.now());
     } else ready.delete(key);
     if (s.metadata.finalizers?.includes(FINALIZER)) finalized.add(key);
+    const n = s.metadata.name ?? '';
+    if (latencyWatch.has(n) && s.status?.operation?.type === 'Update' && !recordSeen.has(n)) recordSeen.set(n, performance.now());
   };
   informer.onAdd(track);
   informer.onUpdate((_o, n) => track(n));
@@ -270,18 +289,26 @@ async function main(): Promise<void> {
     const name = (i: number): string => `${prefix}-${String(i).padStart(5, '0')}`;
     const sampleN = Math.min(n, C.kubectlSample);
     const manifests = Array.from({ length: sampleN }, (_, i) => JSON.stringify(stackManifest(name(i), ns, provider, template))).join('\n');
-    const applied = await runProcess(kubectlPath(), ['--kubeconfig', cp.kubeconfigPath, 'apply', '-f', '-'], { input: manifests, timeoutMs: 120_000 });
+    const ssa = argv['server-side-apply'];
+    const manager = ssa ? KUBECTL_SSA_MANAGER : KUBECTL_APPLY_MANAGER;
+    const applied = await runProcess(kubectlPath(), ['--kubeconfig', cp.kubeconfigPath, 'apply', ...(ssa ? ['--server-side'] : []), '-f', '-'], { input: manifests, timeoutMs: 120_000 });
     if (applied.code !== 0) throw new Error(`kubectl apply: ${applied.stderr}`);
     const sample = await client.get<StackObject>(STACKS, ns, name(0));
     const sampleAnnotation = sample.metadata.annotations?.[LAST_APPLIED] ?? '';
-    if (!sampleAnnotation) throw new Error('kubectl apply left no last-applied annotation');
+    if (!sampleAnnotation && !ssa) throw new Error('kubectl apply left no last-applied annotation');
+    const annotationOf = (i: number): string => sampleAnnotation.replace(`"name":"${name(0)}"`, `"name":"${name(i)}"`);
     await pool(
       Array.from({ length: n - sampleN }, (_, i) => i + sampleN),
       C.createConcurrency,
       async (i) => {
         const m = stackManifest(name(i), ns, provider, template) as { metadata: Record<string, unknown> };
-        m.metadata['annotations'] = { [LAST_APPLIED]: sampleAnnotation.replace(`"name":"${name(0)}"`, `"name":"${name(i)}"`) };
-        await retry(() => client.request({ method: 'POST', path: resourcePath(STACKS, ns), query: { fieldManager: KUBECTL_APPLY_MANAGER }, body: m }));
+        if (ssa) {
+          // What `kubectl apply --server-side` sends: an apply patch (JSON is YAML) under its manager.
+          await retry(() => client.request({ method: 'PATCH', path: resourcePath(STACKS, ns, name(i)), query: { fieldManager: manager }, contentType: APPLY_PATCH, body: m }));
+          return;
+        }
+        m.metadata['annotations'] = { [LAST_APPLIED]: annotationOf(i) };
+        await retry(() => client.request({ method: 'POST', path: resourcePath(STACKS, ns), query: { fieldManager: manager }, body: m }));
       },
     );
     const ms = performance.now() - t;
@@ -292,22 +319,50 @@ async function main(): Promise<void> {
       const fields = (o: StackObject): string =>
         JSON.stringify(
           ((o.metadata['managedFields'] ?? []) as { manager: string; operation: string; fieldsV1: unknown }[])
-            .filter((f) => f.manager === KUBECTL_APPLY_MANAGER)
+            .filter((f) => f.manager === manager)
             .map((f) => [f.manager, f.operation, f.fieldsV1]),
         );
       realism.push({
         namespace: ns,
+        apply: ssa ? 'server-side' : 'client-side',
         kubectlApplied: sampleN,
         objectBytes: JSON.stringify(sample).length,
         templateBytes: JSON.stringify(template).length,
         lastAppliedBytes: sampleAnnotation.length,
         managedFieldsBytes: JSON.stringify(sample.metadata['managedFields'] ?? []).length,
-        bulkLikeKubectl: fields(bulk) === fields(sample) && bulk.metadata.annotations?.[LAST_APPLIED] === sampleAnnotation.replace(`"name":"${name(0)}"`, `"name":"${name(n - 1)}"`),
+        bulkLikeKubectl: fields(bulk) === fields(sample) && (bulk.metadata.annotations?.[LAST_APPLIED] ?? '') === (ssa ? '' : annotationOf(n - 1)),
       });
     }
     return { ms: Math.round(ms), perSec: Math.round((n / ms) * 1000) };
   };
   const scrapeApiserver = async (): Promise<Sample[]> => parseProm(await apiserverGet(cp.server, '/metrics', cp.token, ca));
+  const profileApiserver = async (seconds: number): Promise<{ seconds: number; file: string; top: string[] } | { error: string }> => {
+    try {
+      const body = await apiserverGetBytes(cp.server, `/debug/pprof/profile?seconds=${seconds}`, cp.token, ca, (seconds + 60) * 1000);
+      mkdirSync(join(resultsDir, 'tmp'), { recursive: true });
+      const file = join(resultsDir, 'tmp', `apiserver-${MODE}.pprof`);
+      writeFileSync(file, body);
+      return { seconds, file, top: pprofTop(file) };
+    } catch (e) {
+      return { error: String(e) };
+    }
+  };
+  const scrapeEtcd = async (): Promise<Sample[]> => parseProm(await (await fetch(`${cp.etcdUrl}/metrics`)).text());
+  /** JSON bytes of one Ready Stack of a namespace, by part: what every write of it makes the API server decode and encode. */
+  const objectSizes = async (ns: string): Promise<Record<string, unknown> | undefined> => {
+    const list = await client.request<{ items: Record<string, unknown>[] }>({ method: 'GET', path: resourcePath(STACKS, ns), query: { limit: 1 } });
+    const o = list.items[0] as { metadata: { annotations?: Record<string, string>; managedFields?: { manager: string; subresource?: string }[] }; spec: unknown; status?: unknown } | undefined;
+    if (!o) return undefined;
+    const len = (v: unknown): number => Buffer.byteLength(JSON.stringify(v ?? null));
+    return {
+      total: len(o),
+      spec: len(o.spec),
+      status: len(o.status),
+      annotations: len(o.metadata.annotations),
+      managedFields: Object.fromEntries((o.metadata.managedFields ?? []).map((m) => [`${m.manager}${m.subresource ? `/${m.subresource}` : ''}`, len(m)])),
+      statusAsWritten: o.status,
+    };
+  };
   const inspectPort = await freePort();
   const startOperator = async (profile: boolean, inspect = false): Promise<OperatorChild> => {
     const nodeOptions = [...NODE_OPTIONS.split(' ').filter(Boolean), ...(inspect ? [`--inspect=127.0.0.1:${inspectPort}`] : [])];
@@ -439,6 +494,9 @@ async function main(): Promise<void> {
     const wait = due - performance.now();
     if (wait > 0) await sleep(wait);
     const name = `tp-${String(i % C.tpStacks).padStart(5, '0')}`;
+    latencyGets.delete(name);
+    recordSeen.delete(name);
+    latencyWatch.add(name);
     const send = performance.now();
     patches.push(
       client.patch(STACKS, TP, name, { spec: { parameters: { message: `v2-${i}` } } }, { contentType: MERGE_PATCH }).then(() => {
@@ -452,9 +510,19 @@ async function main(): Promise<void> {
   const reactionFromResp: number[] = [];
   const engineAccept: number[] = [];
   const patchRtt: number[] = [];
+  const toGet: number[] = [];
+  const getToRecord: number[] = [];
+  const recordToArrival: number[] = [];
   for (const [name, s] of sent) {
     const a = arrivals.get(name);
     if (a === undefined) continue;
+    const g = latencyGets.get(name);
+    const rec = recordSeen.get(name);
+    if (g !== undefined && rec !== undefined && g < rec && rec <= a + 50) {
+      toGet.push(g - s.send);
+      getToRecord.push(rec - g);
+      recordToArrival.push(a - rec);
+    }
     reaction.push(a - s.send);
     reactionFromResp.push(a - s.resp);
     patchRtt.push(s.resp - s.send);
@@ -471,11 +539,18 @@ async function main(): Promise<void> {
     respToArrivalMs: stats(reactionFromResp),
     sendToEngineAcceptMs: stats(engineAccept),
     patchRoundTripMs: stats(patchRtt),
+    // Where a reaction's time goes, from the emulator's arrivals and the bench's own watch: PATCH sent ->
+    // the provider read arrives (API server write, watch delivery, the operator's queue); read arrives ->
+    // the operation record is seen (the read's 30 ms, planning, the record's write and its watch
+    // delivery to the bench); record seen -> update arrives (negative when the bench's watch is slower
+    // than the operator's next step).
+    breakdownMs: { sendToRead: stats(toGet), readToRecordSeen: stats(getToRecord), recordSeenToUpdate: stats(recordToArrival) },
     targetP99Ms: 100,
     targetP50Ms: 40,
     met: r.p99 < 100 && r.p50 < 40,
     load: { before: loadBefore2, after: load() },
   };
+  latencyWatch.clear();
   say(`phase 2: ${JSON.stringify(results['latency'])}`);
   }
   await waitUntil(() => countIn(ready, TP) >= C.tpStacks, 120_000);
@@ -500,6 +575,7 @@ async function main(): Promise<void> {
   const total = C.memStacks + tpStacks;
   const loadBefore3 = load();
   const a3 = await scrapeApiserver();
+  const etcdCpu3 = sumOf(await scrapeEtcd(), 'process_cpu_seconds_total');
   const req3 = emu.control.requestCounts();
   bulkTrace.clear();
   operator = await startOperator(argv.profile === 'mem', argv['heap-snapshot'] || argv.profile === 'steady');
@@ -526,6 +602,7 @@ async function main(): Promise<void> {
   const memAtQueued = procMemory(op3.pid);
   const heapAtQueued = await opMetric('nodejs_heap_size_used_bytes');
   say(`phase 3: cold start ${JSON.stringify(cold)} rss ${memAtQueued?.rssMiB} MiB`);
+  const apiserverProfile = argv['apiserver-profile'] ? profileApiserver(Number(argv['apiserver-profile'])) : undefined;
   const readyTimeout = argv['ready-wait'] ? Number(argv['ready-wait']) * 1000 : QUICK ? 300_000 : 720_000;
   await waitUntil(
     () => {
@@ -541,6 +618,9 @@ async function main(): Promise<void> {
   // Kubernetes writes and provider requests the operator made to get every new Stack Ready.
   const a3b = await scrapeApiserver();
   const w3 = writesDelta(a3, a3b);
+  const apiserverCpuS3 = sumOf(a3b, 'process_cpu_seconds_total') - sumOf(a3, 'process_cpu_seconds_total');
+  const etcdCpuS3 = sumOf(await scrapeEtcd(), 'process_cpu_seconds_total') - etcdCpu3;
+  const objectSizes3 = await objectSizes(BULK);
   const writeMean3 = writeMeanMs(a3, a3b);
   const writesPerStack = Object.fromEntries(Object.entries(w3).map(([k, v]) => [k, Math.round((v / C.memStacks) * 100) / 100]));
   const req3b = emu.control.requestCounts();
@@ -579,9 +659,18 @@ async function main(): Promise<void> {
     })(),
     k8sWritesPerNewStack: writesPerStack,
     k8sWriteServerMeanMs: writeMean3,
+    // The control plane's own CPU over the phase (its process_cpu_seconds_total), per Kubernetes write.
+    controlPlaneCpu: {
+      apiserverS: Math.round(apiserverCpuS3 * 10) / 10,
+      etcdS: Math.round(etcdCpuS3 * 10) / 10,
+      writes: Object.values(w3).reduce((a, b) => a + b, 0),
+      apiserverMsPerWrite: Math.round((apiserverCpuS3 * 1e4) / Math.max(1, Object.values(w3).reduce((a, b) => a + b, 0))) / 10,
+    },
+    objectSizes: objectSizes3,
     providerTrace: trace3,
     providerRequestsPerNewStack: providerPerStack,
     load: { before: loadBefore3, after: load() },
+    ...(apiserverProfile ? { apiserverProfile: await apiserverProfile } : {}),
   };
   if (argv['heap-snapshot']) {
     const file = join(resultsDir, 'tmp', `heap-${MODE}.heapsnapshot`);

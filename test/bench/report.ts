@@ -53,13 +53,15 @@ function section(r: J): string {
   const cg = r['cgroup'] as J | undefined;
   out.push(`Operator child: NODE_OPTIONS \`${c['operatorNodeOptions'] || '(none)'}\`; memory cgroup ${cg?.['version'] ? `${cg['version']}, limit ${cg['limit']}` : `none (${cg?.['none'] ?? 'not recorded'})`}.`);
   for (const x of (r['realism'] as J[] | undefined) ?? []) {
-    out.push(`Stacks in \`${x['namespace']}\`: ${x['kubectlApplied']} by \`kubectl apply\`, the rest the same server-side objects (identical managedFields and annotation shape: ${x['bulkLikeKubectl'] ? 'checked' : '**NOT identical**'}); one object ${x['objectBytes']} B of JSON: template ${x['templateBytes']} B, last-applied annotation ${x['lastAppliedBytes']} B, managedFields ${x['managedFieldsBytes']} B.`);
+    out.push(`Stacks in \`${x['namespace']}\`: ${x['kubectlApplied']} by \`kubectl apply${x['apply'] === 'server-side' ? ' --server-side' : ''}\`, the rest the same server-side objects (identical managedFields and annotation shape: ${x['bulkLikeKubectl'] ? 'checked' : '**NOT identical**'}); one object ${x['objectBytes']} B of JSON: template ${x['templateBytes']} B, last-applied annotation ${x['lastAppliedBytes']} B, managedFields ${x['managedFieldsBytes']} B.`);
   }
   out.push('');
   out.push('Details:');
   out.push('');
   if (lat) {
     out.push(`- **Latency** (${lat['ratePerSec']} changes/s, each to a different Stack): PATCH response → arrival p50/p95/p99 ${lat['respToArrivalMs'].p50}/${lat['respToArrivalMs'].p95}/${lat['respToArrivalMs'].p99} ms; PATCH sent → engine accepted the update (after the emulator's ${c['providerLatencyMs']} ms injected latency) p50/p99 ${lat['sendToEngineAcceptMs'].p50}/${lat['sendToEngineAcceptMs'].p99} ms; PATCH round trip p50/p99 ${lat['patchRoundTripMs'].p50}/${lat['patchRoundTripMs'].p99} ms.`);
+    const b = lat['breakdownMs'] as J | undefined;
+    if (b) out.push(`- **Where a reaction's time goes** (p50/p99, ${b['sendToRead'].n} samples): PATCH sent → the operator's provider read arrives ${b['sendToRead'].p50}/${b['sendToRead'].p99} ms (API server write, watch delivery, queue); read arrives → the operation record seen on the bench's watch ${b['readToRecordSeen'].p50}/${b['readToRecordSeen'].p99} ms (the read's ${c['providerLatencyMs']} ms, planning, the record's write); record seen → update arrives ${b['recordSeenToUpdate'].p50}/${b['recordSeenToUpdate'].p99} ms.`);
   }
   if (tp) {
     out.push(`- **Throughput**: creating the ${tp['stacks']} Stacks took ${tp['createMs']} ms; ${tp['callsPerStack']} provider requests per Stack (minimum ${c['callsPerStackToReady']}); ${tp['throttled']} requests throttled (429) by the provider; operator CPU ${tp['operatorCpuS']} s. Requests: \`${JSON.stringify(tp['heatRequests'])}\`.`);
@@ -74,6 +76,10 @@ function section(r: J): string {
     }
     if (mem['cgroup']) out.push(`- **Memory cgroup** (${mem['cgroup'].version}, limit ${mem['cgroup'].limit}) at the end of phase 3: usage ${mem['cgroup'].usageMiB} MiB, peak ${mem['cgroup'].peakMiB} MiB (page cache included), limit hits ${mem['cgroup'].failcnt}, OOM kills ${mem['cgroup'].oomKills}.`);
     if (mem['k8sWritesPerNewStack']) out.push(`- **Work per new Stack** (phase 3, create → Ready): Kubernetes writes \`${JSON.stringify(mem['k8sWritesPerNewStack'])}\`; provider requests \`${JSON.stringify(mem['providerRequestsPerNewStack'])}\`.`);
+    const cpc = mem['controlPlaneCpu'] as J | undefined;
+    if (cpc) out.push(`- **The control plane's CPU in phase 3** (its own process_cpu_seconds_total): kube-apiserver ${cpc['apiserverS']} s, etcd ${cpc['etcdS']} s, for ${cpc['writes']} writes: **${cpc['apiserverMsPerWrite']} ms of API server CPU per write**, ${Math.round((cpc['apiserverS'] / c['memStacks']) * 1e4) / 10} ms per new Stack.`);
+    const os = mem['objectSizes'] as J | undefined;
+    if (os) out.push(`- **One Ready Stack as stored** (JSON bytes, what each write makes the API server decode and encode): ${os['total']} B: spec ${os['spec']}, status ${os['status']}, annotations ${os['annotations']}, managedFields \`${JSON.stringify(os['managedFields'])}\`.`);
   }
   if (st) {
     out.push(`- **Steady state**: writes by verb/resource \`${JSON.stringify(st['k8sWritesByVerbResource'])}\`; per minute \`${JSON.stringify(st['k8sWritesPerMin'])}\`; provider requests \`${JSON.stringify(st['providerRequestsByOperation'])}\`; resync ${st['resync']?.bulk} (bulk) / ${st['resync']?.tp} (throughput Stacks), jitter ${st['resync']?.jitter}; Ready flips ${st['readyDips']}; operator CPU ${st['operatorCpuPerMinS']} s/min; RSS at the end ${st['rssAfterMiB']?.rssMiB} MiB.`);

@@ -91,6 +91,8 @@ export async function runSideBySide(args: string[], mode: string): Promise<numbe
 const read = (f: string): Record<string, any> | undefined => (existsSync(f) ? JSON.parse(readFileSync(f, 'utf8')) : undefined);
 const sum = (o: Record<string, number> | undefined): number | undefined => (o ? Math.round(Object.values(o).reduce((a, b) => a + b, 0) * 100) / 100 : undefined);
 
+const perStack = (m: any): number | undefined => (m?.['controlPlaneCpu'] ? Math.round((m['controlPlaneCpu']['apiserverS'] / m['throughput']['stacks']) * 1e4) / 10 : undefined);
+
 /** Rows of the side-by-side table: figure, ours, twin (numbers; lower is better for every row). */
 function rows(o: Record<string, any>, t: Record<string, any>): [string, number | undefined, number | undefined][] {
   const tp = (r: any): any => r['throughput'];
@@ -106,6 +108,8 @@ function rows(o: Record<string, any>, t: Record<string, any>): [string, number |
     [`cold start: spawn → all ${m(o)} Ready (ms)`, mem(o)?.['coldStart']?.['allReadyMs'], mem(t)?.['coldStart']?.['allReadyMs']],
     [`throughput at scale: ${mem(o)?.['throughput']?.['stacks'] ?? '?'} new Stacks → all Ready, ratio to the provider-rate bound`, mem(o)?.['throughput']?.['ratio'], mem(t)?.['throughput']?.['ratio']],
     [`API server's mean time per status PATCH during that phase (ms)`, mem(o)?.['k8sWriteServerMeanMs']?.['PATCH stacks/status'], mem(t)?.['k8sWriteServerMeanMs']?.['PATCH stacks/status']],
+    [`API server CPU per new Stack in that phase (ms; its process_cpu_seconds_total / Stacks)`, perStack(mem(o)), perStack(mem(t))],
+    [`one Ready Stack as stored (JSON bytes)`, mem(o)?.['objectSizes']?.['total'], mem(t)?.['objectSizes']?.['total']],
     [`RSS with ${m(o)} Stacks after sync (MiB)`, mem(o)?.['afterSync']?.['rssMiB'], mem(t)?.['afterSync']?.['rssMiB']],
     [`peak RSS, VmHWM (MiB)`, mem(o)?.['afterSync']?.['hwmMiB'], mem(t)?.['afterSync']?.['hwmMiB']],
     [`RSS at the end of the steady state (MiB)`, o['steady']?.['rssAfterMiB']?.['rssMiB'], t['steady']?.['rssAfterMiB']?.['rssMiB']],
