@@ -110,10 +110,10 @@ function oneOf<T extends string>(source: string, value: string, allowed: readonl
   throw new UsageError(`${source} ${JSON.stringify(value)}: expected one of ${allowed.join(', ')}`);
 }
 
-/** Every flag checked before anything starts: a mistake is a UsageError (one line, exit 2). */
 /** The operator's name in the API server's field managers and audit log (the User-Agent's first part). */
 export const FIELD_MANAGER = 'stack-operator';
 
+/** Every flag checked before anything starts: a mistake is a UsageError (one line, exit 2). */
 export function runSettings(argv: string[], env = process.env): RunSettings | 'help' | 'version' {
   const { values: parsed, from } = parseFlags(argv, FLAGS, HELP, env);
   if (parsed.help) return 'help';

@@ -26,6 +26,7 @@ import { testKubeConfig } from '../env/kube.ts';
 import {
   apiserverGet,
   apiserverGetBytes,
+  httpGetText,
   pprofTop,
   load,
   parseProm,
@@ -347,7 +348,7 @@ async function main(): Promise<void> {
       return { error: String(e) };
     }
   };
-  const scrapeEtcd = async (): Promise<Sample[]> => parseProm(await (await fetch(`${cp.etcdUrl}/metrics`)).text());
+  const scrapeEtcd = async (): Promise<Sample[]> => parseProm(await httpGetText(`${cp.etcdUrl}/metrics`));
   /** JSON bytes of one Ready Stack of a namespace, by part: what every write of it makes the API server decode and encode. */
   const objectSizes = async (ns: string): Promise<Record<string, unknown> | undefined> => {
     const list = await client.request<{ items: Record<string, unknown>[] }>({ method: 'GET', path: resourcePath(STACKS, ns), query: { limit: 1 } });
@@ -618,6 +619,7 @@ async function main(): Promise<void> {
   // Kubernetes writes and provider requests the operator made to get every new Stack Ready.
   const a3b = await scrapeApiserver();
   const w3 = writesDelta(a3, a3b);
+  const writes3 = Object.values(w3).reduce((a, b) => a + b, 0);
   const apiserverCpuS3 = sumOf(a3b, 'process_cpu_seconds_total') - sumOf(a3, 'process_cpu_seconds_total');
   const etcdCpuS3 = sumOf(await scrapeEtcd(), 'process_cpu_seconds_total') - etcdCpu3;
   const objectSizes3 = await objectSizes(BULK);
@@ -663,8 +665,8 @@ async function main(): Promise<void> {
     controlPlaneCpu: {
       apiserverS: Math.round(apiserverCpuS3 * 10) / 10,
       etcdS: Math.round(etcdCpuS3 * 10) / 10,
-      writes: Object.values(w3).reduce((a, b) => a + b, 0),
-      apiserverMsPerWrite: Math.round((apiserverCpuS3 * 1e4) / Math.max(1, Object.values(w3).reduce((a, b) => a + b, 0))) / 10,
+      writes: writes3,
+      apiserverMsPerWrite: Math.round((apiserverCpuS3 * 1e4) / Math.max(1, writes3)) / 10,
     },
     objectSizes: objectSizes3,
     providerTrace: trace3,
