@@ -11,6 +11,7 @@ import type { KubeObject } from '../runtime/kube-client.ts';
 import type { Manager } from '../runtime/manager.ts';
 import { CachedReader } from './cached-reader.ts';
 import { providerConditionGauge, stackConditionGauge } from './condition-metrics.ts';
+import { inlineTemplateAsText } from './inline-template.ts';
 import { type DependencyIndex, dependencyNames, readyAtGeneration, trackDependencies } from './dependencies.ts';
 import type { CrashPoint, ProviderClients, ProviderObject, StackContext, StackObject } from './context.ts';
 import type { PlannerSettings } from './plan/index.ts';
@@ -76,34 +77,8 @@ export const keepStackFields = keepOnly<StackObject>({
 
 export function stackCacheView(obj: KubeObject): StackObject {
   const stack = keepStackFields(obj);
-  inlineTemplateAsText(stack);
+  inlineTemplateAsText(stack.spec?.template as Record<string, unknown> | undefined);
   return stack;
-}
-
-/**
- * The inline template is held as its JSON text and parsed where it is read (once per reconcile, in
- * resolve.ts): as parsed objects a realistic 4.4 KiB template takes about 2.5 times its size of heap
- * per cached Stack (docs/benchmarks.md, memory). Every reader gets a fresh copy, so nothing can
- * change the cached one; an assignment replaces the accessor with the plain value.
- */
-export function inlineTemplateAsText(stack: StackObject): void {
-  const template = stack.spec?.template as Record<string, unknown> | undefined;
-  const inline = template?.['inline'];
-  if (!template || inline === null || typeof inline !== 'object') return;
-  let text: string;
-  try {
-    text = JSON.stringify(inline);
-  } catch {
-    return; // pathological nesting: kept as it is, and resolve.ts reports it
-  }
-  Object.defineProperty(template, 'inline', {
-    enumerable: true,
-    configurable: true,
-    get: () => JSON.parse(text) as unknown,
-    set(value: unknown) {
-      Object.defineProperty(template, 'inline', { value, enumerable: true, configurable: true, writable: true });
-    },
-  });
 }
 
 export function buildOperator(manager: Manager, opts: OperatorOptions = {}): Operator {

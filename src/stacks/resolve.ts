@@ -1,13 +1,16 @@
 // Resolution of a Stack's inputs before planning: which provider (and its credentials), and the
 // desired state (template from inline / ConfigMap / URL, parameters merged from Secrets and
 // ConfigMaps). Reads go through the narrow `ResolveReader`, so this file is testable without a cluster.
+import { createHash } from 'node:crypto';
 import { MAX_TEMPLATE_BYTES } from '../api/v1alpha1/schemas.ts';
 import type { Stack, StackProvider } from '../api/v1alpha1/types.ts';
 import { type ResolvedProviderConfig, credentialsRef, providerBlock, providerIdentity } from '../providers/config.ts';
 import { providerModule, resolveConfig } from '../providers/index.ts';
 import { withoutKeys } from '../providers/module.ts';
 import type { ProviderType, StackInput } from '../providers/types.ts';
-import { desiredHash, effectiveStackName } from './desired.ts';
+import { canonicalJson } from '../lib/canonical-json.ts';
+import { type HashedFields, desiredHashWith, effectiveStackName } from './desired.ts';
+import { inlineTemplateText } from './inline-template.ts';
 import type { ResolveError } from './plan/index.ts';
 import { REASONS } from './reasons.ts';
 
@@ -97,9 +100,13 @@ export async function resolveDesired(
   const spec = stack.spec;
   const module = providerModule(type);
   const split = module.inputOptions({ ...((spec.providerOptions?.[module.block] as Record<string, unknown> | undefined) ?? {}) });
+  const read = template.ok.read;
   const input: StackInput = {
     name: effectiveStackName(stack),
-    template: template.ok.template,
+    // A getter: a template the cache keeps as text is parsed only where it is sent (a create / update call).
+    get template(): unknown {
+      return read();
+    },
     ...(template.ok.templateUrl ? { templateUrl: template.ok.templateUrl } : {}),
     ...(split.files ? { files: split.files } : {}),
     ...(split.environment !== undefined ? { environment: split.environment } : {}),
@@ -114,16 +121,65 @@ export async function resolveDesired(
   };
   // Options the service never receives (e.g. ros cancelType) are left out of the hash: changing them
   // must not cause an update call.
-  const hashed = { ...input, options: withoutKeys(split.options, module.unsentOptions) };
-  return { ok: { hash: desiredHash(hashed), input } };
+  const hashed: HashedFields = {
+    ...(input.templateUrl !== undefined ? { templateUrl: input.templateUrl } : {}),
+    ...(input.files !== undefined ? { files: input.files } : {}),
+    ...(input.environment !== undefined ? { environment: input.environment } : {}),
+    parameters: input.parameters,
+    usePreviousParameters: input.usePreviousParameters,
+    disableRollback: input.disableRollback,
+    timeoutMinutes: input.timeoutMinutes,
+    tags: input.tags,
+    options: withoutKeys(split.options, module.unsentOptions),
+  };
+  return { ok: { hash: hashDesired(hashed, template.ok), input } };
 }
 
-async function resolveTemplate(stack: Stack, type: ProviderType, reader: ResolveReader): Promise<Resolved<{ template?: unknown; templateUrl?: string }>> {
+/** A resolved template: how to read it (a fresh copy where the cache keeps it as text) or its URL. */
+interface ResolvedTemplate {
+  read: () => unknown;
+  templateUrl?: string;
+  /** The cached Stack's spec.template and the JSON text it keeps of its inline template (inline-template.ts). */
+  cached?: { source: object; text: string };
+}
+
+/**
+ * Per cached inline template (by its spec.template object), what only changes with its text: the
+ * checks' outcome, and the last desired hash with a digest of the other hashed fields. A few dozen
+ * bytes per Stack: neither the parsed template nor its canonical JSON is kept.
+ */
+const inlineChecks = new WeakMap<object, { text: string; outcome: Resolved<true> }>();
+const inlineHashes = new WeakMap<object, { text: string; rest: string; hash: string }>();
+
+function hashDesired(hashed: HashedFields, template: ResolvedTemplate): string {
+  const cached = template.cached;
+  if (!cached) {
+    const t = template.read();
+    return desiredHashWith(hashed, t === undefined ? undefined : canonicalJson(t));
+  }
+  const rest = createHash('sha256').update(canonicalJson(hashed)).digest('base64');
+  const hit = inlineHashes.get(cached.source);
+  if (hit && hit.text === cached.text && hit.rest === rest) return hit.hash;
+  const hash = desiredHashWith(hashed, canonicalJson(JSON.parse(cached.text)));
+  inlineHashes.set(cached.source, { text: cached.text, rest, hash });
+  return hash;
+}
+
+async function resolveTemplate(stack: Stack, type: ProviderType, reader: ResolveReader): Promise<Resolved<ResolvedTemplate>> {
   const ns = stack.metadata.namespace ?? '';
   const source = stack.spec.template;
   if (source.url) {
     if (!providerModule(type).templateUrl) return invalid(`spec.template.url: a ${type} provider has no template URL; use spec.template.inline or configMapRef`);
-    return { ok: { templateUrl: source.url } };
+    return { ok: { read: () => undefined, templateUrl: source.url } };
+  }
+  const text = inlineTemplateText(source);
+  if (text !== undefined) {
+    let checked = inlineChecks.get(source);
+    if (checked?.text !== text) {
+      checked = { text, outcome: checkTemplate(JSON.parse(text) as unknown) };
+      inlineChecks.set(source, checked);
+    }
+    return 'error' in checked.outcome ? checked.outcome : { ok: { read: () => JSON.parse(text) as unknown, cached: { source, text } } };
   }
   let template: unknown = source.inline;
   if (template === undefined && source.configMapRef) {
@@ -134,13 +190,19 @@ async function resolveTemplate(stack: Stack, type: ProviderType, reader: Resolve
     if (template === undefined) return { error: { reason: REASONS.TemplateNotFound, message: `template ConfigMap ${ns}/${ref.name} has no key ${ref.key}` } };
   }
   if (template === undefined) return invalid('spec.template sets none of inline, configMapRef or url');
+  const checked = checkTemplate(template);
+  return 'error' in checked ? checked : { ok: { read: () => template } };
+}
+
+/** Depth, size and emptiness of a template. */
+function checkTemplate(template: unknown): Resolved<true> {
   if (nestingDepth(template) > MAX_TEMPLATE_DEPTH) return invalid(`the inline template nests objects or arrays more than ${MAX_TEMPLATE_DEPTH} levels deep`);
   const size = Buffer.byteLength(typeof template === 'string' ? template : JSON.stringify(template));
   if (size > MAX_TEMPLATE_BYTES) {
     return { error: { reason: REASONS.TemplateTooLarge, message: `the template is ${size} bytes; at most ${MAX_TEMPLATE_BYTES} (512 KiB) are allowed` } };
   }
   if (typeof template === 'string' && template.trim() === '') return invalid('the template is empty');
-  return { ok: { template } };
+  return { ok: true };
 }
 
 /** Depth of nested objects / arrays, without recursion (a hostile template must not overflow the stack). */
