@@ -24,7 +24,7 @@ import { realClock, type Clock, type TimerHandle } from './clock.ts';
 import { errorSummary, isTerminal, retryAfterMs } from './errors.ts';
 import type { Informer } from './informer.ts';
 import { objectKey, type KubeObject } from './kube-client.ts';
-import { silentLogger, type Logger } from './logging.ts';
+import { lazyChild, silentLogger, type Logger } from './logging.ts';
 import { ControllerMetrics, type ReconcileResult } from './metrics.ts';
 import { LOW_PRIORITY, WorkQueue, defaultControllerRateLimiter, type DefaultRateLimiterOptions, type RateLimiter } from './workqueue.ts';
 
@@ -224,9 +224,7 @@ export class Controller<C = unknown> {
   async #process(key: string, runSignal: AbortSignal): Promise<void> {
     const reconcileID = randomUUID();
     const slash = key.indexOf('/');
-    const log = this.#log.child(
-      slash < 0 ? { name: key, reconcileID } : { namespace: key.slice(0, slash), name: key.slice(slash + 1), reconcileID },
-    );
+    const log = lazyChild(this.#log, slash < 0 ? { name: key, reconcileID } : { namespace: key.slice(0, slash), name: key.slice(slash + 1), reconcileID });
     const requeues = this.queue.numRequeues(key);
     const limit = this.#opts.reconcileTimeoutMs !== undefined ? deadline(this.#opts.reconcileTimeoutMs, runSignal) : undefined;
     const signal = limit?.signal ?? runSignal;

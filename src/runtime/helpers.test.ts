@@ -1,5 +1,5 @@
 import { ApiException } from '@kubernetes/client-node';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { Backoff } from './backoff.ts';
 import { conditionsEqual, deepEqual, findCondition, removeCondition, setCondition, type Condition } from './conditions.ts';
 import {
@@ -141,6 +141,27 @@ describe('logging and probes (no I/O)', () => {
     expect(out).toContain('visible');
     expect(out).toContain('[REDACTED]');
     expect(JSON.parse(out)).toMatchObject({ level: 'info', msg: 'msg' });
+  });
+
+  it('a lazy child logger writes the bindings like child() and is only made when something is logged', async () => {
+    const { createLogger, lazyChild } = await import('./logging.ts');
+    const lines: string[] = [];
+    const parent = createLogger({ level: 'info', destination: { write: (s: string) => void lines.push(s) } });
+    const made = vi.spyOn(parent, 'child');
+    const quiet = lazyChild(parent, { name: 'a', reconcileID: 'r1' });
+    quiet.debug({ x: 1 }, 'below the level');
+    expect(made).not.toHaveBeenCalled();
+    expect(lines).toEqual([]);
+    const used = lazyChild(parent, { name: 'b', reconcileID: 'r2', token: 'hidden' });
+    used.info({ step: 'create' }, 'created');
+    used.warn('twice');
+    expect(made).toHaveBeenCalledTimes(1);
+    expect(lines.map((l) => JSON.parse(l) as Record<string, unknown>)).toMatchObject([
+      { level: 'info', name: 'b', reconcileID: 'r2', step: 'create', msg: 'created', token: '[REDACTED]' },
+      { level: 'warn', name: 'b', reconcileID: 'r2', msg: 'twice' },
+    ]);
+    expect(used.level).toBe('info');
+    expect(used.bindings()).toMatchObject({ name: 'b', reconcileID: 'r2' });
   });
 
   it('named checks: failing, throwing and passing', async () => {
