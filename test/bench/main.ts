@@ -86,6 +86,11 @@ const { values: argv } = parseArgs({
     // create the Stacks as `kubectl apply --server-side` does (field manager "kubectl", no last-applied
     // annotation) instead of client-side apply: how much the annotation costs each write
     'server-side-apply': { type: 'boolean', default: false },
+    // phase 4: the bulk Stacks' resyncInterval in seconds (default 60; quick 30); a long one (3600)
+    // leaves the steady window without resyncs: the operator's CPU at rest without work
+    'bulk-resync': { type: 'string', default: '' },
+    // phase 4: the steady window in seconds (default 120; quick 30)
+    'steady-window': { type: 'string', default: '' },
   },
 });
 // What the chart ships (charts/stack-operator/values.yaml): the container's memory limit and NODE_OPTIONS.
@@ -103,8 +108,8 @@ export const CONFIG = {
   latencySamples: QUICK ? 100 : 300,
   latencyRatePerSec: 4,
   memStacks: QUICK ? 2000 : 10_000,
-  steadyWindowS: QUICK ? 30 : 120,
-  bulkResyncS: QUICK ? 30 : 60,
+  steadyWindowS: Number(argv['steady-window'] || (QUICK ? 30 : 120)),
+  bulkResyncS: Number(argv['bulk-resync'] || (QUICK ? 30 : 60)),
   defaultResync: '10m',
   providerLatencyMs: 30,
   operationMs: 1500,
