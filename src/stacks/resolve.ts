@@ -139,8 +139,11 @@ export async function resolveDesired(
 interface ResolvedTemplate {
   read: () => unknown;
   templateUrl?: string;
-  /** The cached Stack's spec.template and the JSON text it keeps of its inline template (inline-template.ts). */
-  cached?: { source: object; text: string };
+  /**
+   * The cached Stack's spec.template and the JSON text it keeps of its inline template
+   * (inline-template.ts); with the canonical JSON when this reconcile had to parse the text anyway.
+   */
+  cached?: { source: object; text: string; canonical?: string };
 }
 
 /**
@@ -160,7 +163,7 @@ function hashDesired(hashed: HashedFields, template: ResolvedTemplate): string {
   const rest = createHash('sha256').update(canonicalJson(hashed)).digest('base64');
   const hit = inlineHashes.get(cached.source);
   if (hit && hit.text === cached.text && hit.rest === rest) return hit.hash;
-  const hash = desiredHashWith(hashed, canonicalJson(JSON.parse(cached.text)));
+  const hash = desiredHashWith(hashed, cached.canonical ?? canonicalJson(JSON.parse(cached.text)));
   inlineHashes.set(cached.source, { text: cached.text, rest, hash });
   return hash;
 }
@@ -174,12 +177,13 @@ async function resolveTemplate(stack: Stack, type: ProviderType, reader: Resolve
   }
   const text = inlineTemplateText(source);
   if (text !== undefined) {
-    let checked = inlineChecks.get(source);
-    if (checked?.text !== text) {
-      checked = { text, outcome: checkTemplate(JSON.parse(text) as unknown) };
-      inlineChecks.set(source, checked);
-    }
-    return 'error' in checked.outcome ? checked.outcome : { ok: { read: () => JSON.parse(text) as unknown, cached: { source, text } } };
+    const read = (): unknown => JSON.parse(text);
+    const checked = inlineChecks.get(source);
+    if (checked?.text === text) return 'error' in checked.outcome ? checked.outcome : { ok: { read, cached: { source, text } } };
+    const parsed = read();
+    const outcome = checkTemplate(parsed);
+    inlineChecks.set(source, { text, outcome });
+    return 'error' in outcome ? outcome : { ok: { read, cached: { source, text, canonical: canonicalJson(parsed) } } };
   }
   let template: unknown = source.inline;
   if (template === undefined && source.configMapRef) {
