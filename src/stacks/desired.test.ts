@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { StackInput } from '../providers/types.ts';
 import { createHash } from 'node:crypto';
 import { canonicalJson } from '../lib/canonical-json.ts';
+import { mulberry32 } from '../lib/seeded-random.test-util.ts';
 import { desiredHash, desiredHashWith } from './desired.ts';
 
 describe('desiredHash', () => {
@@ -40,17 +41,6 @@ describe('desiredHash', () => {
   });
 });
 
-/** Seeded random numbers (mulberry32). */
-function seeded(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function randomJson(next: () => number, depth: number): unknown {
   const strings = ['', 'a', 'B', '10', '2', 'é', '😀', '\u2028', '"q"', '\\', 'template', 'tags'];
   const pick = <T>(xs: T[]): T => xs[Math.floor(next() * xs.length)] as T;
@@ -72,7 +62,7 @@ describe('desiredHashWith (the template canonicalised once per cached text, reso
   };
 
   it('gives the hash of the whole object, byte for byte, for 3,000 random inputs', () => {
-    const next = seeded(28);
+    const next = mulberry32(28);
     const maybe = <T>(v: T): T | undefined => (next() < 0.3 ? undefined : v);
     for (let n = 0; n < 3000; n++) {
       const input = {
