@@ -1,8 +1,8 @@
 // The one unhandled error the test process tolerates (docs/test-environment.md, "Unhandled errors").
 // undici's HTTP/2 idle reaper (its HTTP/2 client's `onHttp2SessionIdleTimeout`) destroys a session's
-// socket with this InformationalError once no request is open on it; Node then
-// destroys every stream still registered on the session with it. A stream undici already released but
-// Node had not yet torn down can be left without an 'error' listener, so the error surfaces as uncaught.
+// socket with this InformationalError once no request is open on it; Node then destroys every stream
+// still registered on the session with it. A stream undici already released but Node had not yet torn
+// down can be left without an 'error' listener, so the error surfaces as uncaught.
 // No request of a test can be affected (the session had none open), so it is reported, not failed on.
 // Anything else, including every other undici error, still fails the run.
 
