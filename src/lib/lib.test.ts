@@ -3,7 +3,6 @@ import { canonicalJson, jsonEqual } from './canonical-json.ts';
 import { deadline } from './deadline.ts';
 import { oneLine, truncate } from './text.ts';
 import { matchesSelector, selectorText } from './label-selector.ts';
-import { mulberry32 } from './seeded-random.test-util.ts';
 
 /** The implementation canonicalJson had until it moved to safe-stable-stringify: the oracle for its output. */
 function canonicalJsonBefore(value: unknown): string {
@@ -25,6 +24,16 @@ function randomValue(next: () => number, depth: number): unknown {
   const obj: Record<string, unknown> = {};
   for (let i = Math.floor(next() * 6); i > 0; i--) obj[pick(strings) + (next() < 0.3 ? String(Math.floor(next() * 20)) : '')] = randomValue(next, depth - 1);
   return obj;
+}
+
+function mulberry32(seed: number): () => number {
+  let a = seed;
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
 }
 
 describe('canonicalJson', () => {

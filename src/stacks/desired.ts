@@ -6,40 +6,23 @@ import type { Stack } from '../api/v1alpha1/types.ts';
 import type { StackInput } from '../providers/types.ts';
 import { canonicalJson } from '../lib/canonical-json.ts';
 
-/** The StackInput fields the desired-state hash covers. */
+/** The StackInput fields the desired-state hash covers, but the template. */
 export type HashedFields = Pick<StackInput, 'templateUrl' | 'files' | 'environment' | 'parameters' | 'usePreviousParameters' | 'disableRollback' | 'timeoutMinutes' | 'tags' | 'options'>;
-
-/** The hashed members in the order canonicalJson writes an object's keys (sorted). */
-const HASHED_KEYS = ['template', 'templateUrl', 'files', 'environment', 'parameters', 'usePreviousParameters', 'disableRollback', 'timeoutMinutes', 'tags', 'options'].sort();
 
 /**
  * Hash of what a provider update would change: template, files, environment, parameters, update
  * flags, tags and provider options. Deletion settings, suspend and output targets are not part of it:
  * changing them never re-deploys the stack.
  */
-export function desiredHash(input: StackInput): string {
-  return desiredHashWith(input, input.template === undefined ? undefined : canonicalJson(input.template));
-}
-
-/**
- * The same hash, given the template's canonical JSON (undefined: no template), which resolve.ts computes
- * once per cached template text instead of on every reconcile. The object's canonical JSON is written
- * member by member exactly as canonicalJson writes it whole (keys sorted, undefined members left out),
- * so the hash is byte for byte the same (desired.test.ts checks it against canonicalJson of the object).
- */
-export function desiredHashWith(fields: HashedFields, templateCanonical: string | undefined): string {
-  const members: string[] = [];
-  for (const key of HASHED_KEYS) {
-    const text = key === 'template' ? templateCanonical : memberJson(fields[key as keyof HashedFields]);
-    if (text !== undefined) members.push(`${JSON.stringify(key)}:${text}`);
-  }
-  return createHash('sha256').update(`{${members.join(',')}}`).digest('hex').slice(0, 32);
-}
-
-/** canonicalJson of an object member, undefined for what JSON leaves out (undefined, functions, symbols). */
-function memberJson(value: unknown): string | undefined {
-  if (value === undefined || typeof value === 'function' || typeof value === 'symbol') return undefined;
-  return canonicalJson(value);
+export function desiredHash(input: HashedFields & { template: unknown }): string {
+  const { template, templateUrl, files, environment, parameters, usePreviousParameters, disableRollback, timeoutMinutes, tags, options } =
+    input;
+  return createHash('sha256')
+    .update(
+      canonicalJson({ template, templateUrl, files, environment, parameters, usePreviousParameters, disableRollback, timeoutMinutes, tags, options }),
+    )
+    .digest('hex')
+    .slice(0, 32);
 }
 
 export type TokenOperation = 'create' | 'update' | 'cancel' | 'delete' | 'protect';

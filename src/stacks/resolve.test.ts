@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { StackObject } from './context.ts';
 import { stackCacheView } from './operator.ts';
+import { MAX_TEMPLATE_BYTES } from '../api/v1alpha1/schemas.ts';
 import { MAX_TEMPLATE_DEPTH, type ResolveReader, resolveDesired } from './resolve.ts';
 
 const reader: ResolveReader = { secret: () => Promise.resolve(undefined), configMap: () => Promise.resolve(undefined), namespaceLabels: () => Promise.resolve({}) };
@@ -80,5 +81,16 @@ describe('the desired state of a Stack whose template the cache keeps as text', 
     }
     const p = await resolveDesired(plain(deep), 'heat', reader);
     expect('error' in p && p.error.message).toMatch(/more than 100 levels deep/);
+  });
+
+  it('refuses a template over the size limit, on every reconcile, as for a plain object', async () => {
+    const huge = { heat_template_version: '2021-02-26', description: 'x'.repeat(MAX_TEMPLATE_BYTES) };
+    const stack = cached(huge);
+    for (let i = 0; i < 2; i++) {
+      const r = await resolveDesired(stack, 'heat', reader);
+      expect('error' in r && r.error.reason).toBe('TemplateTooLarge');
+    }
+    const p = await resolveDesired(plain(huge), 'heat', reader);
+    expect('error' in p && p.error.reason).toBe('TemplateTooLarge');
   });
 });

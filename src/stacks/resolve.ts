@@ -9,7 +9,7 @@ import { providerModule, resolveConfig } from '../providers/index.ts';
 import { withoutKeys } from '../providers/module.ts';
 import type { ProviderType, StackInput } from '../providers/types.ts';
 import { canonicalJson } from '../lib/canonical-json.ts';
-import { type HashedFields, desiredHashWith, effectiveStackName } from './desired.ts';
+import { type HashedFields, desiredHash, effectiveStackName } from './desired.ts';
 import { inlineTemplateText } from './inline-template.ts';
 import type { ResolveError } from './plan/index.ts';
 import { REASONS } from './reasons.ts';
@@ -141,9 +141,9 @@ interface ResolvedTemplate {
   templateUrl?: string;
   /**
    * The cached Stack's spec.template and the JSON text it keeps of its inline template
-   * (inline-template.ts); with the canonical JSON when this reconcile had to parse the text anyway.
+   * (inline-template.ts); with the parsed template when this reconcile had to parse the text anyway.
    */
-  cached?: { source: object; text: string; canonical?: string };
+  cached?: { source: object; text: string; parsed?: unknown };
 }
 
 /**
@@ -151,21 +151,17 @@ interface ResolvedTemplate {
  * checks' outcome, and the last desired hash with a digest of the other hashed fields. A few dozen
  * bytes per Stack: neither the parsed template nor its canonical JSON is kept.
  */
-const inlineChecks = new WeakMap<object, { text: string; outcome: Resolved<true> }>();
-const inlineHashes = new WeakMap<object, { text: string; rest: string; hash: string }>();
+const inlineMemo = new WeakMap<object, { text: string; outcome: Resolved<true>; hash?: { rest: string; value: string } }>();
 
 function hashDesired(hashed: HashedFields, template: ResolvedTemplate): string {
   const cached = template.cached;
-  if (!cached) {
-    const t = template.read();
-    return desiredHashWith(hashed, t === undefined ? undefined : canonicalJson(t));
-  }
+  if (!cached) return desiredHash({ ...hashed, template: template.read() });
+  const memo = inlineMemo.get(cached.source);
   const rest = createHash('sha256').update(canonicalJson(hashed)).digest('base64');
-  const hit = inlineHashes.get(cached.source);
-  if (hit && hit.text === cached.text && hit.rest === rest) return hit.hash;
-  const hash = desiredHashWith(hashed, cached.canonical ?? canonicalJson(JSON.parse(cached.text)));
-  inlineHashes.set(cached.source, { text: cached.text, rest, hash });
-  return hash;
+  if (memo?.text === cached.text && memo.hash?.rest === rest) return memo.hash.value;
+  const value = desiredHash({ ...hashed, template: cached.parsed ?? JSON.parse(cached.text) });
+  if (memo?.text === cached.text) memo.hash = { rest, value };
+  return value;
 }
 
 async function resolveTemplate(stack: Stack, type: ProviderType, reader: ResolveReader): Promise<Resolved<ResolvedTemplate>> {
@@ -178,12 +174,12 @@ async function resolveTemplate(stack: Stack, type: ProviderType, reader: Resolve
   const text = inlineTemplateText(source);
   if (text !== undefined) {
     const read = (): unknown => JSON.parse(text);
-    const checked = inlineChecks.get(source);
-    if (checked?.text === text) return 'error' in checked.outcome ? checked.outcome : { ok: { read, cached: { source, text } } };
+    const memo = inlineMemo.get(source);
+    if (memo?.text === text) return 'error' in memo.outcome ? memo.outcome : { ok: { read, cached: { source, text } } };
     const parsed = read();
     const outcome = checkTemplate(parsed);
-    inlineChecks.set(source, { text, outcome });
-    return 'error' in outcome ? outcome : { ok: { read, cached: { source, text, canonical: canonicalJson(parsed) } } };
+    inlineMemo.set(source, { text, outcome });
+    return 'error' in outcome ? outcome : { ok: { read, cached: { source, text, parsed } } };
   }
   let template: unknown = source.inline;
   if (template === undefined && source.configMapRef) {
