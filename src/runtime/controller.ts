@@ -28,7 +28,7 @@ import { lazyChild, silentLogger, type Logger } from './logging.ts';
 import { ControllerMetrics, type ReconcileResult } from './metrics.ts';
 import { LOW_PRIORITY, WorkQueue, defaultControllerRateLimiter, type DefaultRateLimiterOptions, type RateLimiter } from './workqueue.ts';
 
-export type Action = { requeueAfterMs: number; background?: boolean } | { done: true };
+export type Action = { requeueAfterMs: number; background?: boolean } | { done: true } | { afterSync: true };
 
 /**
  * Reconcile again after `ms` (resets the key's error backoff). `background`: a periodic re-check, not
@@ -41,6 +41,13 @@ export function requeueAfter(ms: number, opts: { background?: boolean } = {}): A
 export function awaitChange(): Action {
   return { done: true };
 }
+/**
+ * Reconcile again once the primary informer's first list is complete: for a controller with
+ * `reconcileWhileListing`, a reconcile that would act on (or look across) an incomplete cache.
+ */
+export function awaitCacheSync(): Action {
+  return { afterSync: true };
+}
 
 /** Per-call information handed to the reconciler in addition to the shared context. */
 export interface ReconcileInfo {
@@ -50,6 +57,8 @@ export interface ReconcileInfo {
   log: Logger;
   /** Rate-limited requeues of this key since its last success (0 on a first attempt). */
   requeues: number;
+  /** The primary informer's first list is complete (always true unless `reconcileWhileListing`). */
+  primarySynced: boolean;
 }
 
 export type ReconcileFn<C> = (key: string, ctx: C, signal: AbortSignal, info: ReconcileInfo) => Promise<Action>;
@@ -79,6 +88,13 @@ export interface ControllerOptions<C> {
   rateLimiterOptions?: DefaultRateLimiterOptions;
   /** How long start() waits for the informers to sync. Default 2 min. */
   cacheSyncTimeoutMs?: number;
+  /**
+   * Start the workers once the watched sources other than the primary have synced, and reconcile the
+   * primary's keys as its first list arrives page by page, instead of after the whole list
+   * (controller-runtime waits for every cache). The reconciler must then check `primarySynced` and
+   * return `awaitCacheSync()` for anything that needs the complete cache (docs/runtime.md).
+   */
+  reconcileWhileListing?: boolean;
   /** Aborts one reconcile's signal after this long. Default none. */
   reconcileTimeoutMs?: number;
   /** Re-enqueue every primary key periodically (±10% jitter). Default 0 = off. */
@@ -99,6 +115,8 @@ export class Controller<C = unknown> {
   readonly #clock: Clock;
   readonly #informers = new Set<Informer<KubeObject>>();
   #primary: Informer<KubeObject> | undefined;
+  /** Keys that returned awaitCacheSync() before the primary synced. */
+  readonly #afterSync = new Set<string>();
   #active = 0;
   #started = false;
 
@@ -171,14 +189,15 @@ export class Controller<C = unknown> {
     signal.addEventListener('abort', onAbort, { once: true });
     try {
       const timeoutMs = this.#opts.cacheSyncTimeoutMs ?? 120_000;
-      await Promise.all([...this.#informers].map((i) => i.waitForSync({ signal, timeoutMs })));
+      await Promise.all(this.#syncBeforeWorkers().map((i) => i.waitForSync({ signal, timeoutMs })));
     } catch (err) {
       signal.removeEventListener('abort', onAbort);
       this.queue.dispose();
       if (signal.aborted) return;
       throw err;
     }
-    this.#log.info({ workers: this.maxConcurrentReconciles }, 'starting workers');
+    this.#log.info({ workers: this.maxConcurrentReconciles, primarySynced: this.#primarySynced }, 'starting workers');
+    this.#releaseAfterSync(signal);
     const stopResync = this.#startResync(signal);
     const workers = Array.from({ length: this.maxConcurrentReconciles }, () => this.#worker(signal));
     await Promise.all(workers);
@@ -186,6 +205,29 @@ export class Controller<C = unknown> {
     signal.removeEventListener('abort', onAbort);
     this.queue.dispose();
     this.#log.info('workers stopped');
+  }
+
+  /** The informers start() waits for: all of them, or all but the primary with `reconcileWhileListing`. */
+  #syncBeforeWorkers(): Informer<KubeObject>[] {
+    const all = [...this.#informers];
+    return this.#opts.reconcileWhileListing ? all.filter((i) => i !== this.#primary) : all;
+  }
+
+  get #primarySynced(): boolean {
+    return this.#primary?.synced ?? true;
+  }
+
+  /** Once the primary has synced, queues the keys that waited for it (behind changed objects, like the list). */
+  #releaseAfterSync(signal: AbortSignal): void {
+    const primary = this.#primary;
+    if (!primary || primary.synced) return;
+    primary.waitForSync({ signal }).then(
+      () => {
+        for (const k of this.#afterSync) this.queue.add(k, LOW_PRIORITY);
+        this.#afterSync.clear();
+      },
+      () => {}, // aborted: the controller is stopping
+    );
   }
 
   #startResync(signal: AbortSignal): () => void {
@@ -233,8 +275,13 @@ export class Controller<C = unknown> {
     this.#metrics.activeWorkers(1);
     let result: ReconcileResult;
     try {
-      const action = await Promise.resolve().then(() => this.#reconcile(key, this.#ctx, signal, { reconcileID, log, requeues }));
-      if (action && 'requeueAfterMs' in action && typeof action.requeueAfterMs === 'number') {
+      const primarySynced = this.#primarySynced;
+      const action = await Promise.resolve().then(() => this.#reconcile(key, this.#ctx, signal, { reconcileID, log, requeues, primarySynced }));
+      if (action && 'afterSync' in action) {
+        this.queue.forget(key);
+        this.#deferUntilSynced(key);
+        result = 'requeue';
+      } else if (action && 'requeueAfterMs' in action && typeof action.requeueAfterMs === 'number') {
         if (action.requeueAfterMs > 0) {
           this.queue.forget(key);
           this.queue.addAfter(key, action.requeueAfterMs, action.background ? LOW_PRIORITY : 0);
@@ -269,5 +316,11 @@ export class Controller<C = unknown> {
     }
     this.#metrics.result(result);
     this.#metrics.time((this.#clock.now() - t0) / 1000);
+  }
+
+  #deferUntilSynced(key: string): void {
+    // The primary may have synced during the reconcile: then its release already ran.
+    if (this.#primarySynced) this.queue.add(key, LOW_PRIORITY);
+    else this.#afterSync.add(key);
   }
 }

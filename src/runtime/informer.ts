@@ -13,6 +13,8 @@
 //   30 s with jitter, reset after a healthy run of 2 min). A watch that delivers nothing, not even a
 //   bookmark, for `watchdogMs` is aborted and restarted (the silent-death failure of long watches).
 // - `synced` turns true (and `waitForSync` resolves) once the first LIST of every scope is stored.
+//   Each LIST page is stored, and its handlers run, as it arrives: before `synced` the store is a
+//   true but incomplete picture (objects missing, none stale).
 //
 // # Caveats
 // - Handlers must be cheap and must not throw (a throw is caught and logged): map events to queue
@@ -304,14 +306,18 @@ export class Informer<T extends KubeObject = KubeObject> {
     return { labelSelector: this.#opts.labelSelector, fieldSelector: this.#opts.fieldSelector };
   }
 
-  /** Paginated LIST of one scope into the store, diffing against it. Returns the list's RV. */
+  /**
+   * Paginated LIST of one scope into the store, diffing against it. Returns the list's RV. Each page is
+   * stored (and its handlers run) as it arrives, so a controller that may reconcile during the first
+   * list (`reconcileWhileListing`) starts on page one; what the finished list no longer holds is deleted.
+   */
   async #listInto(scope: string | undefined, signal: AbortSignal): Promise<string> {
     const path = resourcePath(this.resource, scope);
     const limit = this.#opts.pageSize ?? 500;
+    const initialList = !this.#syncedScopes.has(scope);
     // Transformed page by page: only one page of objects as the server sent them is alive at a time
-    // (10,000 realistic Stacks as sent are ~175 MB of heap, transformed ~78 MB; holding every page
-    // raw until the end made the start-up peak, docs/benchmarks.md).
-    const items: T[] = [];
+    // (10,000 realistic Stacks as sent are ~175 MB of heap, transformed ~78 MB; docs/benchmarks.md).
+    const seen = new Set<string>();
     let rv = '';
     let cont: string | undefined;
     for (let page = 0; page < 1_000_000; page++) {
@@ -326,15 +332,21 @@ export class Informer<T extends KubeObject = KubeObject> {
         });
       } catch (err) {
         if (cont !== undefined && isGone(err)) {
-          // The continue token expired mid-list: start over.
+          // The continue token expired mid-list: start over (objects already stored stay; the new
+          // list's end decides what is gone).
           this.#log.info('list continue token expired: restarting the list');
-          items.length = 0;
+          seen.clear();
           cont = undefined;
           continue;
         }
         throw err;
       }
-      for (const it of list.items ?? []) items.push(this.#transform(it));
+      for (const it of list.items ?? []) {
+        const obj = this.#transform(it);
+        const key = objectKey(obj);
+        seen.add(key);
+        this.#upsert(key, obj, initialList);
+      }
       list.items = [];
       rv = list.metadata?.resourceVersion ?? rv;
       cont = list.metadata?.continue || undefined;
@@ -342,19 +354,12 @@ export class Informer<T extends KubeObject = KubeObject> {
     }
     this.stats.lists++;
     informerEvent(this.#metricsPrefix, this.name, 'list');
-    this.#replace(scope, items);
+    this.#dropUnseen(scope, seen);
     return rv;
   }
 
-  /** Replaces a scope's content with `items`, firing add / update (RV changed) / delete (gone). */
-  #replace(scope: string | undefined, items: T[]): void {
-    const seen = new Set<string>();
-    const initialList = !this.#syncedScopes.has(scope);
-    for (const obj of items) {
-      const key = objectKey(obj);
-      seen.add(key);
-      this.#upsert(key, obj, initialList);
-    }
+  /** After a complete list of a scope: deletes (with handlers) what the list did not hold. */
+  #dropUnseen(scope: string | undefined, seen: Set<string>): void {
     for (const [key, old] of [...this.#store]) {
       if (seen.has(key)) continue;
       if (scope !== undefined && old.metadata.namespace !== scope) continue;

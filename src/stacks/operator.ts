@@ -42,6 +42,8 @@ export interface OperatorOptions {
    * reconcile hits it, and it frees its worker.
    */
   reconcileTimeoutMs?: number;
+  /** LIST page size of the Stack informer. Default 500 (the informer's). */
+  stackListPageSize?: number;
 }
 
 export interface Operator {
@@ -84,7 +86,13 @@ export function stackCacheView(obj: KubeObject): StackObject {
 export function buildOperator(manager: Manager, opts: OperatorOptions = {}): Operator {
   const client = manager.client;
   const namespaces = opts.namespaces ?? [];
-  const stacks = manager.informer<StackObject>({ resource: STACKS, namespaces, transform: stackCacheView, ...(opts.labelSelector ? { labelSelector: opts.labelSelector } : {}) });
+  const stacks = manager.informer<StackObject>({
+    resource: STACKS,
+    namespaces,
+    transform: stackCacheView,
+    ...(opts.labelSelector ? { labelSelector: opts.labelSelector } : {}),
+    ...(opts.stackListPageSize ? { pageSize: opts.stackListPageSize } : {}),
+  });
   const providers = manager.informer<ProviderObject>({ resource: STACK_PROVIDERS, namespaces });
   const clusterProviders = manager.informer<ProviderObject>({ resource: CLUSTER_STACK_PROVIDERS });
   const registry = opts.providerClients ?? new ProviderRegistry({ logger: manager.log });
@@ -122,6 +130,9 @@ export function buildOperator(manager: Manager, opts: OperatorOptions = {}): Ope
     maxConcurrentReconciles: opts.maxConcurrentReconciles ?? 10,
     rateLimiterOptions: { baseDelayMs: backoff.baseMs, maxDelayMs: backoff.capMs, qps: 50, burst: 500 },
     reconcileTimeoutMs: opts.reconcileTimeoutMs ?? 120_000,
+    // A restart re-reads every Stack at the provider's rate: starting on the LIST's first page rather
+    // than after its last overlaps the two (the reconciler acts only on a complete cache; reconciler.ts).
+    reconcileWhileListing: true,
   });
   stackController.for(stacks, { predicate: changedForReconcile });
   stackController.watch(stacks, relatedStacks(dependencies));

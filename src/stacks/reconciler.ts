@@ -1,17 +1,23 @@
 // The Stack reconciler: reads (cache, Secrets, provider), asks the pure planner for the next Step, and
 // hands it to the executor. A few non-provider Steps (finalizer, status-only transitions) may chain in
 // one reconcile; a provider mutation always ends it.
+//
+// While the Stack cache's first list is still arriving (a restart: the controller reconciles page by
+// page, `reconcileWhileListing`), a reconcile may read but not act: a Step that would write or call
+// anything, or a plan that looked at other Stacks (which may not be listed yet), waits for the complete
+// cache (awaitCacheSync). A Stack that is as it should be costs its provider read and nothing else.
 import { FINALIZER, type Stack } from '../api/v1alpha1/types.ts';
 import type { ResolvedProviderConfig } from '../providers/config.ts';
 import { ProviderError, type ProviderType, type StackProviderClient, type StackView } from '../providers/types.ts';
 import { matchesSelector, selectorText } from '../lib/label-selector.ts';
-import { awaitChange, requeueAfter, type Action as RuntimeAction, type ReconcileInfo, type Reconciler } from '../runtime/controller.ts';
+import { awaitCacheSync, awaitChange, requeueAfter, type Action as RuntimeAction, type ReconcileInfo, type Reconciler } from '../runtime/controller.ts';
+import { mergePatchDiff } from '../runtime/merge-patch.ts';
 import type { ProviderObject, StackContext, StackObject, StackSettings } from './context.ts';
 import { DependencyIndex, dependencyNames, factsOf } from './dependencies.ts';
 import { observeOutputTargets } from './outputs.ts';
 import { effectiveStackName } from './desired.ts';
 import { execute, failureOf } from './executor.ts';
-import { type CallFailure, type Observed, type PlanInput, type ProviderInfo, type ResolveError, plan } from './plan/index.ts';
+import { type CallFailure, type Observed, type PlanInput, type ProviderInfo, type ResolveError, type Step, plan } from './plan/index.ts';
 import { REASONS } from './reasons.ts';
 import { parseDuration, providerType, resolveDesired, resolveProviderConfig } from './resolve.ts';
 
@@ -42,11 +48,12 @@ export class StackReconciler implements Reconciler<StackContext> {
       ctx.acceptedCalls.forget(key);
       return awaitChange();
     }
+    const peers = new PeerReads(ctx);
     const provider = await this.#resolveProvider(stack, ctx);
-    const desired = 'error' in provider ? ({ error: provider.error } as const) : await desiredOf(stack, provider.info.type, ctx);
-    const deps = dependencyInput(stack, ctx);
+    const desired = 'error' in provider ? ({ error: provider.error } as const) : await desiredOf(stack, provider.info.type, ctx, peers);
+    const deps = dependencyInput(stack, peers);
     const reads: Reads =
-      !('error' in provider) && needsRead(stack) ? await readProvider(provider.client, ctx.acceptedCalls.view(stack), ctx, signal) : { observed: { kind: 'unknown' } };
+      !('error' in provider) && needsRead(stack) ? await readProvider(provider.client, ctx.acceptedCalls.view(stack), ctx, peers, signal) : { observed: { kind: 'unknown' } };
 
     for (let round = 0; round < 4; round++) {
       // Planned with what the provider confirmed but status does not carry yet; written against the
@@ -62,7 +69,9 @@ export class StackReconciler implements Reconciler<StackContext> {
         settings: { recheckCapMs: this.#settings.defaults.resyncIntervalMs, ...this.#settings.planner },
       };
       const client = 'error' in provider ? undefined : provider.client;
-      const result = await execute(plan(input), { input, stack, client, ctx, signal, log: info.log });
+      const step = plan(input);
+      if (!info.primarySynced && !takeableWhileListing(step, stack, peers.looked)) return awaitCacheSync();
+      const result = await execute(step, { input, stack, client, ctx, signal, log: info.log });
       if (result.kind === 'done') return result.action;
       stack = result.stack;
     }
@@ -101,6 +110,42 @@ export class StackReconciler implements Reconciler<StackContext> {
   }
 }
 
+/**
+ * The reconcile's reads of other Stacks: dependencies, dependents, a cloud stack's owner. `looked`: one
+ * was made, so the plan may rest on a Stack that an incomplete cache does not hold yet.
+ */
+class PeerReads {
+  looked = false;
+  readonly #ctx: StackContext;
+  constructor(ctx: StackContext) {
+    this.#ctx = ctx;
+  }
+  get(ns: string | undefined, name: string): StackObject | undefined {
+    this.looked = true;
+    return this.#ctx.stacks.getObject(ns, name);
+  }
+  list(): StackObject[] {
+    this.looked = true;
+    return this.#ctx.stacks.list();
+  }
+  get index(): DependencyIndex {
+    this.looked = true;
+    return this.#ctx.dependencies ?? NO_DEPENDENCIES;
+  }
+}
+
+/**
+ * Whether a Step may be taken before the Stack cache's first list is complete: it writes nothing,
+ * records no event and calls nothing, and its plan did not look at another Stack (one not listed yet
+ * reads as missing, and even a Step that changes nothing, e.g. "await", would then rest on that).
+ */
+export function takeableWhileListing(step: Step, stack: StackObject, lookedAtOtherStacks: boolean): boolean {
+  if (lookedAtOtherStacks) return false;
+  if (step.action.type !== 'none' || step.events.length > 0) return false;
+  if (step.next.type !== 'await' && step.next.type !== 'requeue') return false;
+  return mergePatchDiff(stack.status ?? {}, step.status) === undefined;
+}
+
 function refOf(stack: Stack): { name: string; id?: string } {
   const id = stack.status?.stackId;
   return id ? { name: effectiveStackName(stack), id } : { name: effectiveStackName(stack) };
@@ -112,7 +157,7 @@ function needsRead(stack: Stack): boolean {
   return (stack.metadata.finalizers ?? []).includes(FINALIZER);
 }
 
-async function readProvider(client: StackProviderClient, stack: StackObject, ctx: StackContext, signal: AbortSignal): Promise<Reads> {
+async function readProvider(client: StackProviderClient, stack: StackObject, ctx: StackContext, peers: PeerReads, signal: AbortSignal): Promise<Reads> {
   let view: StackView | null;
   try {
     view = await client.get(refOf(stack), { signal });
@@ -122,9 +167,9 @@ async function readProvider(client: StackProviderClient, stack: StackObject, ctx
     return { observed: { kind: 'unknown' }, readFailure: failure };
   }
   if (!view) return { observed: { kind: 'absent' } };
-  view = await withOutputs(client, stack, view, ctx, signal);
+  view = await withOutputs(client, stack, view, ctx, peers, signal);
   const foreignOwner = view.ownerUid !== undefined && view.ownerUid !== stack.metadata.uid;
-  const observed: Observed = { kind: 'found', view, ...(foreignOwner ? { ownerLive: ownerIsLive(view.ownerUid as string, ctx) } : {}) };
+  const observed: Observed = { kind: 'found', view, ...(foreignOwner ? { ownerLive: ownerIsLive(view.ownerUid as string, ctx, peers) } : {}) };
   // The outputs objects matter once the stack is complete (the planner ensures them then).
   const outputTargets = view.phase === 'Complete' && !stack.metadata.deletionTimestamp ? await observeOutputTargets(ctx.client, stack, signal) : undefined;
   return { observed, ...(outputTargets ? { outputTargets } : {}) };
@@ -136,12 +181,12 @@ async function readProvider(client: StackProviderClient, stack: StackObject, ctx
  * Stack depends on this one. Not on every resync: that would double the calls at rest (an update made
  * outside Kubernetes shows in status.outputs after the next operation; docs/providers/rfs.md).
  */
-async function withOutputs(client: StackProviderClient, stack: StackObject, view: StackView, ctx: StackContext, signal: AbortSignal): Promise<StackView> {
+async function withOutputs(client: StackProviderClient, stack: StackObject, view: StackView, ctx: StackContext, peers: PeerReads, signal: AbortSignal): Promise<StackView> {
   if (view.outputs !== undefined || view.phase !== 'Complete' || stack.metadata.deletionTimestamp) return view;
   const wanted =
     stack.status?.operation !== undefined ||
     stack.status?.outputs === undefined ||
-    (ctx.dependencies ?? NO_DEPENDENCIES).dependentsOf(stack.metadata.namespace ?? '', stack.metadata.name ?? '').length > 0;
+    peers.index.dependentsOf(stack.metadata.namespace ?? '', stack.metadata.name ?? '').length > 0;
   if (!wanted) return view;
   try {
     return { ...view, outputs: await client.outputs({ name: view.name, id: view.id }, { signal }) };
@@ -157,16 +202,16 @@ async function withOutputs(client: StackProviderClient, stack: StackObject, view
  * Whether a cloud stack's owner UID is a Stack that exists. Only a cache that sees every namespace can
  * say no; a namespace-restricted operator answers "live" (never adopt what it cannot see).
  */
-function ownerIsLive(uid: string, ctx: StackContext): boolean {
+function ownerIsLive(uid: string, ctx: StackContext, peers: PeerReads): boolean {
   if (!ctx.seesAllNamespaces) return true;
-  return ctx.stacks.list().some((s) => s.metadata.uid === uid);
+  return peers.list().some((s) => s.metadata.uid === uid);
 }
 
 /** The desired state; a template that cannot even be hashed (pathological nesting) is InvalidSpec, never a crash. */
-async function desiredOf(stack: Stack, type: ProviderType, ctx: StackContext): Promise<PlanInput['desired']> {
+async function desiredOf(stack: Stack, type: ProviderType, ctx: StackContext, peers: PeerReads): Promise<PlanInput['desired']> {
   try {
     const ns = stack.metadata.namespace;
-    const r = await resolveDesired(stack, type, ctx.reader, (name) => ctx.stacks.getObject(ns, name)?.status?.outputs);
+    const r = await resolveDesired(stack, type, ctx.reader, (name) => peers.get(ns, name)?.status?.outputs);
     return 'ok' in r ? r.ok : r;
   } catch (err) {
     if (err instanceof RangeError) return { error: { reason: REASONS.InvalidSpec, message: `the template cannot be processed: ${err.message}` } };
@@ -179,18 +224,19 @@ async function desiredOf(stack: Stack, type: ProviderType, ctx: StackContext): P
  * from the Stack cache and the dependency index (docs/dependencies.md). A Stack in a cycle with this one
  * does not hold its deletion: the two would wait for each other forever.
  */
-function dependencyInput(stack: Stack, ctx: StackContext): Pick<PlanInput, 'dependencies' | 'dependencyCycle' | 'dependents'> {
+function dependencyInput(stack: Stack, peers: PeerReads): Pick<PlanInput, 'dependencies' | 'dependencyCycle' | 'dependents'> {
   const ns = stack.metadata.namespace ?? '';
   const name = stack.metadata.name ?? '';
-  const index = ctx.dependencies ?? NO_DEPENDENCIES;
   const names = dependencyNames(stack);
+  if (names.length === 0 && !stack.metadata.deletionTimestamp) return {};
+  const index = peers.index;
   // Only a Stack with dependencies can be on a cycle.
   const cycle = names.length > 0 ? index.cycleThrough(ns, name) : undefined;
   if (stack.metadata.deletionTimestamp) {
     const inCycle = new Set(cycle ?? []);
     return { dependents: index.dependentsOf(ns, name).filter((d) => !inCycle.has(d)) };
   }
-  const dependencies = names.map((d) => factsOf(d, ctx.stacks.getObject(ns, d)));
+  const dependencies = names.map((d) => factsOf(d, peers.get(ns, d)));
   return { ...(dependencies.length > 0 ? { dependencies } : {}), ...(cycle ? { dependencyCycle: cycle } : {}) };
 }
 

@@ -62,7 +62,7 @@ const replayReconciler = new StackReconciler({
 
 async function replay(stale: StackObject): Promise<unknown> {
   const ctx = await staleContext(stale);
-  const info = { reconcileID: 'replay', log: silentLogger, requeues: 0 };
+  const info = { reconcileID: 'replay', log: silentLogger, requeues: 0, primarySynced: true };
   try {
     return await replayReconciler.reconcile(`${env.ns}/${stale.metadata.name}`, ctx, new AbortController().signal, info);
   } catch (err) {

@@ -1,11 +1,11 @@
 // Informer + controller against the shared real kube-apiserver.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Controller, awaitChange, requeueAfter } from '../../../src/runtime/controller.ts';
+import { Controller, awaitCacheSync, awaitChange, requeueAfter } from '../../../src/runtime/controller.ts';
 import { Informer, keepOnly, LAST_APPLIED_ANNOTATION } from '../../../src/runtime/informer.ts';
 import { KubeClient, objectKey, type KubeObject } from '../../../src/runtime/kube-client.ts';
 import { deleteNamespace, kubectl, testKubeConfig, uniqueNamespace } from '../../env/kube.ts';
-import { CONFIGMAPS, configMap, waitFor } from './util.ts';
+import { CONFIGMAPS, HeldListClient, configMap, waitFor } from './util.ts';
 
 const kc = testKubeConfig();
 const client = new KubeClient(kc);
@@ -161,6 +161,55 @@ describe('Informer (shared apiserver)', () => {
     } finally {
       abort.abort();
       await run;
+      await inf.stop();
+    }
+  });
+
+  it('reconcileWhileListing: the first LIST page is reconciled before the list ends, awaitCacheSync() keys run again after it; other controllers wait', async () => {
+    for (let i = 0; i < 5; i++) await client.create(CONFIGMAPS, ns2, configMap(ns2, `page-${i}`, {}, { listing: 'y' }));
+    const held = new HeldListClient(kc, 'configmaps');
+    const inf = new Informer(held, { resource: CONFIGMAPS, namespaces: [ns2], labelSelector: 'listing=y', pageSize: 2 });
+    const runs: { key: string; primarySynced: boolean; cached: number }[] = [];
+    const eager = new Controller<null>({
+      name: `rt-while-listing-${ns2}`,
+      context: null,
+      maxConcurrentReconciles: 2,
+      reconcileWhileListing: true,
+      reconciler: async (key, _ctx, _signal, info) => {
+        runs.push({ key, primarySynced: info.primarySynced, cached: inf.size });
+        return info.primarySynced ? awaitChange() : awaitCacheSync();
+      },
+    }).for(inf);
+    let plainRuns = 0;
+    const plain = new Controller<null>({
+      name: `rt-after-listing-${ns2}`,
+      context: null,
+      reconciler: async () => {
+        plainRuns++;
+        return awaitChange();
+      },
+    }).for(inf);
+    const abort = new AbortController();
+    inf.start();
+    const running = [eager.start(abort.signal), plain.start(abort.signal)];
+    try {
+      await waitFor('the first page reconciled', () => runs.length === 2);
+      expect(runs.every((r) => !r.primarySynced && r.cached === 2)).toBe(true);
+      expect(inf.synced).toBe(false);
+      expect(plainRuns).toBe(0);
+      const firstPage = runs.map((r) => r.key);
+      held.release();
+      await waitFor('every key reconciled on the complete cache', () => new Set(runs.filter((r) => r.primarySynced).map((r) => r.key)).size === 5);
+      await waitFor('the default controller, after the list', () => plainRuns === 5);
+      const runsOf = (k: string) => runs.filter((r) => r.key === k).map((r) => r.primarySynced);
+      for (const k of firstPage) expect(runsOf(k)).toEqual([false, true]);
+      // The later pages arrive after the release, before or as the list completes: each key is
+      // reconciled once on the complete cache, after at most one deferred run.
+      for (let i = 2; i < 5; i++) expect([[false, true], [true]]).toContainEqual(runsOf(`${ns2}/page-${i}`));
+    } finally {
+      held.release();
+      abort.abort();
+      await Promise.all(running);
       await inf.stop();
     }
   });

@@ -1,7 +1,8 @@
 // Shared helpers for the runtime's integration tests.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isAlreadyExists } from '../../../src/runtime/errors.ts';
-import type { KubeClient, KubeObject, ResourceRef } from '../../../src/runtime/kube-client.ts';
+import { type ClusterConnection, KubeClient, type KubeObject, type RequestOptions, type ResourceRef } from '../../../src/runtime/kube-client.ts';
+import type { KubeConfig } from '@kubernetes/client-node';
 
 export const CONFIGMAPS: ResourceRef = { group: '', version: 'v1', plural: 'configmaps', kind: 'ConfigMap' };
 export const WIDGETS: ResourceRef = { group: 'runtime-test.stackoperator.dev', version: 'v1', plural: 'widgets', kind: 'Widget' };
@@ -63,4 +64,25 @@ export async function ensureWidgetCrd(client: KubeClient): Promise<void> {
       return false;
     }
   });
+}
+
+/**
+ * A client whose LISTs of one resource stop after the first page until release(): an informer's first
+ * list is then certainly incomplete while a test looks (no race to win).
+ */
+export class HeldListClient extends KubeClient {
+  readonly #plural: string;
+  #release!: () => void;
+  readonly #gate = new Promise<void>((r) => (this.#release = r));
+  constructor(kc: KubeConfig | ClusterConnection, plural: string) {
+    super(kc);
+    this.#plural = plural;
+  }
+  override async request<T = unknown>(opts: RequestOptions): Promise<T> {
+    if (opts.method === 'GET' && opts.path.endsWith(`/${this.#plural}`) && opts.query?.continue) await this.#gate;
+    return super.request<T>(opts);
+  }
+  release(): void {
+    this.#release();
+  }
 }
