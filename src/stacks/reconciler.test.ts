@@ -7,7 +7,7 @@ import type { Stack } from '../api/v1alpha1/types.ts';
 import type { StackObject } from './context.ts';
 import { absent, applied, found, input, stack, view } from './plan/fixtures.test-util.ts';
 import { plan, type Step } from './plan/index.ts';
-import { takeableWhileListing } from './reconciler.ts';
+import { actsForSure, takeableWhileListing } from './reconciler.ts';
 
 const obj = (s: Stack): StackObject => s as StackObject;
 
@@ -44,5 +44,16 @@ describe('takeableWhileListing', () => {
     const step = plan(input(s, absent));
     expect(step.action.type).toBe('create');
     expect(takeableWhileListing(step, s, false)).toBe(false);
+  });
+});
+
+describe('actsForSure: the Stacks that wait for the whole list without being planned', () => {
+  it('a new Stack (no finalizer), a spec not yet observed and a deletion wait; a settled Stack is planned', () => {
+    const { stack: settled } = atRest();
+    expect(settled.status?.observedGeneration).toBe(settled.metadata.generation);
+    expect(actsForSure(settled)).toBe(false);
+    expect(actsForSure(obj({ ...settled, metadata: { ...settled.metadata, finalizers: [] } }))).toBe(true);
+    expect(actsForSure(obj({ ...settled, metadata: { ...settled.metadata, generation: 3 } }))).toBe(true);
+    expect(actsForSure(obj({ ...settled, metadata: { ...settled.metadata, deletionTimestamp: '2026-11-22T12:00:00Z' } }))).toBe(true);
   });
 });

@@ -48,6 +48,7 @@ export class StackReconciler implements Reconciler<StackContext> {
       ctx.acceptedCalls.forget(key);
       return awaitChange();
     }
+    if (!info.primarySynced && actsForSure(stack)) return awaitCacheSync();
     const peers = new PeerReads(ctx);
     const provider = await this.#resolveProvider(stack, ctx);
     const desired = 'error' in provider ? ({ error: provider.error } as const) : await desiredOf(stack, provider.info.type, ctx, peers);
@@ -132,6 +133,17 @@ class PeerReads {
     this.looked = true;
     return this.#ctx.dependencies ?? NO_DEPENDENCIES;
   }
+}
+
+/**
+ * A Stack whose reconcile writes for sure (no finalizer yet, a spec not yet observed, a deletion): before
+ * the Stack LIST is complete it waits at once, without resolving or reading anything. 10,000 new Stacks
+ * at a start would otherwise be planned twice, the first time competing with the LIST itself.
+ */
+export function actsForSure(stack: Stack): boolean {
+  if (stack.metadata.deletionTimestamp) return true;
+  if (!(stack.metadata.finalizers ?? []).includes(FINALIZER)) return true;
+  return stack.status?.observedGeneration !== stack.metadata.generation;
 }
 
 /**
