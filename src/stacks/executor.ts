@@ -187,6 +187,11 @@ export function failureOf(err: unknown): CallFailure {
   return { kind: 'Transient', message: err instanceof Error ? err.message : String(err) };
 }
 
+/** Whether taking `step` on `stack` would cause no effect at all: no call, no event, no status write (the `none` case above). */
+export function hasNoEffect(step: Step, stack: StackObject): boolean {
+  return step.action.type === 'none' && step.events.length === 0 && mergePatchDiff(stack.status ?? {}, step.status) === undefined;
+}
+
 async function writeStatus(ctx: StackContext, stack: StackObject, status: StackStatus, force: boolean, signal: AbortSignal): Promise<StackObject> {
   const patch = mergePatchDiff(stack.status ?? {}, status);
   if (patch === undefined && !force) return stack;

@@ -11,12 +11,12 @@ import type { ResolvedProviderConfig } from '../providers/config.ts';
 import { ProviderError, type ProviderType, type StackProviderClient, type StackView } from '../providers/types.ts';
 import { matchesSelector, selectorText } from '../lib/label-selector.ts';
 import { awaitCacheSync, awaitChange, requeueAfter, type Action as RuntimeAction, type ReconcileInfo, type Reconciler } from '../runtime/controller.ts';
-import { mergePatchDiff } from '../runtime/merge-patch.ts';
+import { hasFinalizer } from '../runtime/finalizers.ts';
 import type { ProviderObject, StackContext, StackObject, StackSettings } from './context.ts';
 import { DependencyIndex, dependencyNames, factsOf } from './dependencies.ts';
 import { observeOutputTargets } from './outputs.ts';
 import { effectiveStackName } from './desired.ts';
-import { execute, failureOf } from './executor.ts';
+import { execute, failureOf, hasNoEffect } from './executor.ts';
 import { type CallFailure, type Observed, type PlanInput, type ProviderInfo, type ResolveError, type Step, plan } from './plan/index.ts';
 import { REASONS } from './reasons.ts';
 import { parseDuration, providerType, resolveDesired, resolveProviderConfig } from './resolve.ts';
@@ -140,9 +140,9 @@ class PeerReads {
  * the Stack LIST is complete it waits at once, without resolving or reading anything. 10,000 new Stacks
  * at a start would otherwise be planned twice, the first time competing with the LIST itself.
  */
-export function actsForSure(stack: Stack): boolean {
+export function actsForSure(stack: StackObject): boolean {
   if (stack.metadata.deletionTimestamp) return true;
-  if (!(stack.metadata.finalizers ?? []).includes(FINALIZER)) return true;
+  if (!hasFinalizer(stack, FINALIZER)) return true;
   return stack.status?.observedGeneration !== stack.metadata.generation;
 }
 
@@ -153,9 +153,8 @@ export function actsForSure(stack: Stack): boolean {
  */
 export function takeableWhileListing(step: Step, stack: StackObject, lookedAtOtherStacks: boolean): boolean {
   if (lookedAtOtherStacks) return false;
-  if (step.action.type !== 'none' || step.events.length > 0) return false;
   if (step.next.type !== 'await' && step.next.type !== 'requeue') return false;
-  return mergePatchDiff(stack.status ?? {}, step.status) === undefined;
+  return hasNoEffect(step, stack);
 }
 
 function refOf(stack: Stack): { name: string; id?: string } {
@@ -163,10 +162,10 @@ function refOf(stack: Stack): { name: string; id?: string } {
   return id ? { name: effectiveStackName(stack), id } : { name: effectiveStackName(stack) };
 }
 
-function needsRead(stack: Stack): boolean {
+function needsRead(stack: StackObject): boolean {
   if (stack.spec.suspend) return false;
   if (stack.metadata.deletionTimestamp) return stack.spec.deletionPolicy !== 'Retain' && stack.spec.deletionProtection !== true;
-  return (stack.metadata.finalizers ?? []).includes(FINALIZER);
+  return hasFinalizer(stack, FINALIZER);
 }
 
 async function readProvider(client: StackProviderClient, stack: StackObject, ctx: StackContext, peers: PeerReads, signal: AbortSignal): Promise<Reads> {
