@@ -67,6 +67,8 @@ export type DeleteHandler<T> = (obj: T) => void;
 export interface InformerStats {
   lists: number;
   relists410: number;
+  /** LISTs started over because their continue token expired mid-list (410 on a continue request). */
+  listRestarts: number;
   periodicRelists: number;
   watchStarts: number;
   watchErrors: number;
@@ -117,7 +119,7 @@ export class Informer<T extends KubeObject = KubeObject> {
   readonly resource: ResourceRef;
   readonly name: string;
   readonly #metricsPrefix: string;
-  readonly stats: InformerStats = { lists: 0, relists410: 0, periodicRelists: 0, watchStarts: 0, watchErrors: 0, watchdogRestarts: 0, events: 0, bookmarks: 0 };
+  readonly stats: InformerStats = { lists: 0, relists410: 0, listRestarts: 0, periodicRelists: 0, watchStarts: 0, watchErrors: 0, watchdogRestarts: 0, events: 0, bookmarks: 0 };
   readonly #client: KubeClient;
   readonly #opts: InformerOptions<T>;
   readonly #clock: Clock;
@@ -335,6 +337,8 @@ export class Informer<T extends KubeObject = KubeObject> {
           // The continue token expired mid-list: start over (objects already stored stay; the new
           // list's end decides what is gone).
           this.#log.info('list continue token expired: restarting the list');
+          this.stats.listRestarts++;
+          informerEvent(this.#metricsPrefix, this.name, 'list_restart');
           seen.clear();
           cont = undefined;
           continue;

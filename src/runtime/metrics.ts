@@ -284,7 +284,7 @@ export function setLeaderStatus(name: string, leading: boolean): void {
 export const DEFAULT_METRICS_PREFIX = 'stack_operator';
 
 /** Informer health, under the caller's prefix (not in controller-runtime): restarts and relists by reason. */
-export function informerEvent(prefix: string, resource: string, event: 'list' | 'relist_410' | 'watch_restart' | 'watchdog'): void {
+export function informerEvent(prefix: string, resource: string, event: 'list' | 'list_restart' | 'relist_410' | 'watch_restart' | 'watchdog'): void {
   const name = `${prefix}_informer_events_total`;
   const c = getOrCreate(
     name,

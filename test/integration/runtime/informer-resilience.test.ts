@@ -5,15 +5,16 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { Informer } from '../../../src/runtime/informer.ts';
 import { KubeClient, objectKey, type KubeObject } from '../../../src/runtime/kube-client.ts';
 import { startControlPlane, type ControlPlane } from '../../../src/devenv/control-plane.ts';
-import { CONFIGMAPS, configMap, waitFor } from './util.ts';
+import { CONFIGMAPS, HeldListClient, configMap, waitFor } from './util.ts';
 
 let cp: ControlPlane;
+let kc: KubeConfig;
 let client: KubeClient;
 
 beforeAll(async () => {
   // No watch cache: watches go to etcd, so a compaction alone turns a resumed watch into 410 Gone.
   cp = await startControlPlane({ apiserverArgs: ['--watch-cache=false'] });
-  const kc = new KubeConfig();
+  kc = new KubeConfig();
   kc.loadFromFile(cp.kubeconfigPath);
   client = new KubeClient(kc, { timeoutMs: 10_000 });
   await client.create({ group: '', version: 'v1', plural: 'namespaces', namespaced: false }, undefined, {
@@ -123,6 +124,41 @@ describe('Informer resilience (dedicated control plane)', () => {
       const s = await serverState('rt', 'set=gone');
       expect([...s.keys()].sort()).toEqual(inf.keys().sort());
     } finally {
+      await inf.stop();
+    }
+  });
+
+  it('starts a LIST over when its continue token expires (etcd compacted mid-list) and ends with the server state', async () => {
+    for (let i = 0; i < 6; i++) await client.create(CONFIGMAPS, 'rt', configMap('rt', `c-${i}`, { v: '0' }, { set: 'cont' }));
+    // Pages of 2, and every continue request held: the first page (c-0, c-1) is stored, the rest waits.
+    const held = new HeldListClient(kc, 'configmaps');
+    const inf = new Informer<CM>(held, { resource: CONFIGMAPS, namespaces: ['rt'], labelSelector: 'set=cont', pageSize: 2, backoff: fastBackoff });
+    const rec = recorder(inf);
+    inf.start();
+    try {
+      await waitFor('first page stored', () => inf.size === 2);
+      // While the list is held: a stored object and a not yet listed one are deleted, one not yet
+      // listed is changed, one is added; then etcd forgets the revision the continue token reads at.
+      await client.delete(CONFIGMAPS, 'rt', 'c-0');
+      await client.delete(CONFIGMAPS, 'rt', 'c-3');
+      await client.patch(CONFIGMAPS, 'rt', 'c-4', { data: { v: 'new' } }, { contentType: 'application/merge-patch+json' });
+      await client.create(CONFIGMAPS, 'rt', configMap('rt', 'c-6', {}, { set: 'cont' }));
+      await cp.compactEtcd();
+      held.release();
+      await inf.waitForSync({ timeoutMs: 30_000 });
+
+      expect(inf.stats.listRestarts).toBe(1);
+      // Right at sync, before any watch event could repair it, the cache is the server's state.
+      expect(inf.keys().sort()).toEqual(['rt/c-1', 'rt/c-2', 'rt/c-4', 'rt/c-5', 'rt/c-6']);
+      expect(inf.get('rt/c-4')?.data?.v).toBe('new');
+      // The stale snapshot never reached a handler (no add of c-3, c-4 added once with its new value),
+      // and c-0, stored from the first attempt, is deleted at the end of the second.
+      expect(rec.events).toEqual(['add rt/c-0', 'add rt/c-1', 'add rt/c-2', 'add rt/c-4', 'add rt/c-5', 'add rt/c-6', 'delete rt/c-0']);
+      const s = await serverState('rt', 'set=cont');
+      expect([...s].every(([k, rv]) => inf.get(k)?.metadata.resourceVersion === rv)).toBe(true);
+      expect(inf.stats.relists410).toBe(0);
+    } finally {
+      held.release();
       await inf.stop();
     }
   });
