@@ -97,6 +97,7 @@ const perStack = (m: any): number | undefined => (m?.['controlPlaneCpu'] ? Math.
 function rows(o: Record<string, any>, t: Record<string, any>): [string, number | undefined, number | undefined][] {
   const tp = (r: any): any => r['throughput'];
   const lat = (r: any): any => r['latency']?.['sendToArrivalMs'];
+  const split = (r: any): any => r['latency']?.['splitMs'];
   const mem = (r: any): any => r['memory'];
   const n = (r: any): string => `${tp(r)?.['stacks'] ?? '?'}`;
   const m = (r: any): string => `${mem(r)?.['stacks'] ?? '?'}`;
@@ -104,6 +105,9 @@ function rows(o: Record<string, any>, t: Record<string, any>): [string, number |
     [`${n(o)} new Stacks → all Ready, ratio to the provider-rate bound`, tp(o)?.['ratio'], tp(t)?.['ratio']],
     [`reaction latency p50 (ms), ${n(o)} Ready Stacks`, lat(o)?.['p50'], lat(t)?.['p50']],
     [`reaction latency p99 (ms), ${n(o)} Ready Stacks`, lat(o)?.['p99'], lat(t)?.['p99']],
+    [`  of it, p50 (ms): PATCH sent → a watcher sees the change (the API server's part)`, split(o)?.['sendToWatchSeen']?.['p50'], split(t)?.['sendToWatchSeen']?.['p50']],
+    [`  of it, p50 (ms): seen → the operator's provider read arrives (the operator's part before its read)`, split(o)?.['watchSeenToRead']?.['p50'], split(t)?.['watchSeenToRead']?.['p50']],
+    [`  of it, p50 (ms): read arrives → update arrives (the read's latency, then the operator; ours writes its operation record)`, split(o)?.['readToUpdate']?.['p50'], split(t)?.['readToUpdate']?.['p50']],
     [`cold start with ${m(o)} Stacks: spawn → all queued (ms)`, mem(o)?.['coldStart']?.['queuedMs'], mem(t)?.['coldStart']?.['queuedMs']],
     [`cold start: spawn → all ${m(o)} Ready (ms)`, mem(o)?.['coldStart']?.['allReadyMs'], mem(t)?.['coldStart']?.['allReadyMs']],
     [`throughput at scale: ${mem(o)?.['throughput']?.['stacks'] ?? '?'} new Stacks → all Ready, ratio to the provider-rate bound`, mem(o)?.['throughput']?.['ratio'], mem(t)?.['throughput']?.['ratio']],
@@ -154,6 +158,7 @@ export function sideBySide(resultsDir: string, mode: string): string {
     '|---|---|---|---|',
   ];
   for (const [name, a, b] of rows(o, t)) {
+    if (a === undefined && b === undefined) continue; // a figure the runs predate
     const ratio = a !== undefined && b !== undefined && b > 0 ? `${Math.round((a / b) * 100) / 100}` : '–';
     out.push(`| ${name} | ${fmt(a)} | ${fmt(b)} | ${ratio} |`);
   }
