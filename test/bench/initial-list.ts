@@ -1,6 +1,6 @@
-// `node test/bench/initial-list.ts [N] [rounds]`: how long an informer's initial state of N realistic
+// `node test/bench/initial-list.ts [N] [rounds] [page sizes, e.g. 250,500,1000]`: how long an informer's initial state of N realistic
 // Stacks takes to arrive and be parsed and transformed, by the two ways the API server offers it: a
-// LIST in pages of 500 (limit / continue) and a watch-list stream (watch with sendInitialEvents=true,
+// LIST in pages (limit / continue; 500 unless sizes are given, each size once per round) and a watch-list stream (watch with sendInitialEvents=true,
 // ended by the "k8s.io/initial-events-end" bookmark). Starts its own kube-apiserver + etcd; the Stacks
 // carry kubectl's last-applied annotation and managedFields, as in `npm run bench` phase 3.
 import { STACKS } from '../../src/api/v1alpha1/resources.ts';
@@ -13,6 +13,7 @@ import { KUBECTL_APPLY_MANAGER, LAST_APPLIED, pool, realisticTemplate, retry, st
 
 const n = Number(process.argv[2] ?? 11_000);
 const rounds = Number(process.argv[3] ?? 3);
+const pageSizes = (process.argv[4] ?? '500').split(',').map(Number);
 const cp = await startControlPlane();
 try {
   await installCrds(cp.kubeconfigPath);
@@ -31,20 +32,25 @@ try {
     },
   );
   console.log(JSON.stringify({ created: n, ms: Math.round(performance.now() - t0) }));
-  const results: Record<string, number[]> = { list: [], watchList: [] };
-  for (let r = 0; r < rounds; r++) {
-    let t = performance.now();
+  const results: Record<string, number[]> = { watchList: [] };
+  const listOnce = async (limit: number): Promise<number> => {
+    const t = performance.now();
     let count = 0;
     let cont: string | undefined;
     do {
-      const page = await client.request<{ items: unknown[]; metadata: { continue?: string } }>({ method: 'GET', path: resourcePath(STACKS), query: { limit: 500, continue: cont }, timeoutMs: 60_000 });
+      const page = await client.request<{ items: unknown[]; metadata: { continue?: string } }>({ method: 'GET', path: resourcePath(STACKS), query: { limit, continue: cont }, timeoutMs: 60_000 });
       for (const it of page.items) if (stackCacheView(it as never)) count++;
       cont = page.metadata.continue || undefined;
     } while (cont);
-    results['list']?.push(Math.round(performance.now() - t));
     if (count !== n) throw new Error(`list saw ${count}`);
-    t = performance.now();
-    count = 0;
+    return Math.round(performance.now() - t);
+  };
+  for (let r = 0; r < rounds; r++) {
+    // Each size once per round, the order turned every round so no size always follows the same one.
+    const order = r % 2 === 0 ? pageSizes : [...pageSizes].reverse();
+    for (const size of order) (results[`list${size}`] ??= []).push(await listOnce(size));
+    const t = performance.now();
+    let count = 0;
     const ctrl = new AbortController();
     const lines = await client.stream({
       path: resourcePath(STACKS),
@@ -59,7 +65,7 @@ try {
     ctrl.abort();
     results['watchList']?.push(Math.round(performance.now() - t));
     if (count !== n) throw new Error(`watch-list saw ${count}`);
-    console.log(JSON.stringify({ round: r, listMs: results['list']?.at(-1), watchListMs: results['watchList']?.at(-1) }));
+    console.log(JSON.stringify({ round: r, ...Object.fromEntries(Object.entries(results).map(([k, v]) => [k, v.at(-1)])) }));
   }
   console.log(JSON.stringify({ n, results }));
 } finally {
