@@ -53,6 +53,7 @@ import {
 import { summariseHeap } from './heap.ts';
 import { writeReport } from './report.ts';
 import { startCpuProfile, takeHeapSnapshot } from './snapshot.ts';
+import { runRepeated } from './repeat.ts';
 import { runSideBySide, spawnTwin } from './twin.ts';
 import { ProviderTrace } from './provider-trace.ts';
 
@@ -91,6 +92,9 @@ const { values: argv } = parseArgs({
     'bulk-resync': { type: 'string', default: '' },
     // phase 4: the steady window in seconds (default 120; quick 30)
     'steady-window': { type: 'string', default: '' },
+    // N > 1: the whole bench N times (with --twin, ours and the twin alternating), then each figure's
+    // minimum / median / maximum (test/bench/repeat.ts)
+    repeat: { type: 'string', default: '' },
   },
 });
 // What the chart ships (charts/stack-operator/values.yaml): the container's memory limit and NODE_OPTIONS.
@@ -100,6 +104,13 @@ const MEMORY_LIMIT = argv['memory-limit'] === 'none' ? '' : argv['memory-limit']
 const PHASES = new Set(argv.phases.split(',').map(Number));
 const QUICK = argv.quick;
 const MODE = argv.out || (QUICK ? 'quick' : 'full');
+const REPEAT = Number(argv.repeat || 1);
+if (!Number.isInteger(REPEAT) || REPEAT < 1) throw new Error(`--repeat=${argv.repeat}: give a whole number of runs`);
+if (REPEAT > 1) {
+  const worst = await runRepeated(process.argv.slice(2), QUICK ? 'quick' : 'full', REPEAT, argv.twin, join(repoRoot, 'test/bench/results'));
+  writeReport(join(repoRoot, 'test/bench/results'), join(repoRoot, 'docs/benchmarks.md'));
+  process.exit(worst);
+}
 if (argv.twin) process.exit(await runSideBySide(process.argv.slice(2), MODE));
 
 export const CONFIG = {

@@ -4,6 +4,7 @@
 /* eslint-disable @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-argument, @typescript-eslint/no-unsafe-assignment, @typescript-eslint/no-explicit-any */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { repeatSection } from './repeat.ts';
 import { sideBySide } from './twin.ts';
 
 type J = Record<string, any>;
@@ -158,6 +159,7 @@ export function writeReport(resultsDir: string, target: string): void {
     parts.push('');
   }
   for (const m of ['full', 'quick']) if (sideBySide(resultsDir, m)) parts.push(sideBySide(resultsDir, m), '');
+  for (const m of ['full', 'quick']) if (repeatSection(resultsDir, m)) parts.push(repeatSection(resultsDir, m), '');
   parts.push(notes);
   writeFileSync(target, `${parts.join('\n').trimEnd()}\n`);
 }

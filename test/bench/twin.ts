@@ -95,6 +95,12 @@ const perStack = (m: any): number | undefined => (m?.['controlPlaneCpu'] ? Math.
 
 /** Rows of the side-by-side table: figure, ours, twin (numbers; lower is better for every row). */
 function rows(o: Record<string, any>, t: Record<string, any>): [string, number | undefined, number | undefined][] {
+  const theirs = figures(t);
+  return figures(o).map(([name, a], i) => [name, a, theirs[i]?.[1]]);
+}
+
+/** The headline figures of one run, labelled with its own sizes (lower is better for every one). */
+export function figures(o: Record<string, any>): [string, number | undefined][] {
   const tp = (r: any): any => r['throughput'];
   const lat = (r: any): any => r['latency']?.['sendToArrivalMs'];
   const split = (r: any): any => r['latency']?.['splitMs'];
@@ -102,29 +108,29 @@ function rows(o: Record<string, any>, t: Record<string, any>): [string, number |
   const n = (r: any): string => `${tp(r)?.['stacks'] ?? '?'}`;
   const m = (r: any): string => `${mem(r)?.['stacks'] ?? '?'}`;
   return [
-    [`${n(o)} new Stacks → all Ready, ratio to the provider-rate bound`, tp(o)?.['ratio'], tp(t)?.['ratio']],
-    [`reaction latency p50 (ms), ${n(o)} Ready Stacks`, lat(o)?.['p50'], lat(t)?.['p50']],
-    [`reaction latency p99 (ms), ${n(o)} Ready Stacks`, lat(o)?.['p99'], lat(t)?.['p99']],
-    [`  of it, p50 (ms): PATCH sent → a watcher sees the change (the API server's part)`, split(o)?.['sendToWatchSeen']?.['p50'], split(t)?.['sendToWatchSeen']?.['p50']],
-    [`  of it, p50 (ms): seen → the operator's provider read arrives (the operator's part before its read)`, split(o)?.['watchSeenToRead']?.['p50'], split(t)?.['watchSeenToRead']?.['p50']],
-    [`  of it, p50 (ms): read arrives → update arrives (the read's latency, then the operator; ours writes its operation record)`, split(o)?.['readToUpdate']?.['p50'], split(t)?.['readToUpdate']?.['p50']],
-    [`cold start with ${m(o)} Stacks: spawn → all queued (ms)`, mem(o)?.['coldStart']?.['queuedMs'], mem(t)?.['coldStart']?.['queuedMs']],
-    [`cold start: spawn → all ${m(o)} Ready (ms)`, mem(o)?.['coldStart']?.['allReadyMs'], mem(t)?.['coldStart']?.['allReadyMs']],
-    [`throughput at scale: ${mem(o)?.['throughput']?.['stacks'] ?? '?'} new Stacks → all Ready, ratio to the provider-rate bound`, mem(o)?.['throughput']?.['ratio'], mem(t)?.['throughput']?.['ratio']],
-    [`API server's mean time per status PATCH during that phase (ms)`, mem(o)?.['k8sWriteServerMeanMs']?.['PATCH stacks/status'], mem(t)?.['k8sWriteServerMeanMs']?.['PATCH stacks/status']],
-    [`API server CPU per new Stack in that phase (ms; its process_cpu_seconds_total / Stacks)`, perStack(mem(o)), perStack(mem(t))],
-    [`one Ready Stack as stored (JSON bytes)`, mem(o)?.['objectSizes']?.['total'], mem(t)?.['objectSizes']?.['total']],
-    [`RSS with ${m(o)} Stacks after sync (MiB)`, mem(o)?.['afterSync']?.['rssMiB'], mem(t)?.['afterSync']?.['rssMiB']],
-    [`peak RSS, VmHWM (MiB)`, mem(o)?.['afterSync']?.['hwmMiB'], mem(t)?.['afterSync']?.['hwmMiB']],
-    [`RSS at the end of the steady state (MiB)`, o['steady']?.['rssAfterMiB']?.['rssMiB'], t['steady']?.['rssAfterMiB']?.['rssMiB']],
-    [`Kubernetes writes per new Stack (create → Ready)`, sum(mem(o)?.['k8sWritesPerNewStack']), sum(mem(t)?.['k8sWritesPerNewStack'])],
-    [`provider requests per new Stack`, sum(mem(o)?.['providerRequestsPerNewStack']), sum(mem(t)?.['providerRequestsPerNewStack'])],
-    [`CPU seconds, phase 1 (${n(o)} Stacks to Ready)`, tp(o)?.['operatorCpuS'], tp(t)?.['operatorCpuS']],
-    [`CPU seconds, phase 3 (cold start, ${m(o)} Stacks to Ready)`, mem(o)?.['operatorCpuS'], mem(t)?.['operatorCpuS']],
-    [`CPU seconds per minute at rest (steady state)`, o['steady']?.['operatorCpuPerMinS'], t['steady']?.['operatorCpuPerMinS']],
-    [`Kubernetes writes per minute at rest (leases excepted)`, o['steady']?.['k8sWritesExceptLeasesPerMin'], t['steady']?.['k8sWritesExceptLeasesPerMin']],
-    [`restart with every Stack Ready: spawn → every bulk Stack read (s)`, o['restart']?.['wallS'], t['restart']?.['wallS']],
-    [`Kubernetes writes during the restart (leases excepted)`, o['restart']?.['k8sWrites'], t['restart']?.['k8sWrites']],
+    [`${n(o)} new Stacks → all Ready, ratio to the provider-rate bound`, tp(o)?.['ratio']],
+    [`reaction latency p50 (ms), ${n(o)} Ready Stacks`, lat(o)?.['p50']],
+    [`reaction latency p99 (ms), ${n(o)} Ready Stacks`, lat(o)?.['p99']],
+    [`  of it, p50 (ms): PATCH sent → a watcher sees the change (the API server's part)`, split(o)?.['sendToWatchSeen']?.['p50']],
+    [`  of it, p50 (ms): seen → the operator's provider read arrives (the operator's part before its read)`, split(o)?.['watchSeenToRead']?.['p50']],
+    [`  of it, p50 (ms): read arrives → update arrives (the read's latency, then the operator; ours writes its operation record)`, split(o)?.['readToUpdate']?.['p50']],
+    [`cold start with ${m(o)} Stacks: spawn → all queued (ms)`, mem(o)?.['coldStart']?.['queuedMs']],
+    [`cold start: spawn → all ${m(o)} Ready (ms)`, mem(o)?.['coldStart']?.['allReadyMs']],
+    [`throughput at scale: ${mem(o)?.['throughput']?.['stacks'] ?? '?'} new Stacks → all Ready, ratio to the provider-rate bound`, mem(o)?.['throughput']?.['ratio']],
+    [`API server's mean time per status PATCH during that phase (ms)`, mem(o)?.['k8sWriteServerMeanMs']?.['PATCH stacks/status']],
+    [`API server CPU per new Stack in that phase (ms; its process_cpu_seconds_total / Stacks)`, perStack(mem(o))],
+    [`one Ready Stack as stored (JSON bytes)`, mem(o)?.['objectSizes']?.['total']],
+    [`RSS with ${m(o)} Stacks after sync (MiB)`, mem(o)?.['afterSync']?.['rssMiB']],
+    [`peak RSS, VmHWM (MiB)`, mem(o)?.['afterSync']?.['hwmMiB']],
+    [`RSS at the end of the steady state (MiB)`, o['steady']?.['rssAfterMiB']?.['rssMiB']],
+    [`Kubernetes writes per new Stack (create → Ready)`, sum(mem(o)?.['k8sWritesPerNewStack'])],
+    [`provider requests per new Stack`, sum(mem(o)?.['providerRequestsPerNewStack'])],
+    [`CPU seconds, phase 1 (${n(o)} Stacks to Ready)`, tp(o)?.['operatorCpuS']],
+    [`CPU seconds, phase 3 (cold start, ${m(o)} Stacks to Ready)`, mem(o)?.['operatorCpuS']],
+    [`CPU seconds per minute at rest (steady state)`, o['steady']?.['operatorCpuPerMinS']],
+    [`Kubernetes writes per minute at rest (leases excepted)`, o['steady']?.['k8sWritesExceptLeasesPerMin']],
+    [`restart with every Stack Ready: spawn → every bulk Stack read (s)`, o['restart']?.['wallS']],
+    [`Kubernetes writes during the restart (leases excepted)`, o['restart']?.['k8sWrites']],
   ];
 }
 
