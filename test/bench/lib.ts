@@ -258,6 +258,8 @@ export interface ProfileSummary {
   busyMs: number;
   topFunctions: { name: string; where: string; selfMs: number; selfPct: number }[];
   topFiles: { where: string; selfMs: number; selfPct: number }[];
+  /** Time in a function and everything it called (each function counted once per stack), % of busy. */
+  topInclusive?: { name: string; where: string; totalMs: number; totalPct: number }[];
 }
 
 export function summariseProfile(file: string, top = 15): ProfileSummary {
@@ -297,6 +299,10 @@ export function summariseProfile(file: string, top = 15): ProfileSummary {
   }
   const busy = total - idle;
   const pct = (us: number): number => Math.round((us / Math.max(1, busy)) * 1000) / 10;
+  const inclusive = inclusiveTimes(prof.nodes, selfUs, (n) => {
+    const where = short(n.callFrame.url);
+    return { key: `${n.callFrame.functionName || '(anonymous)'}@${where}:${n.callFrame.lineNumber + 1}`, name: n.callFrame.functionName || '(anonymous)', where: `${where}:${n.callFrame.lineNumber + 1}` };
+  });
   return {
     file,
     totalMs: Math.round(total / 1000),
@@ -310,7 +316,42 @@ export function summariseProfile(file: string, top = 15): ProfileSummary {
       .sort((a, b) => b[1] - a[1])
       .slice(0, top)
       .map(([where, us]) => ({ where, selfMs: Math.round(us / 1000), selfPct: pct(us) })),
+    topInclusive: [...inclusive.values()]
+      .filter((e) => !['(root)', '(idle)', '(program)', '(garbage collector)'].includes(e.name))
+      .sort((a, b) => b.us - a.us)
+      .slice(0, top * 2)
+      .map((e) => ({ name: e.name, where: e.where, totalMs: Math.round(e.us / 1000), totalPct: pct(e.us) })),
   };
+}
+
+/** Each function's time including its callees, over the profile's call tree; recursion counted once. */
+function inclusiveTimes(
+  nodes: ProfileNode[],
+  selfUs: Map<number, number>,
+  label: (n: ProfileNode) => { key: string; name: string; where: string },
+): Map<string, { name: string; where: string; us: number }> {
+  const byId = new Map(nodes.map((n) => [n.id, n]));
+  const out = new Map<string, { name: string; where: string; us: number }>();
+  const onPath = new Set<string>();
+  const walk = (n: ProfileNode): number => {
+    const l = label(n);
+    const first = !onPath.has(l.key);
+    if (first) onPath.add(l.key);
+    let us = selfUs.get(n.id) ?? 0;
+    for (const c of n.children ?? []) {
+      const child = byId.get(c);
+      if (child) us += walk(child);
+    }
+    if (first) {
+      onPath.delete(l.key);
+      const e = out.get(l.key) ?? { name: l.name, where: l.where, us: 0 };
+      e.us += us;
+      out.set(l.key, e);
+    }
+    return us;
+  };
+  if (nodes[0]) walk(nodes[0]);
+  return out;
 }
 
 // ---- realistic Stacks ------------------------------------------------------------------------------

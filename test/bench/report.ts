@@ -102,6 +102,15 @@ function section(r: J): string {
     out.push('| file / module | self ms | % |');
     out.push('|---|---|---|');
     for (const f of (prof['topFiles'] as J[]).slice(0, 10)) out.push(`| ${f['where']} | ${f['selfMs']} | ${f['selfPct']} |`);
+    const incl = prof['topInclusive'] as J[] | undefined;
+    if (incl) {
+      out.push('');
+      out.push('Time including callees (each function once per stack; what the self times above are part of):');
+      out.push('');
+      out.push('| function | where | total ms | % of busy |');
+      out.push('|---|---|---|---|');
+      for (const f of incl.slice(0, 24)) out.push(`| \`${f['name']}\` | ${f['where']} | ${f['totalMs']} | ${f['totalPct']} |`);
+    }
   }
   out.push('');
   out.push(`Configuration: \`${JSON.stringify(c)}\``);
