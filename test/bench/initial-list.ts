@@ -1,7 +1,8 @@
-// `node test/bench/initial-list.ts [N] [rounds] [page sizes, e.g. 250,500,1000]`: how long an informer's initial state of N realistic
-// Stacks takes to arrive and be parsed and transformed, by the two ways the API server offers it: a
-// LIST in pages (limit / continue; 500 unless sizes are given, each size once per round) and a watch-list stream (watch with sendInitialEvents=true,
-// ended by the "k8s.io/initial-events-end" bookmark). Starts its own kube-apiserver + etcd; the Stacks
+// `node test/bench/initial-list.ts [N] [rounds] [page sizes, e.g. 250,500,1000]`: how long an
+// informer's initial state of N realistic Stacks takes to arrive and be parsed and transformed, by the
+// two ways the API server offers it: a LIST in pages (limit / continue; 500 unless sizes are given,
+// each size once per round) and a watch-list stream (watch with sendInitialEvents=true, ended by the
+// "k8s.io/initial-events-end" bookmark). Starts its own kube-apiserver + etcd; the Stacks
 // carry kubectl's last-applied annotation and managedFields, as in `npm run bench` phase 3.
 import { STACKS } from '../../src/api/v1alpha1/resources.ts';
 import { startControlPlane } from '../../src/devenv/control-plane.ts';

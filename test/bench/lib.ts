@@ -280,6 +280,11 @@ export function summariseProfile(file: string, top = 15): ProfileSummary {
     if (i >= 0) return u.slice(i + 1);
     return u.startsWith(repoRoot) ? u.slice(repoRoot.length + 1) : u;
   };
+  const label = (n: ProfileNode): { key: string; name: string; where: string } => {
+    const name = n.callFrame.functionName || '(anonymous)';
+    const where = `${short(n.callFrame.url)}:${n.callFrame.lineNumber + 1}`;
+    return { key: `${name}@${where}`, name, where };
+  };
   for (const n of prof.nodes) {
     const us = selfUs.get(n.id) ?? 0;
     if (us === 0) continue;
@@ -288,21 +293,16 @@ export function summariseProfile(file: string, top = 15): ProfileSummary {
       idle += us;
       continue;
     }
-    const where = short(n.callFrame.url);
-    const name = n.callFrame.functionName || '(anonymous)';
-    const key = `${name}@${where}:${n.callFrame.lineNumber + 1}`;
-    const e = byFn.get(key) ?? { name, where: `${where}:${n.callFrame.lineNumber + 1}`, us: 0 };
+    const { key, name, where } = label(n);
+    const e = byFn.get(key) ?? { name, where, us: 0 };
     e.us += us;
     byFn.set(key, e);
-    const fileKey = name.startsWith('(') && !n.callFrame.url ? name : where;
+    const fileKey = name.startsWith('(') && !n.callFrame.url ? name : short(n.callFrame.url);
     byFile.set(fileKey, (byFile.get(fileKey) ?? 0) + us);
   }
   const busy = total - idle;
   const pct = (us: number): number => Math.round((us / Math.max(1, busy)) * 1000) / 10;
-  const inclusive = inclusiveTimes(prof.nodes, selfUs, (n) => {
-    const where = short(n.callFrame.url);
-    return { key: `${n.callFrame.functionName || '(anonymous)'}@${where}:${n.callFrame.lineNumber + 1}`, name: n.callFrame.functionName || '(anonymous)', where: `${where}:${n.callFrame.lineNumber + 1}` };
-  });
+  const inclusive = inclusiveTimes(prof.nodes, selfUs, label);
   return {
     file,
     totalMs: Math.round(total / 1000),

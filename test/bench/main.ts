@@ -107,8 +107,9 @@ const MODE = argv.out || (QUICK ? 'quick' : 'full');
 const REPEAT = Number(argv.repeat || 1);
 if (!Number.isInteger(REPEAT) || REPEAT < 1) throw new Error(`--repeat=${argv.repeat}: give a whole number of runs`);
 if (REPEAT > 1) {
-  const worst = await runRepeated(process.argv.slice(2), QUICK ? 'quick' : 'full', REPEAT, argv.twin, join(repoRoot, 'test/bench/results'));
-  writeReport(join(repoRoot, 'test/bench/results'), join(repoRoot, 'docs/benchmarks.md'));
+  const results = join(repoRoot, 'test/bench/results');
+  const worst = await runRepeated(process.argv.slice(2), QUICK ? 'quick' : 'full', REPEAT, argv.twin, results);
+  writeReport(results, join(repoRoot, 'docs/benchmarks.md'));
   process.exit(worst);
 }
 if (argv.twin) process.exit(await runSideBySide(process.argv.slice(2), MODE));

@@ -1,15 +1,13 @@
 // `npm run bench -- --repeat=N [--twin] [--quick] [...]`: the same bench N times, one run after the
 // other (with --twin, ours and the twin alternate: ours 1, twin 1, ours 2, ...), then each headline
-// figure's spread over the runs: minimum, median, maximum. One run on a shared 2-core machine moves by
-// up to a fifth (docs/benchmarks.md, "Noise"); a spread says whether a difference between two rounds
-// is larger than that. Each run keeps its own result file (`<mode>-r<i>.json`, `twin-<mode>-r<i>.json`);
+// figure's spread over the runs: minimum, median, maximum. Single runs of the same code on this shared
+// 2-core machine moved by up to 21 % (docs/benchmarks.md, ninth round); a spread says whether a
+// difference between two rounds is larger than that. Each run keeps its own result file (`<mode>-r<i>.json`, `twin-<mode>-r<i>.json`);
 // the spreads go to `repeat-<mode>.json` and into docs/benchmarks.md.
 /* eslint-disable @typescript-eslint/no-explicit-any */
-import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { repoRoot } from '../../src/devenv/paths.ts';
-import { buildTwin, figures } from './twin.ts';
+import { buildTwin, figures, runBench } from './twin.ts';
 
 export interface Spread {
   values: (number | null)[];
@@ -51,21 +49,16 @@ export function spreads(ours: Record<string, any>[], twin: Record<string, any>[]
 export async function runRepeated(args: string[], mode: string, n: number, withTwin: boolean, resultsDir: string): Promise<number> {
   const pass = args.filter((a) => !a.startsWith('--repeat') && a !== '--twin' && !a.startsWith('--out') && !a.startsWith('--operator'));
   if (withTwin) process.stderr.write(`[bench --repeat] twin binary ${buildTwin().path}\n`);
-  const run = (extra: string[]): Promise<number> =>
-    new Promise((resolve) => {
-      const p = spawn(process.execPath, [join(repoRoot, 'test/bench/main.ts'), ...pass, ...extra], { stdio: 'inherit' });
-      p.once('exit', (code) => resolve(code ?? 1));
-    });
   const startedAt = new Date().toISOString();
   const files = { ours: [] as string[], twin: [] as string[] };
   let worst = 0;
   for (let i = 1; i <= n; i++) {
     process.stderr.write(`[bench --repeat] run ${i} of ${n}\n`);
     files.ours.push(`${mode}-r${i}`);
-    worst = Math.max(worst, await run([`--out=${mode}-r${i}`]));
+    worst = Math.max(worst, await runBench([...pass, `--out=${mode}-r${i}`]));
     if (!withTwin) continue;
     files.twin.push(`twin-${mode}-r${i}`);
-    worst = Math.max(worst, await run([`--out=twin-${mode}-r${i}`, '--operator=twin']));
+    worst = Math.max(worst, await runBench([...pass, `--out=twin-${mode}-r${i}`, '--operator=twin']));
   }
   const read = (f: string): Record<string, any>[] => {
     const file = join(resultsDir, `${f}.json`);

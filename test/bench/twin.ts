@@ -78,14 +78,17 @@ export async function runSideBySide(args: string[], mode: string): Promise<numbe
   const pass = args.filter((a) => a !== '--twin' && !a.startsWith('--out') && !a.startsWith('--operator'));
   const cold = buildTwin();
   process.stderr.write(`[bench --twin] twin binary ${cold.path} (build step ${cold.buildMs} ms)\n`);
-  const run = (extra: string[]): Promise<number> =>
-    new Promise((resolve) => {
-      const p = spawn(process.execPath, [join(repoRoot, 'test/bench/main.ts'), ...pass, ...extra], { stdio: 'inherit' });
-      p.once('exit', (code) => resolve(code ?? 1));
-    });
-  const ours = await run([`--out=${mode}`]);
-  const twin = await run([`--out=twin-${mode}`, '--operator=twin']);
+  const ours = await runBench([...pass, `--out=${mode}`]);
+  const twin = await runBench([...pass, `--out=twin-${mode}`, '--operator=twin']);
   return Math.max(ours, twin);
+}
+
+/** One whole bench run as a child process (its own control plane); resolves with its exit code. */
+export function runBench(args: string[]): Promise<number> {
+  return new Promise((resolve) => {
+    const p = spawn(process.execPath, [join(repoRoot, 'test/bench/main.ts'), ...args], { stdio: 'inherit' });
+    p.once('exit', (code) => resolve(code ?? 1));
+  });
 }
 
 const read = (f: string): Record<string, any> | undefined => (existsSync(f) ? JSON.parse(readFileSync(f, 'utf8')) : undefined);
