@@ -255,7 +255,8 @@ const configMapKeyRef = obj(
 );
 
 const template = obj(
-  'The template: exactly one of inline, configMapRef or url. At most 512 KiB.',
+  'The template: exactly one of inline, configMapRef or url. At most 512 KiB. One unit for server-side apply ' +
+    '(x-kubernetes-map-type: atomic): an apply that sets it replaces all of it, and its field manager owns all of it.',
   {
     inline: {
       ...anyValue('The template itself, as an object (HOT / ROS / RFS JSON) or a string (YAML or JSON text, kept verbatim). At most 512 KiB.'),
@@ -269,6 +270,11 @@ const template = obj(
     }),
   },
   {
+    // Atomic: the template is one document from one source, replaced whole by server-side apply and
+    // owned whole in managedFields. Granular, the API server tracked every leaf of an object template
+    // on every write of the Stack, status included: about 40 % of its CPU per write of a ~4 KiB template
+    // (test/bench/write-cost.ts; docs/benchmarks.md, tenth round). Merge patches are unaffected.
+    'x-kubernetes-map-type': 'atomic',
     // `inline` has no declared type (object or string), so CEL cannot see it: presence is checked with
     // oneOf over `required`, which structural schemas allow, and the size of a string template with
     // maxLength inside the branch. The operator re-checks the size of object templates.
