@@ -272,7 +272,7 @@ const template = obj(
   {
     // Atomic: the template is one document from one source, replaced whole by server-side apply and
     // owned whole in managedFields. Granular, the API server tracked every leaf of an object template
-    // on every write of the Stack, status included: about 40 % of its CPU per write of a ~4 KiB template
+    // on every write of the Stack, status included: a third to a half of its CPU per write (~4 KiB template)
     // (test/bench/write-cost.ts; docs/benchmarks.md, tenth round). Merge patches are unaffected.
     'x-kubernetes-map-type': 'atomic',
     // `inline` has no declared type (object or string), so CEL cannot see it: presence is checked with
