@@ -10,7 +10,7 @@ import { installCrds } from '../../src/devenv/crds.ts';
 import { KubeClient, resourcePath } from '../../src/runtime/kube-client.ts';
 import { stackCacheView } from '../../src/stacks/operator.ts';
 import { testKubeConfig } from '../env/kube.ts';
-import { KUBECTL_APPLY_MANAGER, LAST_APPLIED, pool, realisticTemplate, retry, stackManifest } from './lib.ts';
+import { createLikeKubectlApply, realisticTemplate } from './lib.ts';
 
 const n = Number(process.argv[2] ?? 11_000);
 const rounds = Number(process.argv[3] ?? 3);
@@ -23,15 +23,7 @@ try {
   await client.request({ method: 'POST', path: '/api/v1/namespaces', body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } } });
   const template = realisticTemplate();
   const t0 = performance.now();
-  await pool(
-    Array.from({ length: n }, (_, i) => i),
-    16,
-    async (i) => {
-      const m = stackManifest(`s-${String(i).padStart(5, '0')}`, ns, 'heat', template) as { metadata: Record<string, unknown> };
-      m.metadata['annotations'] = { [LAST_APPLIED]: `${JSON.stringify(m)}\n` };
-      await retry(() => client.request({ method: 'POST', path: resourcePath(STACKS, ns), query: { fieldManager: KUBECTL_APPLY_MANAGER }, body: m }));
-    },
-  );
+  await createLikeKubectlApply(client, ns, n, template);
   console.log(JSON.stringify({ created: n, ms: Math.round(performance.now() - t0) }));
   const results: Record<string, number[]> = { watchList: [] };
   const listOnce = async (limit: number): Promise<number> => {

@@ -6,7 +6,9 @@ import { request as httpsRequest } from 'node:https';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { STACKS } from '../../src/api/v1alpha1/resources.ts';
 import { repoRoot } from '../../src/devenv/paths.ts';
+import { type KubeClient, resourcePath } from '../../src/runtime/kube-client.ts';
 
 // ---- Prometheus text format ----------------------------------------------------------------------
 
@@ -383,7 +385,7 @@ export function realisticTemplate(): Record<string, unknown> {
 }
 
 /** A Stack manifest as a user writes it in a file for `kubectl apply`. */
-export function stackManifest(name: string, namespace: string, provider: string, template: Record<string, unknown>): Record<string, unknown> {
+export function stackManifest(name: string, namespace: string, provider: string, template: Record<string, unknown> | string): Record<string, unknown> {
   return {
     apiVersion: 'stackoperator.dev/v1alpha1',
     kind: 'Stack',
@@ -397,6 +399,24 @@ export const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
 export const KUBECTL_APPLY_MANAGER = 'kubectl-client-side-apply';
 /** The field manager of `kubectl apply --server-side`. */
 export const KUBECTL_SSA_MANAGER = 'kubectl';
+
+/**
+ * Creates `s-00000` … in `namespace` as client-side `kubectl apply` leaves them (its field manager and
+ * last-applied annotation), 16 at a time; returns each name's resourceVersion. For the probes with their
+ * own control plane (initial-list.ts, write-cost.ts); main.ts also checks the shape against real kubectl.
+ */
+export async function createLikeKubectlApply(client: KubeClient, namespace: string, n: number, template: Record<string, unknown> | string): Promise<Map<string, string>> {
+  const rv = new Map<string, string>();
+  await pool(Array.from({ length: n }, (_, i) => i), 16, async (i) => {
+    const m = stackManifest(`s-${String(i).padStart(5, '0')}`, namespace, 'heat', template) as { metadata: Record<string, unknown> };
+    m.metadata['annotations'] = { [LAST_APPLIED]: `${JSON.stringify(m)}\n` };
+    const made = await retry(() =>
+      client.request<{ metadata: { name: string; resourceVersion: string } }>({ method: 'POST', path: resourcePath(STACKS, namespace), query: { fieldManager: KUBECTL_APPLY_MANAGER }, body: m }),
+    );
+    rv.set(made.metadata.name, made.metadata.resourceVersion);
+  });
+  return rv;
+}
 
 // ---- memory cgroup (v1 or v2) ----------------------------------------------------------------------
 

@@ -8,11 +8,11 @@
 import { STACKS } from '../../src/api/v1alpha1/resources.ts';
 import { startControlPlane } from '../../src/devenv/control-plane.ts';
 import { installCrds } from '../../src/devenv/crds.ts';
-import { KubeClient, MERGE_PATCH, resourcePath } from '../../src/runtime/kube-client.ts';
+import { KubeClient, MERGE_PATCH } from '../../src/runtime/kube-client.ts';
 import { testKubeConfig } from '../env/kube.ts';
 import { readFileSync } from 'node:fs';
 import { stringify } from 'yaml';
-import { KUBECTL_APPLY_MANAGER, LAST_APPLIED, apiserverGet, httpGetText, parseProm, pool, realisticTemplate, retry, stackManifest, stats, sumOf } from './lib.ts';
+import { apiserverGet, createLikeKubectlApply, httpGetText, parseProm, pool, realisticTemplate, stats, sumOf } from './lib.ts';
 
 // The request variants, and `string`: the same Stacks and writes, but each Stack's template given as
 // one YAML string instead of an object (its own namespace of Stacks).
@@ -55,12 +55,7 @@ try {
   for (const ns of new Set(variants.map((v) => v.ns))) {
     await client.request({ method: 'POST', path: '/api/v1/namespaces', body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } } });
     const template = ns === VARIANTS['string']?.ns ? stringify(realisticTemplate()) : realisticTemplate();
-    await pool(Array.from({ length: n }, (_, i) => i), 16, async (i) => {
-      const m = stackManifest(`s-${String(i).padStart(5, '0')}`, ns, 'heat', template as Record<string, unknown>) as { metadata: Record<string, unknown> };
-      m.metadata['annotations'] = { [LAST_APPLIED]: `${JSON.stringify(m)}\n` };
-      const made = await retry(() => client.request<{ metadata: { name: string; resourceVersion: string } }>({ method: 'POST', path: resourcePath(STACKS, ns), query: { fieldManager: KUBECTL_APPLY_MANAGER }, body: m }));
-      rv.set(`${ns}/${made.metadata.name}`, made.metadata.resourceVersion);
-    });
+    for (const [name, v] of await createLikeKubectlApply(client, ns, n, template)) rv.set(`${ns}/${name}`, v);
   }
   const cpu = async () => ({
     api: sumOf(parseProm(await apiserverGet(cp.server, '/metrics', cp.token, ca)), 'process_cpu_seconds_total'),
