@@ -2,6 +2,7 @@
 // the kube client, the informers' caches, the Secret / ConfigMap reader, the provider clients, the
 // event recorder and the clock. Settings (intervals, planner tuning) travel separately.
 import type { AcceptedCalls } from './accepted-calls.ts';
+import type { LastViews } from './record-during-read.ts';
 import type { Stack, StackProvider } from '../api/v1alpha1/types.ts';
 import type { ResolvedProviderConfig } from '../providers/config.ts';
 import type { StackProviderClient } from '../providers/types.ts';
@@ -47,6 +48,8 @@ export interface StackContext {
   seesAllNamespaces: boolean;
   /** Confirmations of accepted calls not yet written to status (accepted-calls.ts). */
   acceptedCalls: AcceptedCalls;
+  /** Each Stack's last provider view, planned on while the next read runs (record-during-read.ts). */
+  lastViews: LastViews;
   /** Fencing: false when this process must not cause a provider mutation now (lease lost or nearly so). */
   mayMutate(): boolean;
   /** Test-only fault injection; inert unless STACK_OPERATOR_CRASH_AT is set. */

@@ -25,6 +25,8 @@ export interface Execution {
   ctx: StackContext;
   signal: AbortSignal;
   log: Logger;
+  /** A mutation Step's status already written (its record, written during the read: record-during-read.ts). */
+  recorded?: StackObject;
 }
 
 export async function execute(step: Step, run: Execution): Promise<ExecResult> {
@@ -100,7 +102,7 @@ async function mutate(step: Step, a: MutationAction, run: Execution): Promise<Ex
   // The record first, with the resourceVersion precondition: a Step planned from a stale cache fails
   // here with a conflict, before any provider call.
   if (!run.client) return follow(step.next, run.stack, false);
-  let written = await writeStatus(ctx, run.stack, step.status, true, signal);
+  let written = run.recorded ?? (await recordOperation(ctx, run.stack, step, signal));
   ctx.crashPoint?.('after-operation-recorded', a.type);
   if (!ctx.mayMutate()) {
     // Fenced: the lease may be someone else's by now. The record stays; whoever leads resumes from it.
@@ -190,6 +192,11 @@ export function failureOf(err: unknown): CallFailure {
 /** Whether taking `step` on `stack` would cause no effect at all: no call, no event, no status write (the `none` case above). */
 export function hasNoEffect(step: Step, stack: StackObject): boolean {
   return step.action.type === 'none' && step.events.length === 0 && mergePatchDiff(stack.status ?? {}, step.status) === undefined;
+}
+
+/** A mutation's status with its operation record, written with the resourceVersion precondition even when unchanged. */
+export function recordOperation(ctx: StackContext, stack: StackObject, step: Step, signal: AbortSignal): Promise<StackObject> {
+  return writeStatus(ctx, stack, step.status, true, signal);
 }
 
 async function writeStatus(ctx: StackContext, stack: StackObject, status: StackStatus, force: boolean, signal: AbortSignal): Promise<StackObject> {

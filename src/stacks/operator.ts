@@ -1,6 +1,7 @@
 // Assembles the operator on a runtime Manager: informers for Stacks and both provider kinds, the
 // Stack controller, and one provider-readiness controller per provider kind.
 import { AcceptedCalls } from './accepted-calls.ts';
+import { LastViews } from './record-during-read.ts';
 import { CLUSTER_STACK_PROVIDERS, STACKS, STACK_PROVIDERS } from '../api/v1alpha1/resources.ts';
 import { ProviderRegistry } from '../providers/index.ts';
 import { realClock } from '../runtime/clock.ts';
@@ -116,6 +117,7 @@ export function buildOperator(manager: Manager, opts: OperatorOptions = {}): Ope
     seesAllNamespaces: namespaces.length === 0 && !opts.labelSelector,
     mayMutate: () => manager.holdsLeadership(),
     acceptedCalls: new AcceptedCalls(),
+    lastViews: new LastViews(),
     ...(opts.crashPoint ? { crashPoint: opts.crashPoint } : {}),
   };
   const settings = {

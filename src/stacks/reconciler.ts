@@ -16,7 +16,9 @@ import type { ProviderObject, StackContext, StackObject, StackSettings } from '.
 import { DependencyIndex, dependencyNames, factsOf } from './dependencies.ts';
 import { observeOutputTargets } from './outputs.ts';
 import { effectiveStackName } from './desired.ts';
-import { execute, failureOf, hasNoEffect } from './executor.ts';
+import { execute, failureOf, hasNoEffect, recordOperation } from './executor.ts';
+import { jsonEqual } from '../lib/canonical-json.ts';
+import { mayRecordDuringRead, recordable } from './record-during-read.ts';
 import { type CallFailure, type Observed, type PlanInput, type ProviderInfo, type ResolveError, type Step, plan } from './plan/index.ts';
 import { REASONS } from './reasons.ts';
 import { parseDuration, providerType, resolveDesired, resolveProviderConfig } from './resolve.ts';
@@ -46,33 +48,37 @@ export class StackReconciler implements Reconciler<StackContext> {
     let stack = ctx.stacks.get(key);
     if (!stack) {
       ctx.acceptedCalls.forget(key);
+      ctx.lastViews.forget(key);
       return awaitChange();
     }
     if (!info.primarySynced && actsForSure(stack)) return awaitCacheSync();
     const peers = new PeerReads(ctx);
     const provider = await this.#resolveProvider(stack, ctx);
     const desired = 'error' in provider ? ({ error: provider.error } as const) : await desiredOf(stack, provider.info.type, ctx, peers);
-    const deps = dependencyInput(stack, peers);
-    const reads: Reads =
-      !('error' in provider) && needsRead(stack) ? await readProvider(provider.client, ctx.acceptedCalls.view(stack), ctx, peers, signal) : { observed: { kind: 'unknown' } };
-
-    for (let round = 0; round < 4; round++) {
+    const client = 'error' in provider ? undefined : provider.client;
+    const fixed = { provider: 'error' in provider ? { error: provider.error } : provider.info, desired, ...dependencyInput(stack, peers) };
+    const inputOf = (s: StackObject, reads: Reads, now: number, jitter: number): PlanInput => ({
       // Planned with what the provider confirmed but status does not carry yet; written against the
       // persisted status, so the next write carries it (accepted-calls.ts).
-      const input: PlanInput = {
-        stack: ctx.acceptedCalls.view(stack),
-        provider: 'error' in provider ? { error: provider.error } : provider.info,
-        desired,
-        ...reads,
-        ...deps,
-        now: ctx.clock.now(),
-        jitter: ctx.random(),
-        settings: { recheckCapMs: this.#settings.defaults.resyncIntervalMs, ...this.#settings.planner },
-      };
-      const client = 'error' in provider ? undefined : provider.client;
-      const step = plan(input);
+      stack: ctx.acceptedCalls.view(s),
+      ...fixed,
+      ...reads,
+      now,
+      jitter,
+      settings: { recheckCapMs: this.#settings.defaults.resyncIntervalMs, ...this.#settings.planner },
+    });
+    const now0 = ctx.clock.now();
+    const jitter0 = ctx.random();
+    const reading = client !== undefined && needsRead(stack);
+    const early = reading && info.primarySynced ? recordEarly(ctx, stack, (v) => inputOf(stack as StackObject, { observed: { kind: 'found', view: v } }, now0, jitter0), signal) : undefined;
+    const reads: Reads = reading ? await readProvider(client, ctx.acceptedCalls.view(stack), ctx, peers, signal) : { observed: { kind: 'unknown' } };
+
+    for (let round = 0; round < 4; round++) {
+      const input = round === 0 ? inputOf(stack, reads, now0, jitter0) : inputOf(stack, reads, ctx.clock.now(), ctx.random());
+      const taken = round === 0 && early ? await afterEarly(early, input) : { step: plan(input), input, stack };
+      const { step } = taken;
       if (!info.primarySynced && !takeableWhileListing(step, stack, peers.looked)) return awaitCacheSync();
-      const result = await execute(step, { input, stack, client, ctx, signal, log: info.log });
+      const result = await execute(step, { input: taken.input, stack: taken.stack, client, ctx, signal, log: info.log, ...(taken.recorded ? { recorded: taken.recorded } : {}) });
       if (result.kind === 'done') return result.action;
       stack = result.stack;
     }
@@ -109,6 +115,39 @@ export class StackReconciler implements Reconciler<StackContext> {
       },
     };
   }
+}
+
+interface Early {
+  step: Step;
+  written: Promise<StackObject>;
+}
+
+/**
+ * With the Stack's previous view, plans at once; a Step that starts a create / update has its record
+ * written now, while the read runs (record-during-read.ts).
+ */
+function recordEarly(ctx: StackContext, stack: StackObject, inputWith: (view: StackView) => PlanInput, signal: AbortSignal): Early | undefined {
+  const view = ctx.lastViews.get(stack);
+  if (!view || !mayRecordDuringRead(stack)) return undefined;
+  const step = plan({ ...inputWith(view), recordDuringRead: true });
+  if (!recordable(step)) return undefined;
+  const written = recordOperation(ctx, stack, step, signal);
+  // Awaited after the read; a read that throws first must not leave its rejection unhandled.
+  written.catch(() => undefined);
+  return { step, written };
+}
+
+/**
+ * The Step after the read when a record was written during it: the same Step (then its call goes out on
+ * the record written), or the Step of the new view, taken on the Stack as the early write left it.
+ */
+async function afterEarly(early: Early, input: PlanInput): Promise<{ step: Step; input: PlanInput; stack: StackObject; recorded?: StackObject }> {
+  // A failed write (a conflict: the cache was stale) fails the reconcile before any call, as the record's own write would.
+  const written = await early.written;
+  const marked: PlanInput = { ...input, recordDuringRead: true };
+  const step = plan(marked);
+  if (jsonEqual(step, early.step)) return { step, input: marked, stack: written, recorded: written };
+  return { step: plan(input), input, stack: written };
 }
 
 /**
@@ -174,9 +213,13 @@ async function readProvider(client: StackProviderClient, stack: StackObject, ctx
     view = await client.get(refOf(stack), { signal });
   } catch (err) {
     const failure = failureOf(err);
-    if (failure.kind === 'NotFound') return { observed: { kind: 'absent' } };
+    if (failure.kind === 'NotFound') {
+      ctx.lastViews.remember(stack, undefined);
+      return { observed: { kind: 'absent' } };
+    }
     return { observed: { kind: 'unknown' }, readFailure: failure };
   }
+  ctx.lastViews.remember(stack, view ?? undefined);
   if (!view) return { observed: { kind: 'absent' } };
   view = await withOutputs(client, stack, view, ctx, peers, signal);
   const foreignOwner = view.ownerUid !== undefined && view.ownerUid !== stack.metadata.uid;

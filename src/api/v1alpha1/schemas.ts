@@ -552,6 +552,9 @@ const stackStatus = obj('Observed state of the stack.', {
     observedUpdatedAt: str(
       "The stack's update time as the provider reported it when the operation was recorded (the provider's clock): a later value means the call landed.",
     ),
+    recordedDuringRead: bool(
+      "Written while the operator's read of the provider before the call was still running, so observedUpdatedAt / observedOperation are from the read before; the call was sent only after the new read matched them. After a crash a change counts as this call only if the provider's time of it is not older than startedAt.",
+    ),
     providerPlanId: str("The approved provider plan this create / update executes (ROS ChangeSetId, RFS execution plan id); a resumed call executes the same plan."),
   }, { required: ['type', 'generation', 'token', 'startedAt'] }),
   lastAppliedGeneration: int('Generation whose desired state was last applied successfully.', { minimum: 0 }),

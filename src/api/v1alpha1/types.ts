@@ -200,6 +200,7 @@ export interface OperationRecord {
   sentAt?: string;
   observedUpdatedAt?: string;
   observedOperation?: string;
+  recordedDuringRead?: boolean;
   providerPlanId?: string;
 }
 

@@ -43,6 +43,8 @@ export function startOperation(
     // The provider's own clock ('' for a stack never updated): whether the call landed is judged by a
     // change of it, never by comparing clocks (settled.ts).
     ...(view ? { observedUpdatedAt: view.updatedAt ?? '', observedOperation: view.operation } : {}),
+    // Observed by the read before this one: recovery also compares clocks (settled.ts).
+    ...(view && ctx.input.recordDuringRead ? { recordedDuringRead: true } : {}),
   };
   // The approved provider plan goes into the record: a resumed call executes that same plan. A retry
   // after a failure applies the approved desired state directly: an executed plan cannot run again

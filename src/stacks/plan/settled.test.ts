@@ -124,3 +124,40 @@ describe('plan: crash around a recorded update (reliability T1, regression)', ()
     expect(step.status.lastAppliedHash).toBe(H_OLD);
   });
 });
+
+// A record written while the read ran (src/stacks/record-during-read.ts) carries the observed values of
+// the read before it. A crash before the new read ended can leave it behind a change made outside in
+// between: that change must not pass for the call (the call was never sent).
+describe('plan: crash around a record written during the read', () => {
+  const recorded = (extra: Record<string, unknown>) => ({
+    ...appliedOld,
+    operation: updateOp(H_NEW, { issuedAt: undefined, startedAt: '2026-11-22T11:59:00.400Z', token: 'same', observedUpdatedAt: '2026-11-22T10:00:00Z', observedOperation: 'update', ...extra }),
+  });
+  // Changed outside at 11:58:30, after the previous read (10:00) and before the record (11:59:00.400).
+  const changedOutside = found(view('Complete', 'update', { updatedAt: '2026-11-22T11:58:30Z' }));
+
+  it('marked: a change older than the record is not the call: the update is sent (same token)', () => {
+    const step = plan(input(stack({ status: recorded({ recordedDuringRead: true }) }), changedOutside));
+    expect(step.action).toEqual({ type: 'update', token: 'same', ref: REF, input: INPUT });
+    expect(step.status.lastAppliedHash).toBe(H_OLD);
+  });
+
+  it('unmarked (observed by the read just before the record): the same change counts as the call, as before', () => {
+    const step = plan(input(stack({ status: recorded({}) }), changedOutside));
+    expect(step.action.type).toBe('none');
+    expect(step.status.lastAppliedHash).toBe(H_NEW);
+  });
+
+  it('marked: a change in the record\'s second or later is the call (never a second update)', () => {
+    for (const updatedAt of ['2026-11-22T11:59:00Z', '2026-11-22T11:59:03Z']) {
+      const step = plan(input(stack({ status: recorded({ recordedDuringRead: true }) }), found(view('Complete', 'update', { updatedAt }))));
+      expect(step.action.type).toBe('none');
+      expect(step.status.lastAppliedHash).toBe(H_NEW);
+    }
+  });
+
+  it('marked: nothing changed since the previous read: the update is sent (same token)', () => {
+    const step = plan(input(stack({ status: recorded({ recordedDuringRead: true }) }), found(view('Complete', 'update', { updatedAt: '2026-11-22T10:00:00Z' }))));
+    expect(step.action).toEqual({ type: 'update', token: 'same', ref: REF, input: INPUT });
+  });
+});

@@ -39,8 +39,17 @@ export function neverLanded(op: OperationRecord, view: StackView): boolean {
   // the same second as the previous one stays ambiguous and is sent again (the same content).
   if (op.observedUpdatedAt !== undefined) {
     const unchanged = (view.updatedAt ?? '') === op.observedUpdatedAt;
-    return unchanged && (op.observedOperation === undefined || op.observedOperation === view.operation);
+    if (unchanged && (op.observedOperation === undefined || op.observedOperation === view.operation)) return true;
+    // Observed by the read before the record's (record-during-read.ts): a change made outside between
+    // that read and the record, then a crash before the new read, must not pass for this call. A change
+    // older than the record is not ours; one in the record's second or later is (as below).
+    return op.recordedDuringRead === true && changedBefore(op, view);
   }
+  return changedBefore(op, view);
+}
+
+/** The stack's last change (update time, else creation time for an update) is older than the record, at whole-second precision. */
+function changedBefore(op: OperationRecord, view: StackView): boolean {
   const changed = view.updatedAt ?? (op.type === 'Update' ? view.createdAt : undefined);
   if (changed === undefined) return false;
   const changedMs = Date.parse(changed);

@@ -68,6 +68,12 @@ export interface PlanInput {
   dependencyCycle?: string[];
   /** Stacks of the namespace that depend on this one (read while it is being deleted). */
   dependents?: string[];
+  /**
+   * `observed` is the view of the previous read, and the operation record of a create / update this
+   * plan starts is written while the new read runs (its record is marked `recordedDuringRead`;
+   * src/stacks/record-during-read.ts).
+   */
+  recordDuringRead?: boolean;
 }
 
 /** One dependency as read from the cache: whether it exists, is Ready at its generation, its outputs. */

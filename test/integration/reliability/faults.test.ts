@@ -4,6 +4,7 @@
 // block other Stacks (T15), no status churn at rest (T20) and namespace deletion with a protected Stack
 // (T18, last: it deletes the operator's namespace). docs/reliability.md maps every T-number.
 import { AcceptedCalls } from '../../../src/stacks/accepted-calls.ts';
+import { LastViews } from '../../../src/stacks/record-during-read.ts';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConflictError } from '../../../src/runtime/errors.ts';
@@ -52,6 +53,7 @@ async function staleContext(stale: StackObject): Promise<StackContext> {
     seesAllNamespaces: false,
     mayMutate: () => true,
     acceptedCalls: new AcceptedCalls(),
+    lastViews: new LastViews(),
   };
 }
 
