@@ -56,33 +56,31 @@ export class StackReconciler implements Reconciler<StackContext> {
     const provider = await this.#resolveProvider(stack, ctx);
     const desired = 'error' in provider ? ({ error: provider.error } as const) : await desiredOf(stack, provider.info.type, ctx, peers);
     const client = 'error' in provider ? undefined : provider.client;
-    const fixed = { provider: 'error' in provider ? { error: provider.error } : provider.info, desired, ...dependencyInput(stack, peers) };
-    const inputOf = (s: StackObject, reads: Reads, now: number, jitter: number): PlanInput => ({
-      // Planned with what the provider confirmed but status does not carry yet; written against the
-      // persisted status, so the next write carries it (accepted-calls.ts).
-      stack: ctx.acceptedCalls.view(s),
-      ...fixed,
-      ...reads,
-      now,
-      jitter,
-      settings: { recheckCapMs: this.#settings.defaults.resyncIntervalMs, ...this.#settings.planner },
-    });
-    const now0 = ctx.clock.now();
-    const jitter0 = ctx.random();
+    const fixed: Fixed = { provider: 'error' in provider ? { error: provider.error } : provider.info, desired, ...dependencyInput(stack, peers) };
+    const inputOf = (s: StackObject, reads: Reads, at: PlannedAt): PlanInput => this.#input(ctx, s, fixed, reads, at);
     const reading = client !== undefined && needsRead(stack);
-    const early = reading && info.primarySynced ? recordEarly(ctx, stack, (v) => inputOf(stack as StackObject, { observed: { kind: 'found', view: v } }, now0, jitter0), signal) : undefined;
+    const early = reading && info.primarySynced ? recordEarly(ctx, stack, inputOf, signal) : undefined;
     const reads: Reads = reading ? await readProvider(client, ctx.acceptedCalls.view(stack), ctx, peers, signal) : { observed: { kind: 'unknown' } };
 
     for (let round = 0; round < 4; round++) {
-      const input = round === 0 ? inputOf(stack, reads, now0, jitter0) : inputOf(stack, reads, ctx.clock.now(), ctx.random());
+      // After an early record, planned at its time: an unchanged view then gives the same Step.
+      const input = inputOf(stack, reads, round === 0 && early ? early.at : { now: ctx.clock.now(), jitter: ctx.random() });
       const taken = round === 0 && early ? await afterEarly(early, input) : { step: plan(input), input, stack };
-      const { step } = taken;
-      if (!info.primarySynced && !takeableWhileListing(step, stack, peers.looked)) return awaitCacheSync();
-      const result = await execute(step, { input: taken.input, stack: taken.stack, client, ctx, signal, log: info.log, ...(taken.recorded ? { recorded: taken.recorded } : {}) });
+      if (!info.primarySynced && !takeableWhileListing(taken.step, stack, peers.looked)) return awaitCacheSync();
+      const result = await execute(taken.step, { input: taken.input, stack: taken.stack, client, ctx, signal, log: info.log, ...(taken.recorded ? { recorded: taken.recorded } : {}) });
       if (result.kind === 'done') return result.action;
       stack = result.stack;
     }
     return requeueAfter(0);
+  }
+
+  /**
+   * Planned with what the provider confirmed but status does not carry yet; written against the
+   * persisted status, so the next write carries it (accepted-calls.ts).
+   */
+  #input(ctx: StackContext, stack: StackObject, fixed: Fixed, reads: Reads, at: PlannedAt): PlanInput {
+    const settings = { recheckCapMs: this.#settings.defaults.resyncIntervalMs, ...this.#settings.planner };
+    return { stack: ctx.acceptedCalls.view(stack), ...fixed, ...reads, ...at, settings };
   }
 
   async #resolveProvider(stack: Stack, ctx: StackContext): Promise<ResolvedProvider | { error: ResolveError }> {
@@ -117,24 +115,29 @@ export class StackReconciler implements Reconciler<StackContext> {
   }
 }
 
+type Fixed = Pick<PlanInput, 'provider' | 'desired' | 'dependencies' | 'dependencyCycle' | 'dependents'>;
+type PlannedAt = Pick<PlanInput, 'now' | 'jitter'>;
+
 interface Early {
   step: Step;
   written: Promise<StackObject>;
+  at: PlannedAt;
 }
 
 /**
  * With the Stack's previous view, plans at once; a Step that starts a create / update has its record
  * written now, while the read runs (record-during-read.ts).
  */
-function recordEarly(ctx: StackContext, stack: StackObject, inputWith: (view: StackView) => PlanInput, signal: AbortSignal): Early | undefined {
+function recordEarly(ctx: StackContext, stack: StackObject, inputOf: (s: StackObject, reads: Reads, at: PlannedAt) => PlanInput, signal: AbortSignal): Early | undefined {
   const view = ctx.lastViews.get(stack);
   if (!view || !mayRecordDuringRead(stack)) return undefined;
-  const step = plan({ ...inputWith(view), recordDuringRead: true });
+  const at = { now: ctx.clock.now(), jitter: ctx.random() };
+  const step = plan({ ...inputOf(stack, { observed: { kind: 'found', view } }, at), recordDuringRead: true });
   if (!recordable(step)) return undefined;
   const written = recordOperation(ctx, stack, step, signal);
   // Awaited after the read; a read that throws first must not leave its rejection unhandled.
   written.catch(() => undefined);
-  return { step, written };
+  return { step, written, at };
 }
 
 /**
