@@ -6,6 +6,7 @@
 // page, `reconcileWhileListing`), a reconcile may read but not act: a Step that would write or call
 // anything, or a plan that looked at other Stacks (which may not be listed yet), waits for the complete
 // cache (awaitCacheSync). A Stack that is as it should be costs its provider read and nothing else.
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { FINALIZER, type Stack } from '../api/v1alpha1/types.ts';
 import type { ResolvedProviderConfig } from '../providers/config.ts';
 import { ProviderError, type ProviderType, type StackProviderClient, type StackView } from '../providers/types.ts';
@@ -59,8 +60,11 @@ export class StackReconciler implements Reconciler<StackContext> {
     const fixed: Fixed = { provider: 'error' in provider ? { error: provider.error } : provider.info, desired, ...dependencyInput(stack, peers) };
     const inputOf = (s: StackObject, reads: Reads, at: PlannedAt): PlanInput => this.#input(ctx, s, fixed, reads, at);
     const reading = client !== undefined && needsRead(stack);
-    const early = reading && info.primarySynced ? recordEarly(ctx, stack, inputOf, signal) : undefined;
-    const reads: Reads = reading ? await readProvider(client, ctx.acceptedCalls.view(stack), ctx, peers, signal) : { observed: { kind: 'unknown' } };
+    const read: Promise<Reads> = reading ? readProvider(client, ctx.acceptedCalls.view(stack), ctx, peers, signal) : Promise.resolve({ observed: { kind: 'unknown' } });
+    // Awaited below; a read failing while the early record is planned is not an unhandled rejection.
+    read.catch(() => undefined);
+    const early = reading && info.primarySynced ? await recordEarly(ctx, stack, inputOf, signal) : undefined;
+    const reads = await read;
 
     for (let round = 0; round < 4; round++) {
       // After an early record, planned at its time: an unchanged view then gives the same Step.
@@ -128,9 +132,16 @@ interface Early {
  * With the Stack's previous view, plans at once; a Step that starts a create / update has its record
  * written now, while the read runs (record-during-read.ts).
  */
-function recordEarly(ctx: StackContext, stack: StackObject, inputOf: (s: StackObject, reads: Reads, at: PlannedAt) => PlanInput, signal: AbortSignal): Early | undefined {
+async function recordEarly(
+  ctx: StackContext,
+  stack: StackObject,
+  inputOf: (s: StackObject, reads: Reads, at: PlannedAt) => PlanInput,
+  signal: AbortSignal,
+): Promise<Early | undefined> {
   const view = ctx.lastViews.get(stack);
   if (!view || !mayRecordDuringRead(stack)) return undefined;
+  // The read goes out first: it is the longer of the two.
+  await nextTurn();
   const at = { now: ctx.clock.now(), jitter: ctx.random() };
   const step = plan({ ...inputOf(stack, { observed: { kind: 'found', view } }, at), recordDuringRead: true });
   if (!recordable(step)) return undefined;
