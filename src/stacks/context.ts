@@ -27,7 +27,7 @@ export interface ProviderClients {
 }
 
 /** Points at which the test-only fault switch may kill the process (docs/reliability.md). */
-export type CrashPoint = 'after-operation-recorded' | 'after-provider-call' | 'after-finalizer-added' | 'before-finalizer-removed';
+export type CrashPoint = 'after-operation-recorded' | 'record-written-during-read' | 'after-provider-call' | 'after-finalizer-added' | 'before-finalizer-removed';
 
 export interface StackContext {
   client: KubeClient;

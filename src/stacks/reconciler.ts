@@ -147,7 +147,7 @@ async function recordEarly(
   if (!recordable(step)) return undefined;
   const written = recordOperation(ctx, stack, step, signal);
   // Awaited after the read; a read that throws first must not leave its rejection unhandled.
-  written.catch(() => undefined);
+  written.then(() => ctx.crashPoint?.('record-written-during-read', step.action.type), () => undefined);
   return { step, written, at };
 }
 

@@ -134,6 +134,46 @@ describe('crash at each step, then restart (T1, T2, T3)', () => {
     await restarted.stop();
   });
 
+  // The one exposure of a record written during the read (docs/stack-controller.md): the stack changed
+  // outside after the operator's previous read, and the operator dies while its new read is out. The
+  // call was never sent; the record's observed values predate the outside change. Taken for the call,
+  // the Stack would be Ready with the old content.
+  it('update: record-written-during-read:update after a change made outside → the update is sent after the restart', async () => {
+    const name = 'u-early-outside';
+    const first = operator();
+    await env.apply(stackManifest(name, 'heat', spec('one')));
+    const ready = await env.waitStack(name, isReady, 'Ready');
+    await first.kill();
+    const crashing = operator('record-written-during-read:update');
+    // A reconcile request makes the new process read the stack (its previous read) and say so in status.
+    const asked = new Date().toISOString();
+    expect((await env.kubectl(['annotate', 'stack', name, '-n', env.ns, `stackoperator.dev/reconcile-requested-at=${asked}`, '--overwrite'])).code).toBe(0);
+    await env.waitStack(name, (s) => s.status?.lastHandledReconcileRequest === asked, 'the reconcile request handled');
+    // Outside Kubernetes, the same content updated; then more than a second (Heat's precision) before the spec change.
+    const id = ready.status?.stackId as string;
+    env.emu.engine.update(id, { paramMode: 'patch', params: {} });
+    const deadline = Date.now() + 20_000;
+    while (env.emu.engine.get(id)?.status !== 'COMPLETE' && Date.now() < deadline) await sleep(50);
+    await sleep(1_100);
+    const held = env.emu.control.addFault({ service: 'heat', operation: 'get', kind: 'slow', delayMs: 5_000 });
+    await env.apply(stackManifest(name, 'heat', spec('two')));
+    const exit = await waitExit(crashing, 60_000, 'crash at record-written-during-read');
+    expect(exit.code, crashing.logs().slice(-2000)).toBe(137);
+    env.emu.control.removeFault(held);
+    const crashed = await env.waitStack(name, () => true, 'the Stack');
+    expect(crashed.status?.operation).toMatchObject({ type: 'Update', recordedDuringRead: true, observedOperation: 'create' });
+    expect(crashed.status?.operation?.issuedAt).toBeUndefined();
+    expect(env.counts('heat', name).update).toBe(1);
+
+    const restarted = operator();
+    const s = await env.waitStack(name, (x) => isReady(x) && x.status?.outputs?.message === 'two' && x.status.lastAppliedGeneration === 2, 'updated after restart');
+    expect(s.status?.operation).toBeUndefined();
+    await sleep(500);
+    // The outside update and ours.
+    expect(env.counts('heat', name)).toMatchObject({ create: 1, update: 2, delete: 0 });
+    await restarted.stop();
+  });
+
   it.each([['after-operation-recorded:delete'], ['after-provider-call:delete'], ['before-finalizer-removed:removeFinalizer']])(
     'delete: %s → exactly one delete, the finalizer released once (T2)',
     async (crashAt) => {
