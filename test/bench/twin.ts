@@ -116,7 +116,7 @@ export function figures(o: Record<string, any>): [string, number | undefined][] 
     [`reaction latency p99 (ms), ${n(o)} Ready Stacks`, lat(o)?.['p99']],
     [`  of it, p50 (ms): PATCH sent → a watcher sees the change (the API server's part)`, split(o)?.['sendToWatchSeen']?.['p50']],
     [`  of it, p50 (ms): seen → the operator's provider read arrives (the operator's part before its read)`, split(o)?.['watchSeenToRead']?.['p50']],
-    [`  of it, p50 (ms): read arrives → update arrives (the read's latency, then the operator; ours writes its operation record)`, split(o)?.['readToUpdate']?.['p50']],
+    [`  of it, p50 (ms): read arrives → update arrives (the read's latency, then the operator; ours writes its operation record, during the read since the eleventh round)`, split(o)?.['readToUpdate']?.['p50']],
     [`cold start with ${m(o)} Stacks: spawn → all queued (ms)`, mem(o)?.['coldStart']?.['queuedMs']],
     [`cold start: spawn → all ${m(o)} Ready (ms)`, mem(o)?.['coldStart']?.['allReadyMs']],
     [`throughput at scale: ${mem(o)?.['throughput']?.['stacks'] ?? '?'} new Stacks → all Ready, ratio to the provider-rate bound`, mem(o)?.['throughput']?.['ratio']],
