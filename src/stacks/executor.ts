@@ -122,10 +122,12 @@ async function mutate(step: Step, a: MutationAction, run: Execution): Promise<Ex
   }
   ctx.crashPoint?.('after-provider-call', a.type);
   const accepted: Partial<StackStatus> = { ...step.afterCall, ...(created ? { stackId: created.id } : {}) };
-  if (a.type === 'create' || a.type === 'update') {
+  if ((a.type === 'create' || a.type === 'update') && step.status.operation?.recordedDuringRead !== true) {
     // Carried by the Stack's next status write (accepted-calls.ts: why that is crash-safe).
     ctx.acceptedCalls.remember(written, a.token, accepted);
   } else {
+    // A record written during the read is confirmed at once: until then recovery would judge it by the
+    // clock, and a provider clock behind ours would make a crash here send the call again (record-during-read.ts).
     written = await writeStatus(ctx, written, { ...written.status, ...accepted }, false, signal);
   }
   publish(ctx, written, step, actionName(a.type));

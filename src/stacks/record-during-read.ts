@@ -10,7 +10,10 @@
 //
 // A crash before the new read ended leaves a record whose observed update time may predate a change
 // made outside since the previous read; the record is marked `recordedDuringRead`, and recovery then
-// also requires the change to be no older than the record (plan/settled.ts, neverLanded).
+// also requires the change to be no older than the record (plan/settled.ts, neverLanded). Once the new
+// read confirmed the record, that clock rule must not decide (a provider clock behind ours would send
+// a landed call again): the call's confirmation is written right after it (executor.ts) and a lost
+// reply's `sentAt` drops the mark (plan/failure.ts).
 import type { StackView } from '../providers/types.ts';
 import type { StackObject } from './context.ts';
 import { isMutation, type Step } from './plan/index.ts';

@@ -553,7 +553,7 @@ const stackStatus = obj('Observed state of the stack.', {
       "The stack's update time as the provider reported it when the operation was recorded (the provider's clock): a later value means the call landed.",
     ),
     recordedDuringRead: bool(
-      "Written while the operator's read of the provider before the call was still running, so observedUpdatedAt / observedOperation are from the read before; the call was sent only after the new read matched them. After a crash a change counts as this call only if the provider's time of it is not older than startedAt.",
+      "Written while the operator's read of the provider before the call was still running, so observedUpdatedAt / observedOperation are from the read before; the call was sent only after the new read matched them. Until the call is confirmed (issuedAt, written right after it) or marked sent, a change counts as this call after a crash only if the provider's time of it is not older than startedAt.",
     ),
     providerPlanId: str("The approved provider plan this create / update executes (ROS ChangeSetId, RFS execution plan id); a resumed call executes the same plan."),
   }, { required: ['type', 'generation', 'token', 'startedAt'] }),

@@ -105,6 +105,18 @@ describe('lost replies (tenant-safety issue, item 8): never a second conflicting
     expect(next.status.lastAppliedHash).toBe(H_NEW);
   });
 
+  it('a record written during the read loses its mark when its reply is lost: a landed update is recognised with the provider clock behind', () => {
+    // Its call went out only after the new read confirmed the observed values (record-during-read.ts).
+    const i = input(stack({ status: appliedOld }), found(before), { recordDuringRead: true });
+    const step = plan(i);
+    expect(step.status.operation?.recordedDuringRead).toBe(true);
+    const st = planCallFailure(i, step, { kind: 'Transient', message: 'socket hang up' }).status;
+    expect(st.operation?.sentAt).toBeDefined();
+    expect(st.operation?.recordedDuringRead).toBeUndefined();
+    const landed = view('Complete', 'update', { updatedAt: new Date(NOW - 5_000).toISOString() });
+    expect(plan({ ...input(stack({ status: st }), found(landed)), now: NOW + 10_000 }).action.type).toBe('none');
+  });
+
   it('a stack never updated before (no update time): a landed update is recognised with the provider clock behind', () => {
     const fresh = view('Complete', 'create', { updatedAt: undefined, createdAt: '2026-11-22T11:00:00Z' });
     const i = input(stack({ status: appliedOld }), found(fresh));

@@ -53,7 +53,9 @@ export function planCallFailure(input: PlanInput, step: Step, failure: CallFailu
 function recordAfterFailure(input: PlanInput, step: Step, failure: CallFailure, nowIso: string): OperationRecord | undefined {
   const recorded = step.status.operation;
   const type = step.action.type;
-  if (failure.kind === 'Transient' && recorded && (type === 'create' || type === 'update' || type === 'delete')) return { ...recorded, sentAt: nowIso };
+  // A record written during the read was confirmed by the new read before its call went out: its
+  // observed values hold, so recovery needs no clock (record-during-read.ts).
+  if (failure.kind === 'Transient' && recorded && (type === 'create' || type === 'update' || type === 'delete')) return { ...recorded, sentAt: nowIso, recordedDuringRead: undefined };
   return input.stack.status?.operation;
 }
 

@@ -8,6 +8,7 @@
 // values, so it must be replaced before the call by the record of the new read.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StackObject } from '../../../src/stacks/context.ts';
+import { kubectl } from '../../env/kube.ts';
 import { type OperatorEnv, hot, isReady, stackManifest, startOperatorEnv } from './harness.ts';
 
 let env: OperatorEnv;
@@ -64,5 +65,26 @@ describe('the operation record written during the read', () => {
     expect(done.status?.lastAppliedGeneration).toBe(2);
     // The update made outside and ours, no other.
     expect(updates(done)).toBe(2);
+  });
+
+  // Until the call's confirmation (issuedAt) is persisted, recovery judges a record written during the
+  // read by the clock as well; with a provider clock behind ours a crash then would send the call again.
+  // So it is written right after the call, not with the next poll (here a minute away).
+  it("the call's confirmation is written at once, not with the next poll", async () => {
+    await readyStack('confirmed');
+    const poll = async (interval: string) => {
+      const r = await kubectl(['patch', 'stackprovider', 'heat', '-n', env.ns, '--type=merge', '-p', JSON.stringify({ spec: { pollInterval: interval } })]);
+      expect(r.code, r.stderr).toBe(0);
+    };
+    await poll('60s');
+    try {
+      await env.apply(stackManifest('confirmed', 'heat', { template: { inline: hot('two', { update: 40 }) } }));
+      const issued = await env.waitStack('confirmed', (s) => s.status?.operation?.issuedAt !== undefined, 'the call confirmed', 15_000);
+      expect(issued.status?.operation).toMatchObject({ generation: 2, recordedDuringRead: true });
+      expect(updates(issued)).toBe(1);
+    } finally {
+      await poll('200ms');
+    }
+    await env.waitStack('confirmed', (s) => isReady(s) && s.status?.outputs?.message === 'two', 'Ready with two', 30_000);
   });
 });
