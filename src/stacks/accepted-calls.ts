@@ -9,6 +9,7 @@
 // laid over the persisted status, so planning and provider reads (by stack id) are as if it had been
 // written, and the next status write persists it because it is diffed against the persisted status.
 import type { StackStatus } from '../api/v1alpha1/types.ts';
+import { objectKey } from '../runtime/kube-client.ts';
 import type { StackObject } from './context.ts';
 
 interface Accepted {
@@ -24,7 +25,7 @@ export class AcceptedCalls {
   /** Records the confirmation of the call with operation token `token` on this Stack. */
   remember(stack: StackObject, token: string, confirmed: Partial<StackStatus>): void {
     const uid = stack.metadata.uid;
-    if (uid) this.#byKey.set(keyOf(stack), { uid, token, confirmed });
+    if (uid) this.#byKey.set(objectKey(stack), { uid, token, confirmed });
   }
 
   /**
@@ -33,7 +34,7 @@ export class AcceptedCalls {
    * whose operation is no longer the recorded one, is forgotten.
    */
   view(stack: StackObject): StackObject {
-    const key = keyOf(stack);
+    const key = objectKey(stack);
     const held = this.#byKey.get(key);
     if (!held) return stack;
     const op = stack.status?.operation;
@@ -52,8 +53,4 @@ export class AcceptedCalls {
   get size(): number {
     return this.#byKey.size;
   }
-}
-
-function keyOf(stack: StackObject): string {
-  return `${stack.metadata.namespace ?? ''}/${stack.metadata.name ?? ''}`;
 }

@@ -15,6 +15,7 @@
 // a landed call again): the call's confirmation is written right after it (executor.ts) and a lost
 // reply's `sentAt` drops the mark (plan/failure.ts).
 import type { StackView } from '../providers/types.ts';
+import { objectKey } from '../runtime/kube-client.ts';
 import type { StackObject } from './context.ts';
 import { isMutation, type Step } from './plan/index.ts';
 
@@ -30,12 +31,12 @@ export class LastViews {
 
   remember(stack: StackObject, view: StackView | undefined): void {
     const uid = stack.metadata.uid;
-    if (!view || !uid) this.#byKey.delete(keyOf(stack));
-    else this.#byKey.set(keyOf(stack), { uid, view: compact(view) });
+    if (!view || !uid) this.#byKey.delete(objectKey(stack));
+    else this.#byKey.set(objectKey(stack), { uid, view: compact(view) });
   }
 
   get(stack: StackObject): StackView | undefined {
-    const held = this.#byKey.get(keyOf(stack));
+    const held = this.#byKey.get(objectKey(stack));
     return held && held.uid === stack.metadata.uid ? held.view : undefined;
   }
 
@@ -67,8 +68,4 @@ export function recordable(step: Step): boolean {
 function compact(view: StackView): StackView {
   const { outputs: _o, parameters: _p, tags: _t, ...rest } = view;
   return rest;
-}
-
-function keyOf(stack: StackObject): string {
-  return `${stack.metadata.namespace ?? ''}/${stack.metadata.name ?? ''}`;
 }
