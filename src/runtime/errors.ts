@@ -91,12 +91,29 @@ export const isUnauthorized = (err: unknown): boolean => statusCode(err) === 401
 export const isTooManyRequests = (err: unknown): boolean => statusCode(err) === 429;
 export const isServerError = (err: unknown): boolean => (statusCode(err) ?? 0) >= 500;
 
+/** undici's own errors (its `request()`, kube-client.ts) for a connection that failed or a request cut off. */
+const UNDICI_NETWORK_CODES = new Set([
+  'UND_ERR_SOCKET',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_BODY_TIMEOUT',
+  'UND_ERR_CLOSED',
+  'UND_ERR_DESTROYED',
+  'UND_ERR_ABORT',
+  'UND_ERR_ABORTED',
+  'UND_ERR_INFO',
+  'UND_ERR_REQ_CONTENT_LENGTH_MISMATCH',
+  'UND_ERR_RES_CONTENT_LENGTH_MISMATCH',
+]);
+
 /** True for errors that never got an HTTP status: connection refused/reset, DNS, TLS, timeouts, aborts. */
 export function isNetworkError(err: unknown): boolean {
   if (statusCode(err) !== undefined) return false;
   if (!(err instanceof Error)) return false;
+  const code = (err as { code?: unknown }).code;
   return (
-    err.name === 'TypeError' /* undici "fetch failed" */ ||
+    (typeof code === 'string' && UNDICI_NETWORK_CODES.has(code)) ||
+    err.name === 'TypeError' /* undici's fetch: "fetch failed" */ ||
     err.name === 'AbortError' ||
     err.name === 'TimeoutError' ||
     /ECONN|EPIPE|ETIMEDOUT|EAI_AGAIN|socket|other side closed/i.test(`${err.message} ${String((err as { cause?: unknown }).cause)}`)

@@ -16,6 +16,7 @@ import {
   retryAfterMs,
   statusCode,
 } from './errors.ts';
+import { errors as undiciErrors } from 'undici';
 import { addFinalizerPatch, hasFinalizer, removeFinalizerPatch } from './finalizers.ts';
 import { objectKey, resourcePath, splitKey } from './kube-client.ts';
 import { microTime } from './leader-election.ts';
@@ -95,6 +96,18 @@ describe('errors', () => {
     expect(errorSummary(e)).toEqual({ code: 500, reason: 'InternalError', message: 'boom' });
     expect(isNetworkError(new TypeError('fetch failed'))).toBe(true);
     expect(isNetworkError(e)).toBe(false);
+  });
+
+  it("classifies undici request()'s own errors: a failed connection or a cut-off request is a network error, a bad argument is not", () => {
+    // kube-client.ts sends through request(), which throws these unwrapped (fetch wrapped them in "fetch failed").
+    expect(isNetworkError(new undiciErrors.HeadersTimeoutError())).toBe(true);
+    expect(isNetworkError(new undiciErrors.BodyTimeoutError())).toBe(true);
+    expect(isNetworkError(new undiciErrors.ConnectTimeoutError())).toBe(true);
+    expect(isNetworkError(new undiciErrors.ClientDestroyedError())).toBe(true);
+    expect(isNetworkError(new undiciErrors.RequestAbortedError())).toBe(true);
+    expect(isNetworkError(new undiciErrors.InformationalError('HTTP/2: "GOAWAY" frame received with code 0'))).toBe(true);
+    expect(isNetworkError(new undiciErrors.InvalidArgumentError('invalid method'))).toBe(false);
+    expect(isNetworkError(new undiciErrors.ResponseExceededMaxSizeError())).toBe(false);
   });
 });
 

@@ -5,6 +5,11 @@
 // arbitrary patch content types. client-node 2.0.1 has no per-request timeout and creates a new
 // undici Agent per request; here the dispatcher is created once per KubeConfig and reused.
 //
+// Requests go through undici's `request()`, not its `fetch()`: fetch wraps every request and body in
+// WHATWG objects and web streams, and cost this process about a third more CPU per request
+// (test/bench/notes.md, twelfth round). What fetch did besides is done here: gzip bodies are inflated
+// (off the main thread), and a network failure keeps undici's own error (errors.ts, isNetworkError).
+//
 // Errors: non-2xx answers throw client-node's ApiException(code, message, body=V1Status, headers),
 // so `errors.ts` classifies them exactly like errors from the generated clients.
 //
@@ -13,7 +18,10 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import { ApiException } from '@kubernetes/client-node/dist/gen/apis/exception.js';
 import { HttpMethod, RequestContext } from '@kubernetes/client-node/dist/gen/http/http.js';
-import { Agent, fetch, type Dispatcher } from 'undici';
+import type { IncomingHttpHeaders } from 'node:http';
+import { promisify } from 'node:util';
+import { gunzip } from 'node:zlib';
+import { Agent, request as undiciRequest, type Dispatcher } from 'undici';
 import { deadline } from '../lib/deadline.ts';
 import { type Clock, realClock, sleep } from './clock.ts';
 import { BucketRateLimiter } from './workqueue.ts';
@@ -170,9 +178,9 @@ export class KubeClient {
     const timeoutMs = opts.timeoutMs ?? this.timeoutMs;
     const limit = timeoutMs > 0 ? deadline(timeoutMs, opts.signal) : undefined;
     try {
-      const res = await this.#send({ ...opts, ...(limit ? { signal: limit.signal } : {}) });
-      const text = await res.text();
-      if (res.status < 200 || res.status >= 300) throw toApiException(res.status, opts, text, res.headers);
+      const res = await this.#send({ ...opts, ...(limit ? { signal: limit.signal } : {}) }, undefined, true);
+      const text = await bodyText(res);
+      if (res.statusCode < 200 || res.statusCode >= 300) throw toApiException(res.statusCode, opts, text, res.headers);
       if (text === '') return undefined as T;
       return JSON.parse(text) as T;
     } finally {
@@ -186,7 +194,7 @@ export class KubeClient {
    */
   async stream(opts: Omit<RequestOptions, 'method' | 'body' | 'contentType'>): Promise<AsyncIterable<string>> {
     // Each stream gets a connection of its own, closed when the stream ends: undici keeps a socket
-    // after an aborted fetch and hands it to the next request, so a watch aborted by the informer's
+    // after an aborted request and hands it to the next request, so a watch aborted by the informer's
     // watchdog (a silently dead connection) would be re-opened on that same dead socket, for ever
     // (docs/reliability.md, T9).
     const own: { d?: Dispatcher } = {};
@@ -196,23 +204,19 @@ export class KubeClient {
       if (d) void d.destroy().catch(() => undefined);
     };
     opts.signal?.addEventListener('abort', dispose, { once: true });
-    let res: Awaited<ReturnType<typeof fetch>>;
+    let res: Dispatcher.ResponseData;
     try {
-      res = await this.#send({ ...opts, method: 'GET' }, own);
+      res = await this.#send({ ...opts, method: 'GET' }, own, false);
     } catch (err) {
       dispose();
       throw err;
     }
-    if (res.status !== 200) {
-      const text = await res.text().catch(() => '');
+    if (res.statusCode !== 200) {
+      const text = await res.body.text().catch(() => '');
       dispose();
-      throw toApiException(res.status, { ...opts, method: 'GET' }, text, res.headers);
+      throw toApiException(res.statusCode, { ...opts, method: 'GET' }, text, res.headers);
     }
     const body = res.body;
-    if (!body) {
-      dispose();
-      throw new Error('watch response has no body');
-    }
     return (async function* () {
       try {
         yield* splitLines(body);
@@ -258,7 +262,7 @@ export class KubeClient {
    * With `own`, the request runs on a dispatcher of its own (returned in `own.d`; the caller destroys it).
    * `opts.signal` carries the deadline (request() sets one; a watch has none).
    */
-  async #send(opts: RequestOptions, own?: { d?: Dispatcher }): Promise<Awaited<ReturnType<typeof fetch>>> {
+  async #send(opts: RequestOptions, own: { d?: Dispatcher } | undefined, gzip: boolean): Promise<Dispatcher.ResponseData> {
     // Reservation semantics (golang.org/x/time/rate): wait for this request's slot.
     const wait = this.#limiter?.bucket.when('') ?? 0;
     if (wait > 0 && this.#limiter) await sleep(this.#limiter.clock, wait, opts.signal);
@@ -275,6 +279,8 @@ export class KubeClient {
       this.#pool = cached;
     }
     headers.accept = 'application/json';
+    // The API server gzips responses over 128 KB (LIST pages) when asked; a watch is left plain.
+    if (gzip) headers['accept-encoding'] = 'gzip';
     if (this.#userAgent) headers['user-agent'] = this.#userAgent;
     let body: string | undefined;
     if (opts.body !== undefined) {
@@ -282,7 +288,7 @@ export class KubeClient {
       headers['content-type'] = opts.contentType ?? 'application/json';
     }
     try {
-      return await fetch(url, { method: opts.method, headers, body, dispatcher: cached.d, signal: opts.signal });
+      return await undiciRequest(url, { method: opts.method, headers, body, dispatcher: cached.d, signal: opts.signal });
     } catch (err) {
       // A request that timed out may sit on a connection that died silently (no FIN / RST); undici
       // would keep handing that connection out. Start a fresh pool; the old one is destroyed after a
@@ -297,7 +303,15 @@ export class KubeClient {
   }
 }
 
-function toApiException(status: number, opts: { method: string; path: string }, text: string, headers: Headers): ApiException<unknown> {
+const gunzipAsync = promisify(gunzip);
+
+/** The body as text, inflated when gzipped (in libuv's pool: a LIST page is megabytes). */
+async function bodyText(res: Dispatcher.ResponseData): Promise<string> {
+  if (res.headers['content-encoding'] !== 'gzip') return res.body.text();
+  return (await gunzipAsync(Buffer.from(await res.body.arrayBuffer()))).toString('utf8');
+}
+
+function toApiException(status: number, opts: { method: string; path: string }, text: string, headers: IncomingHttpHeaders): ApiException<unknown> {
   let body: unknown = text;
   try {
     body = JSON.parse(text) as unknown;
@@ -309,11 +323,11 @@ function toApiException(status: number, opts: { method: string; path: string }, 
       ? (body as { message: string }).message
       : text.slice(0, 200);
   const h: Record<string, string> = {};
-  headers.forEach((v, k) => (h[k] = v));
+  for (const [k, v] of Object.entries(headers)) if (v !== undefined) h[k] = Array.isArray(v) ? v.join(', ') : v;
   return new ApiException(status, `HTTP ${status} ${opts.method} ${opts.path}: ${msg}`, body, h);
 }
 
-async function* splitLines(body: ReadableStream<Uint8Array>): AsyncIterable<string> {
+async function* splitLines(body: AsyncIterable<Uint8Array>): AsyncIterable<string> {
   const decoder = new TextDecoder();
   let buf = '';
   for await (const chunk of body) {
