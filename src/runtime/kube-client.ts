@@ -7,8 +7,8 @@
 //
 // Requests go through undici's `request()`, not its `fetch()`: fetch wraps every request and body in
 // WHATWG objects and web streams, and cost this process about a third more CPU per request
-// (test/bench/notes.md, twelfth round). What fetch did besides is done here: gzip bodies are inflated
-// (off the main thread), and a network failure keeps undici's own error (errors.ts, isNetworkError).
+// (test/bench/notes.md, twelfth round). What fetch did besides is done here: gzip bodies are inflated,
+// and a network failure keeps undici's own error (errors.ts, isNetworkError).
 //
 // Errors: non-2xx answers throw client-node's ApiException(code, message, body=V1Status, headers),
 // so `errors.ts` classifies them exactly like errors from the generated clients.
@@ -19,8 +19,9 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import { ApiException } from '@kubernetes/client-node/dist/gen/apis/exception.js';
 import { HttpMethod, RequestContext } from '@kubernetes/client-node/dist/gen/http/http.js';
 import type { IncomingHttpHeaders } from 'node:http';
-import { promisify } from 'node:util';
-import { gunzip } from 'node:zlib';
+import { pipeline } from 'node:stream';
+import { text } from 'node:stream/consumers';
+import { createGunzip } from 'node:zlib';
 import { Agent, request as undiciRequest, type Dispatcher } from 'undici';
 import { deadline } from '../lib/deadline.ts';
 import { type Clock, realClock, sleep } from './clock.ts';
@@ -303,12 +304,14 @@ export class KubeClient {
   }
 }
 
-const gunzipAsync = promisify(gunzip);
-
-/** The body as text, inflated when gzipped (in libuv's pool: a LIST page is megabytes). */
-async function bodyText(res: Dispatcher.ResponseData): Promise<string> {
+/**
+ * The body as text, inflated when gzipped: as a stream, in libuv's pool (a LIST page is megabytes;
+ * inflated whole it left ~15 MiB more RSS, `test/bench/list-rss.ts`). An error or abort of the body
+ * reaches the inflater through the pipeline.
+ */
+function bodyText(res: Dispatcher.ResponseData): Promise<string> {
   if (res.headers['content-encoding'] !== 'gzip') return res.body.text();
-  return (await gunzipAsync(Buffer.from(await res.body.arrayBuffer()))).toString('utf8');
+  return text(pipeline(res.body, createGunzip(), () => undefined));
 }
 
 function toApiException(status: number, opts: { method: string; path: string }, text: string, headers: IncomingHttpHeaders): ApiException<unknown> {
