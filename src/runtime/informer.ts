@@ -49,8 +49,12 @@ export interface InformerOptions<T extends KubeObject> {
   relistPeriodMs?: number;
   /** Reconnect backoff. Default 800 ms → 30 s, ×2, jitter, reset after 120 s healthy. */
   backoff?: BackoffOptions;
-  /** Applied to every object before it is stored. Default: drop metadata.managedFields. */
-  transform?: (obj: KubeObject) => T;
+  /**
+   * Applied to every object before it is stored. Default: drop metadata.managedFields. `previous` is
+   * the object stored under the same key (none for a new key or a deletion): a transform may keep
+   * parts of it that did not change, rather than hold a new copy of them.
+   */
+  transform?: (obj: KubeObject, previous: T | undefined) => T;
   /** Name for logs and metrics. Default group/plural. */
   name?: string;
   /** Prefix of the informer's own metric (`<prefix>_informer_events_total`); the product's name, from the caller. */
@@ -124,7 +128,7 @@ export class Informer<T extends KubeObject = KubeObject> {
   readonly #opts: InformerOptions<T>;
   readonly #clock: Clock;
   readonly #log: Logger;
-  readonly #transform: (obj: KubeObject) => T;
+  readonly #transform: (obj: KubeObject, previous: T | undefined) => T;
   readonly #store = new Map<string, T>();
   readonly #onAdd = new Set<AddHandler<T>>();
   readonly #onUpdate = new Set<UpdateHandler<T>>();
@@ -346,8 +350,8 @@ export class Informer<T extends KubeObject = KubeObject> {
         throw err;
       }
       for (const it of list.items ?? []) {
-        const obj = this.#transform(it);
-        const key = objectKey(obj);
+        const key = objectKey(it);
+        const obj = this.#transform(it, this.#store.get(key));
         seen.add(key);
         this.#upsert(key, obj, initialList);
       }
@@ -457,14 +461,15 @@ export class Informer<T extends KubeObject = KubeObject> {
       case 'ADDED':
       case 'MODIFIED': {
         this.stats.events++;
-        const o = this.#transform(obj);
+        const key = objectKey(obj);
+        const o = this.#transform(obj, this.#store.get(key));
         if (o.metadata.resourceVersion) setRv(o.metadata.resourceVersion);
-        this.#upsert(objectKey(o), o);
+        this.#upsert(key, o);
         return undefined;
       }
       case 'DELETED': {
         this.stats.events++;
-        const o = this.#transform(obj);
+        const o = this.#transform(obj, undefined);
         if (o.metadata.resourceVersion) setRv(o.metadata.resourceVersion);
         const key = objectKey(o);
         const had = this.#store.get(key);

@@ -52,6 +52,25 @@ describe('the desired state of a Stack whose template the cache keeps as text', 
     expect(input?.template).toEqual(template);
   });
 
+  it('parses nothing for the next event of the same generation (a status write), and follows a new generation', async () => {
+    const stack = cached();
+    const first = await resolveDesired(stack, 'heat', reader);
+    // The API server's next copy after a status write: a new object, same uid and generation.
+    const written = plain();
+    written.status = { observedGeneration: 1 };
+    const next = stackCacheView(written, stack);
+    const parse = vi.spyOn(JSON, 'parse');
+    const again = await resolveDesired(next, 'heat', reader);
+    expect(parse).not.toHaveBeenCalled();
+    expect('ok' in again && 'ok' in first && again.ok.hash === first.ok.hash).toBe(true);
+    // A spec change comes with a new generation: the new template is read and hashed.
+    const edited = plain({ ...template, description: 'edited' });
+    edited.metadata.generation = 2;
+    const changed = await resolved(stackCacheView(edited, next));
+    expect(changed.template).toEqual({ ...template, description: 'edited' });
+    expect(changed.hash).not.toBe('ok' in first ? first.ok.hash : '');
+  });
+
   it('follows a change of the other hashed fields on the same cached template object', async () => {
     const stack = cached();
     const before = await resolved(stack);

@@ -257,4 +257,31 @@ describe('Informer (shared apiserver)', () => {
       await inf.stop();
     }
   });
+
+  it('a transform is given the object stored under the same key: none for the first list, the cached one for an update', async () => {
+    await client.create(CONFIGMAPS, ns2, configMap(ns2, 'previous', { k: 'v1' }, { app: 'prev' }));
+    const calls: { name: string; data: string | undefined; previous: string | undefined }[] = [];
+    const inf = new Informer<KubeObject & { data?: Record<string, string> }>(client, {
+      resource: CONFIGMAPS,
+      namespaces: [ns2],
+      labelSelector: 'app=prev',
+      transform: (obj, previous) => {
+        const o = obj as KubeObject & { data?: Record<string, string> };
+        calls.push({ name: o.metadata.name ?? '', data: o.data?.['k'], previous: previous?.data?.['k'] });
+        return o;
+      },
+    });
+    inf.start();
+    await inf.waitForSync({ timeoutMs: 30_000 });
+    try {
+      await client.patch(CONFIGMAPS, ns2, 'previous', { data: { k: 'v2' } }, { contentType: 'application/merge-patch+json' });
+      await waitFor('watch update', () => inf.get(`${ns2}/previous`)?.data?.['k'] === 'v2');
+      expect(calls).toEqual([
+        { name: 'previous', data: 'v1', previous: undefined },
+        { name: 'previous', data: 'v2', previous: 'v1' },
+      ]);
+    } finally {
+      await inf.stop();
+    }
+  });
 });
