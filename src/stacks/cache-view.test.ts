@@ -48,7 +48,7 @@ describe('the Stack cache view', () => {
       o.metadata.uid = uid;
       if (generation === undefined) delete o.metadata.generation;
       else o.metadata.generation = generation;
-      o.spec.template.inline = inline as never;
+      o.spec.template.inline = inline;
       return o;
     };
     const other = { heat_template_version: '2021-02-26', resources: {} };
