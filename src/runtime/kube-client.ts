@@ -179,7 +179,7 @@ export class KubeClient {
     const timeoutMs = opts.timeoutMs ?? this.timeoutMs;
     const limit = timeoutMs > 0 ? deadline(timeoutMs, opts.signal) : undefined;
     try {
-      const res = await this.#send({ ...opts, ...(limit ? { signal: limit.signal } : {}) }, undefined, true);
+      const res = await this.#send({ ...opts, ...(limit ? { signal: limit.signal } : {}) });
       const text = await bodyText(res);
       if (res.statusCode < 200 || res.statusCode >= 300) throw toApiException(res.statusCode, opts, text, res.headers);
       if (text === '') return undefined as T;
@@ -207,7 +207,7 @@ export class KubeClient {
     opts.signal?.addEventListener('abort', dispose, { once: true });
     let res: Dispatcher.ResponseData;
     try {
-      res = await this.#send({ ...opts, method: 'GET' }, own, false);
+      res = await this.#send({ ...opts, method: 'GET' }, own);
     } catch (err) {
       dispose();
       throw err;
@@ -263,7 +263,7 @@ export class KubeClient {
    * With `own`, the request runs on a dispatcher of its own (returned in `own.d`; the caller destroys it).
    * `opts.signal` carries the deadline (request() sets one; a watch has none).
    */
-  async #send(opts: RequestOptions, own: { d?: Dispatcher } | undefined, gzip: boolean): Promise<Dispatcher.ResponseData> {
+  async #send(opts: RequestOptions, own?: { d?: Dispatcher }): Promise<Dispatcher.ResponseData> {
     // Reservation semantics (golang.org/x/time/rate): wait for this request's slot.
     const wait = this.#limiter?.bucket.when('') ?? 0;
     if (wait > 0 && this.#limiter) await sleep(this.#limiter.clock, wait, opts.signal);
@@ -280,8 +280,9 @@ export class KubeClient {
       this.#pool = cached;
     }
     headers.accept = 'application/json';
-    // The API server gzips responses over 128 KB (LIST pages) when asked; a watch is left plain.
-    if (gzip) headers['accept-encoding'] = 'gzip';
+    // The API server gzips responses over 128 KB (LIST pages) when asked; a watch (the only request on
+    // a dispatcher of its own) is left plain.
+    if (!own) headers['accept-encoding'] = 'gzip';
     if (this.#userAgent) headers['user-agent'] = this.#userAgent;
     let body: string | undefined;
     if (opts.body !== undefined) {

@@ -75,7 +75,7 @@ try {
     patch: () => timed(async () => {
       gen++;
       await pool(Array.from({ length: requests }, (_, k) => k), 8, async (k) => {
-        const body = { status: { observedGeneration: 1, message: `write ${gen}-${k}`, conditions: [{ type: 'Ready', status: 'True', reason: 'Succeeded', message: `w ${gen}-${k}`, observedGeneration: 1, lastTransitionTime: '2026-11-29T00:00:00Z' }] } };
+        const body = { status: { observedGeneration: 1, conditions: [{ type: 'Ready', status: 'True', reason: 'Succeeded', message: `w ${gen}-${k}`, observedGeneration: 1, lastTransitionTime: '2026-11-29T00:00:00Z' }] } };
         await client.patch(STACKS, ns, name(k), body, { contentType: MERGE_PATCH, subresource: 'status' });
       });
       return requests;

@@ -2,9 +2,12 @@
 // it before (kube-client.ts): inflate a gzipped LIST, and turn an error answer into an ApiException
 // that errors.ts classifies, with the Status body and the headers.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { request } from 'undici';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { gzipSync } from 'node:zlib';
+import { Agent, request } from 'undici';
 import { statusCode, statusReason } from '../../../src/runtime/errors.ts';
-import { KubeClient, type KubeList, resourcePath } from '../../../src/runtime/kube-client.ts';
+import { type ClusterConnection, KubeClient, type KubeList, resourcePath } from '../../../src/runtime/kube-client.ts';
 import { deleteNamespace, testKubeConfig, uniqueNamespace } from '../../env/kube.ts';
 import { CONFIGMAPS, configMap } from './util.ts';
 
@@ -56,3 +59,40 @@ describe('KubeClient (shared apiserver)', () => {
     expect(rest.items).toHaveLength(COUNT - 25);
   });
 });
+
+// As a careless or hostile server would answer: a gzipped body that stops half way, or is cut off.
+// The request must end with an error within its deadline, never hang (the inflater is fed through a
+// pipeline, so the body's abort reaches it). A server on the loopback address, no API server needed.
+describe('KubeClient and a gzipped answer that stalls or is cut off', () => {
+  const gz = gzipSync(JSON.stringify({ kind: 'List', items: Array.from({ length: 2000 }, (_, i) => ({ i, pad: 'y'.repeat(64) })) }));
+  let server: Server | undefined;
+  const serve = async (end: 'stall' | 'cut'): Promise<ClusterConnection> => {
+    server = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json', 'content-encoding': 'gzip', 'content-length': String(gz.length) });
+      res.write(gz.subarray(0, Math.floor(gz.length / 2)));
+      if (end === 'cut') res.socket?.destroy();
+    });
+    await new Promise<void>((r) => server?.listen(0, '127.0.0.1', r));
+    const port = (server.address() as AddressInfo).port;
+    return { server: `http://127.0.0.1:${port}`, authenticate: () => Promise.resolve({ headers: {}, dispatcher: () => new Agent() }) };
+  };
+  afterAll(() => {
+    server?.closeAllConnections();
+    server?.close();
+  });
+
+  it('a body that stalls half way ends with the deadline', async () => {
+    const client = new KubeClient(await serve('stall'), { timeoutMs: 500 });
+    const err = await client.list(CONFIGMAPS, 'ns').catch((e: unknown) => e);
+    expect((err as Error).name).toBe('TimeoutError');
+    server?.closeAllConnections();
+    server?.close();
+  });
+
+  it('a body cut off half way ends with an error', async () => {
+    const client = new KubeClient(await serve('cut'), { timeoutMs: 10_000 });
+    const err = await client.list(CONFIGMAPS, 'ns').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(Error);
+  });
+});
+
